@@ -835,7 +835,8 @@ def evaluate(
 
     ``roles`` must come from ``governance.yml`` on the base branch. ``answered_comments``
     holds the ids of comments the bot already reacted to; ``answered_reverts`` the
-    :attr:`LabelItem.key` of label changes it already explained.
+    :attr:`LabelItem.key` of label changes it already explained. An answered comment that
+    is edited later still counts with its new body but is not answered again.
     """
     if not bot_login:
         raise ValueError("bot_login must name the bot's own GitHub login")
