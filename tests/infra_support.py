@@ -1,0 +1,53 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers shared by the infra tests: a real model bundle fitted on the governed data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from serving.manifest import BundleManifest
+
+from infra.bundle import BundleMeta, export_bundle
+from tests.conftest import REPO
+from training.config import load_config
+from training.data import load_dataset, split_dataset
+from training.estimator import build_estimator
+
+FIXED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FittedBundle:
+    """A bundle directory plus the rows and predictions it must reproduce."""
+
+    directory: Path
+    manifest: BundleManifest
+    features: tuple[str, ...]
+    test_X: NDArray[np.float64]
+    expected_p: NDArray[np.float64]
+
+
+def fit_and_export(dest: Path, *, model_version: str = "1", commit: str = "a" * 40) -> FittedBundle:
+    """Fit the configured pipeline on the shipped data and export it as a bundle."""
+    config = load_config(REPO / "governance.yml")
+    gov = config.governance
+    dataset = load_dataset(config)
+    split = split_dataset(dataset, gov)
+    pipeline = build_estimator(gov.estimator)
+    pipeline.fit(dataset.X[split.train], dataset.y[split.train])
+    test_X = dataset.X[split.test]
+    meta = BundleMeta(
+        model_name=gov.model.name, model_version=model_version, alias=gov.aliases.production,
+        run_id="0123456789abcdef0123456789abcdef", commit=commit, data_sha256=dataset.sha256,
+        threshold=gov.estimator.threshold, positive_class=gov.data.target.positive_class,
+        negative_class=gov.data.target.negative_class)
+    manifest = export_bundle(pipeline, features=dataset.features, out_dir=dest, meta=meta,
+                             eval_X=test_X, clock=lambda: FIXED_NOW)
+    expected = np.asarray(pipeline.predict_proba(test_X)[:, 1], dtype=np.float64)
+    return FittedBundle(directory=dest, manifest=manifest, features=dataset.features,
+                        test_X=test_X, expected_p=expected)

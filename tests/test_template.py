@@ -1,0 +1,116 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The SAM template: cfn-lint clean, least-privilege role, and in step with the code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+
+from infra.deploy import HANDLER
+from infra.package import RUNTIMES, runtime_target
+from tests.conftest import REPO
+
+TEMPLATE = REPO / "infra" / "template.yaml"
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+BUNDLE_OBJECTS = "arn:${AWS::Partition}:s3:::${BundleBucket}/${BundlePrefix}/*"
+BUNDLE_BUCKET = "arn:${AWS::Partition}:s3:::${BundleBucket}"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = cfn_yaml.load(str(TEMPLATE))
+    return loaded
+
+
+def lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    role = template["Resources"]["ServingRole"]["Properties"]
+    return [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+
+
+def actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+@pytest.mark.slow
+def test_cfn_lint_passes() -> None:
+    """cfn-lint (with its SAM schemas) reports nothing on the template."""
+    done = lint(TEMPLATE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_cfn_lint_catches_a_broken_copy(tmp_path: Path) -> None:
+    """The lint step really lints: a dangling role reference fails it."""
+    broken = tmp_path / "template.yaml"
+    broken.write_text(TEMPLATE.read_text().replace("!GetAtt ServingRole.Arn",
+                                                   "!GetAtt MissingRole.Arn", 1))
+    done = lint(broken)
+    assert done.returncode != 0 and "MissingRole" in done.stdout
+
+
+def test_role_reads_only_the_bundle_prefix_and_writes_only_its_logs(
+        template: dict[str, Any]) -> None:
+    """GetObject on the bundle prefix, ListBucket limited to it, log writes; nothing else."""
+    found = statements(template)
+    assert all(s["Effect"] == "Allow" for s in found)
+    by_actions = {frozenset(actions(s)): s for s in found}
+    assert set(by_actions) == {frozenset({"s3:GetObject"}), frozenset({"s3:ListBucket"}),
+                               frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})}
+
+    get = by_actions[frozenset({"s3:GetObject"})]
+    assert get["Resource"] == {"Fn::Sub": BUNDLE_OBJECTS}
+    listing = by_actions[frozenset({"s3:ListBucket"})]
+    assert listing["Resource"] == {"Fn::Sub": BUNDLE_BUCKET}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [{"Fn::Sub": "${BundlePrefix}/*"}]}}
+    logs = by_actions[frozenset({"logs:CreateLogStream", "logs:PutLogEvents"})]
+    assert logs["Resource"] == {"Fn::GetAtt": ["ServingLogGroup", "Arn"]}
+
+    role = template["Resources"]["ServingRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role, "managed policies would widen the role"
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                      "Action": "sts:AssumeRole"}]
+
+
+def test_no_other_resource_grants_permissions(template: dict[str, Any]) -> None:
+    """No extra policy, and the function takes the role instead of SAM's default one."""
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert not kinds & {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
+    function = template["Resources"]["ServingFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["ServingRole", "Arn"]}
+    assert "Policies" not in function
+
+
+def test_function_matches_the_package_and_the_deploy_code(template: dict[str, Any]) -> None:
+    """Runtime, handler, alias and environment names are the ones the code uses."""
+    function = template["Resources"]["ServingFunction"]["Properties"]
+    runtime = function["Runtime"]
+    assert runtime == "python3.12" and runtime in RUNTIMES
+    assert runtime_target(runtime, "x86_64").glibc >= (2, 28), "onnxruntime needs glibc 2.28"
+    assert function["Handler"] == HANDLER
+    assert function["AutoPublishAlias"] == "live"
+    assert set(function["Environment"]["Variables"]) == {ENV_BUNDLE_URI, ENV_BUNDLE_SHA256}
+    assert function["Architectures"] == [{"Ref": "Architecture"}]
+    assert set(template["Parameters"]["Architecture"]["AllowedValues"]) == {"x86_64", "arm64"}
+
+
+def test_function_url_requires_iam_unless_told_otherwise(template: dict[str, Any]) -> None:
+    """The Function URL defaults to AWS_IAM; NONE is an explicit parameter choice."""
+    function = template["Resources"]["ServingFunction"]["Properties"]
+    assert function["FunctionUrlConfig"]["AuthType"] == {"Ref": "FunctionUrlAuthType"}
+    parameter = template["Parameters"]["FunctionUrlAuthType"]
+    assert parameter["Default"] == "AWS_IAM"
+    assert set(parameter["AllowedValues"]) == {"AWS_IAM", "NONE"}
