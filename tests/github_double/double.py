@@ -18,6 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from github import Auth, Github
+
 from tests.conftest import FIXTURES
 from tests.github_double.openapi import SPEC_RELATIVE, OpenApiSpec, SpecViolation
 from tests.github_double.render import JSON
@@ -612,11 +614,9 @@ class GitHubDouble:
 
     # -- clients ---------------------------------------------------------------------------
 
-    def client(self, login: str, *, lazy: bool = False, per_page: int = 30) -> Any:
+    def client(self, login: str, *, lazy: bool = False, per_page: int = 30) -> Github:
         """A real PyGithub client for `login`, without retries or client-side throttling
         (PyGithub sleeps between writes by default, which would only slow tests)."""
-        from github import Auth, Github
-
         return Github(
             auth=Auth.Token(self.token_for(login)),
             base_url=self.base_url,

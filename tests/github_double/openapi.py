@@ -60,8 +60,24 @@ def _nullable_enum(validator: Any, enums: Any, instance: Any, schema: Mapping[st
     yield from _ENUM(validator, enums, instance, schema)
 
 
-ReadValidator: Any = extend(OAS30ReadValidator, {"enum": _nullable_enum})  # type: ignore[no-untyped-call]
-WriteValidator: Any = extend(OAS30WriteValidator, {"enum": _nullable_enum})  # type: ignore[no-untyped-call]
+def _branches_only(keyword: str) -> Any:
+    """Judge `oneOf`/`anyOf`/`allOf` on their branches and ignore `discriminator`: it is a
+    hint, and the contents operation's maps `array` to a property no array can have."""
+    original = OAS30ReadValidator.VALIDATORS[keyword]
+
+    def check(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Any:
+        plain = {k: v for k, v in schema.items() if k != "discriminator"}
+        yield from original(validator, value, instance, plain)
+
+    return check
+
+
+_ADJUSTED = {
+    "enum": _nullable_enum,
+    **{keyword: _branches_only(keyword) for keyword in ("oneOf", "anyOf", "allOf")},
+}
+ReadValidator: Any = extend(OAS30ReadValidator, _ADJUSTED)  # type: ignore[no-untyped-call]
+WriteValidator: Any = extend(OAS30WriteValidator, _ADJUSTED)  # type: ignore[no-untyped-call]
 
 
 class SpecViolation(AssertionError):
@@ -84,7 +100,7 @@ class FieldError:
             "code": self.code,
             "message": self.message,
         }
-        if isinstance(self.value, str) or self.value is None:
+        if isinstance(self.value, str):  # the schema's nullable `oneOf` rejects a bare null
             entry["value"] = self.value
         return entry
 
@@ -343,11 +359,15 @@ class OpenApiSpec:
         """Raise SpecViolation when a response is not one GitHub's description allows."""
         spec = operation.responses.get(status)
         where = f"{operation.method} {operation.template} -> {status}"
+        error_schema = VALIDATION_ERROR_SCHEMA if status == 422 else BASIC_ERROR_SCHEMA
         if spec is None:
             if status < 400:
                 raise SpecViolation(f"{where}: status {status} is not documented")
-            schema = VALIDATION_ERROR_SCHEMA if status == 422 else BASIC_ERROR_SCHEMA
-            spec = ResponseSpec(schema=schema)
+            spec = ResponseSpec(schema=error_schema)
+        elif spec.schema is None and status >= 400 and body is not None:
+            # An error documented without content still carries GitHub's error JSON
+            # (github-rest/pull_request.merge.txt: `GET .../merge` 404 `{"message": ...}`).
+            spec = ResponseSpec(schema=error_schema, headers=spec.headers)
         lowered = {k.lower() for k in headers}
         for name in spec.headers:
             if name not in lowered and name not in CONDITIONAL_HEADERS:

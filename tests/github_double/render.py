@@ -230,6 +230,7 @@ class Renderer:
             "updated_at": _iso(pushed),
             "allow_forking": False,
             "web_commit_signoff_required": False,
+            "custom_properties": {},
         }
         if caller is not None:
             role = repo.role_of(caller)

@@ -13,13 +13,20 @@ Actions payloads for a GITHUB_TOKEN do not depend on it.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from tests.conftest import load_fixture_json
+from jsonschema import Draft7Validator
+from jsonschema.validators import extend
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+from tests.conftest import FIXTURES, load_fixture_json
+from tests.github_double.openapi import SpecViolation
 from tests.github_double.render import JSON, Renderer, iso
 from tests.github_double.state import GitHubState, Issue, Repo, WorkflowRun, node_id
 
@@ -33,6 +40,7 @@ PULL_TEMPLATES: dict[str, str] = {
     "unlabeled": "github-webhooks/pull_request.unlabeled.pytorch.json",
     "closed": "github-webhooks/pull_request.closed.merged.create-issue-branch.json",
 }
+CLOSED_NOT_MERGED = "github-webhooks/pull_request.closed.not_merged.json"
 COMMENT_ON_PR = "github-webhooks/issue_comment.created.on_pr.packit.json"
 COMMENT_ON_ISSUE = "github-webhooks/issue_comment.created.on_issue.json"
 COMMENT_EDITED = "github-webhooks/issue_comment.edited.on_issue.json"
@@ -41,6 +49,40 @@ WORKFLOW_RUN_TEMPLATES = {
     "requested": "github-webhooks/workflow_run.requested.json",
 }
 DROPPED = ("installation",)
+SCHEMAS = FIXTURES / "github-webhooks" / "schemas" / "api.github.com"
+SCHEMA_BASE = "https://webhook-schemas.double/api.github.com/"
+
+
+def _ignore(*_: Any) -> None:
+    """`additionalProperties: false` is dropped: the schemas predate fields GitHub now
+    sends (`user_view_type`, 2024), so `required` and types are the useful strictness."""
+
+
+LenientDraft7: Any = extend(Draft7Validator, {"additionalProperties": _ignore})  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _schema_registry() -> Registry[Any]:
+    """octokit's per-event schemas, resolved as ajv does: event schemas at the root (their
+    `common/x` refs resolve there), common ones beside each other."""
+    resources = []
+    for path in SCHEMAS.rglob("*.schema.json"):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        contents.pop("$id", None)
+        contents.pop("$schema", None)
+        relative = path.relative_to(SCHEMAS).as_posix()
+        if not relative.startswith("common/"):
+            relative = relative.removesuffix(".schema.json").replace("/", "$")
+        resources.append((SCHEMA_BASE + relative, DRAFT7.create_resource(contents)))
+    return Registry().with_resources(resources)
+
+
+def schema_errors(event_name: str, payload: JSON) -> list[str]:
+    """Where a payload breaks octokit's schema for its event and action."""
+    kind = "pull_request" if event_name == "pull_request_target" else event_name
+    ref = f"{SCHEMA_BASE}{kind}${payload['action']}"
+    validator = LenientDraft7({"$ref": ref}, registry=_schema_registry())
+    return [f"{e.json_path}: {e.message[:200]}" for e in validator.iter_errors(payload)]
 
 
 @dataclass(frozen=True)
@@ -68,6 +110,13 @@ class WebhookFactory:
     def __init__(self, state: GitHubState, render: Renderer) -> None:
         self.state = state
         self.render = render
+
+    @staticmethod
+    def _finish(name: str, payload: JSON) -> WebhookEvent:
+        problems = schema_errors(name, payload)
+        if problems:
+            raise SpecViolation(f"{name} payload breaks its webhook schema: {problems[:5]}")
+        return WebhookEvent(name, payload)
 
     def _start(self, template: str, repo: Repo, sender: str) -> JSON:
         payload: JSON = copy.deepcopy(load_fixture_json(template))
@@ -117,7 +166,10 @@ class WebhookFactory:
             repo = self.state.repo_for_tests(repo_name)
             issue, pull = repo.pull(number)
             who = sender or issue.author
-            payload = self._start(PULL_TEMPLATES[action], repo, who)
+            template = PULL_TEMPLATES[action]
+            if action == "closed" and not pull.merged:
+                template = CLOSED_NOT_MERGED
+            payload = self._start(template, repo, who)
             payload["action"] = action
             payload["number"] = number
             payload["pull_request"] = self.render.pull(repo, issue)
@@ -136,7 +188,7 @@ class WebhookFactory:
             else:
                 payload.pop("before", None)
                 payload.pop("after", None)
-        return WebhookEvent("pull_request_target" if target else "pull_request", payload)
+        return self._finish("pull_request_target" if target else "pull_request", payload)
 
     def issue_comment(
         self,
@@ -165,7 +217,7 @@ class WebhookFactory:
                 payload["changes"] = {"body": {"from": previous_body}}
             else:
                 payload.pop("changes", None)
-        return WebhookEvent("issue_comment", payload)
+        return self._finish("issue_comment", payload)
 
     def workflow_run(
         self,
@@ -181,7 +233,7 @@ class WebhookFactory:
             payload["action"] = action
             payload["workflow_run"] = self._run(payload["workflow_run"], repo, run)
             payload["workflow"] = self._workflow(payload["workflow"], repo, run)
-        return WebhookEvent("workflow_run", payload)
+        return self._finish("workflow_run", payload)
 
     def _run(self, template: JSON, repo: Repo, run: WorkflowRun) -> JSON:
         render = self.render

@@ -73,7 +73,7 @@ def list_reviews(ctx: Context, req: Request) -> Page:
 def check_merged(ctx: Context, req: Request) -> Response:
     _, _, pull = _pull(ctx, req)
     if not pull.merged:
-        return Response(404)
+        raise not_found()  # with GitHub's error JSON, as recorded
     return Response(204)
 
 
