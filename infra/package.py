@@ -65,13 +65,15 @@ SERVING_SOURCE = PurePosixPath("lambda/serving")
 SERVING_PACKAGE = "serving"
 SERVING_ROOTS = ("fastapi", "mangum", "onnxruntime", "numpy", "pydantic")
 LOCK_FILENAME = "uv.lock"
+# Distributions that must never reach the zip (design.md: size and cold start).
+FORBIDDEN_IN_SERVING = frozenset({"mlflow", "pandas", "scipy", "scikit-learn", "matplotlib"})
 # Modules the Lambda Python runtime provides; serving may import them without shipping them.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "awslambdaric"})
 STRIPPED_DIR_NAMES = frozenset({"tests", "__pycache__"})
 STRIPPED_TOP_LEVEL = frozenset({"bin"})
 LAMBDA_TASK_ROOT = "/var/task"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-ZIP_COMPRESSLEVEL = 9
+ZIP_COMPRESSLEVEL = 6  # level 9 measured 3x slower for 0.5% smaller
 MIB = 1024 * 1024
 ZIPPED_LIMIT_BYTES = 50 * MIB  # direct-upload limit of the Lambda API
 UNZIPPED_LIMIT_BYTES = 250 * MIB  # 262,144,000 bytes: Lambda's hard limit
@@ -102,6 +104,8 @@ ERR_NO_WHEEL = ("no wheel in {lock} fits {target}: {packages}. {hint}")
 HINT_AL2 = ("{runtime} runs on Amazon Linux 2 (glibc 2.26); current onnxruntime wheels need "
             "glibc 2.28. Deploy on python3.12 (Amazon Linux 2023).")
 HINT_GENERIC = "Pick a runtime/architecture these wheels support, or update the lock."
+ERR_FORBIDDEN = ("serving's locked dependencies would pull in {names}, which must never reach "
+                 "the Lambda zip; check what in {roots} now depends on them")
 ERR_NO_UV = "uv not found on PATH; install it (`pip install uv`) or pass uv=<path>"
 ERR_UV_FAILED = "uv pip install failed (exit {code}) for {target}:\n{output}"
 ERR_NO_SERVING = "no serving package at {path} (expected {source}/__init__.py)"
@@ -497,8 +501,9 @@ def install_pins(pins: Sequence[Pin], target: Target, dest: Path, *, uv: str,
     command = [uv, "pip", "install", "--quiet", "--target", str(dest),
                "--python-platform", target.uv_platform, "--python-version", target.python,
                "--only-binary", ":all:", "--no-deps", "--require-hashes",
-               # copy, never hardlink: the staging tree is edited and must not touch uv's cache
-               "--link-mode", "copy", "-r", str(requirements)]
+               # hardlinks from uv's cache are fast to make and to delete; every later edit of
+               # the staging tree replaces or removes files, never writes into one
+               "--link-mode", "hardlink", "-r", str(requirements)]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
     done = _run(command)
@@ -713,6 +718,10 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
     target = resolve_target(runtime, arch, python_version, platform)
     deployable = target == runtime_target(runtime, arch)
     pins = pins_from_lock(read_lock(repo_root), target)
+    forbidden = sorted({pin.name for pin in pins} & FORBIDDEN_IN_SERVING)
+    if forbidden:
+        raise PackageError(ERR_FORBIDDEN.format(names=", ".join(forbidden),
+                                                roots=", ".join(SERVING_ROOTS)))
     missing = unavailable(pins, target)
     if missing:
         hint = (HINT_AL2.format(runtime=runtime)

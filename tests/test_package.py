@@ -1,0 +1,306 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The Lambda package: pins from uv.lock, wheel tags, stripping, a deterministic zip and,
+in the slow tests, real builds (one imported here in an isolated interpreter)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.tags import Tag
+
+from infra.package import (
+    FORBIDDEN_IN_SERVING,
+    SERVING_ROOTS,
+    UNZIPPED_LIMIT_BYTES,
+    UNZIPPED_TARGET_BYTES,
+    ZIP_EPOCH,
+    ZIPPED_LIMIT_BYTES,
+    PackageError,
+    Target,
+    build_package,
+    check_serving_imports,
+    check_zip,
+    pins_from_lock,
+    read_lock,
+    resolve_target,
+    runtime_target,
+    strip_tree,
+    tag_problems,
+    write_zip,
+)
+from tests.conftest import REPO
+
+AL2023_X86 = Target(python="3.12", machine="x86_64", glibc=(2, 34))
+
+
+def tags(*texts: str) -> list[Tag]:
+    return [Tag(*text.split("-")) for text in texts]
+
+
+# --- the lock -------------------------------------------------------------------------
+
+
+def tiny_lock() -> dict[str, Any]:
+    """A lock with a python-version split, a platform-only dependency and an extra."""
+    registry = {"registry": "https://pypi.org/simple"}
+    return {"package": [
+        {"name": "app", "version": "0.1.0", "source": {"editable": "."}, "dependencies": [
+            {"name": "fastapi"}, {"name": "mangum"}, {"name": "onnxruntime"},
+            {"name": "pydantic", "extra": ["email"]},
+            {"name": "numpy", "version": "1.0", "marker": "python_full_version < '3.12'"},
+            {"name": "numpy", "version": "2.0", "marker": "python_full_version >= '3.12'"},
+            {"name": "mlflow"}]},
+        {"name": "fastapi", "version": "1", "source": registry,
+         "dependencies": [{"name": "colorama", "marker": "sys_platform == 'win32'"},
+                          {"name": "typing-extensions",
+                           "marker": "python_full_version < '3.13'"}],
+         "wheels": [{"url": "https://x/fastapi-1-py3-none-any.whl", "hash": "sha256:aa"}]},
+        {"name": "mangum", "version": "1", "source": registry,
+         "wheels": [{"url": "https://x/mangum-1-py3-none-any.whl", "hash": "sha256:bb"}]},
+        {"name": "onnxruntime", "version": "1", "source": registry,
+         "dependencies": [
+             {"name": "numpy", "version": "1.0", "marker": "python_full_version < '3.12'"},
+             {"name": "numpy", "version": "2.0", "marker": "python_full_version >= '3.12'"}],
+         "wheels": [{"url": "https://x/onnxruntime-1-cp312-cp312-manylinux_2_28_x86_64.whl",
+                     "hash": "sha256:cc"}]},
+        {"name": "pydantic", "version": "2", "source": registry,
+         "optional-dependencies": {"email": [{"name": "email-validator"}]},
+         "wheels": [{"url": "https://x/pydantic-2-py3-none-any.whl", "hash": "sha256:dd"}]},
+        {"name": "email-validator", "version": "3", "source": registry,
+         "wheels": [{"url": "https://x/email_validator-3-py3-none-any.whl", "hash": "sha256:ee"}]},
+        {"name": "numpy", "version": "1.0", "source": registry,
+         "wheels": [{"url": "https://x/numpy-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                     "hash": "sha256:11"}]},
+        {"name": "numpy", "version": "2.0", "source": registry,
+         "wheels": [{"url": "https://x/numpy-2.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+                     "hash": "sha256:22"}]},
+        {"name": "typing-extensions", "version": "4", "source": registry,
+         "wheels": [{"url": "https://x/typing_extensions-4-py3-none-any.whl",
+                     "hash": "sha256:33"}]},
+        {"name": "colorama", "version": "0.4", "source": registry},
+        {"name": "mlflow", "version": "3", "source": registry},
+    ]}
+
+
+def test_the_lock_walk_follows_markers_and_extras_for_the_target() -> None:
+    """It keeps the target's numpy, drops Windows-only and unrelated packages, adds extras."""
+    pins = {p.name: p for p in pins_from_lock(tiny_lock(), AL2023_X86)}
+    assert {n: p.version for n, p in pins.items()} == {
+        "fastapi": "1", "mangum": "1", "onnxruntime": "1", "pydantic": "2",
+        "email-validator": "3", "numpy": "2.0", "typing-extensions": "4"}
+    assert pins["numpy"].requirement_line() == "numpy==2.0 --hash=sha256:22"
+
+    older = {p.name: p.version for p in pins_from_lock(tiny_lock(), Target("3.11", "x86_64",
+                                                                           (2, 34)))}
+    assert older["numpy"] == "1.0"
+    newest = {p.name for p in pins_from_lock(tiny_lock(), Target("3.13", "x86_64", (2, 34)))}
+    assert "typing-extensions" not in newest
+
+
+def test_a_package_from_outside_a_registry_is_refused() -> None:
+    """It takes only registry wheels with hashes, never a git or path source."""
+    lock = tiny_lock()
+    lock["package"][2]["source"] = {"git": "https://example.com/mangum.git"}
+    with pytest.raises(PackageError, match="not a package registry"):
+        pins_from_lock(lock, AL2023_X86)
+
+
+def test_the_real_lock_gives_serving_only_its_own_dependencies() -> None:
+    """Every root is pinned with its lock hashes, and nothing serving must not carry."""
+    lock = read_lock(REPO)
+    for target in (AL2023_X86, Target("3.11", "x86_64", (2, 36))):
+        pins = {p.name: p for p in pins_from_lock(lock, target)}
+        assert set(SERVING_ROOTS) <= set(pins)
+        assert not set(pins) & (FORBIDDEN_IN_SERVING | {"sympy", "boto3", "uvicorn"})
+        assert all(p.wheels and all(h.startswith("sha256:") for _, h in p.wheels)
+                   for p in pins.values())
+
+
+def test_python311_is_refused_because_onnxruntime_needs_glibc_228(tmp_path: Path) -> None:
+    """The Amazon Linux 2 runtime is refused up front, naming onnxruntime and python3.12."""
+    with pytest.raises(PackageError) as refused:
+        build_package(REPO, tmp_path / "x.zip", runtime="python3.11")
+    message = str(refused.value)
+    assert "onnxruntime" in message and "python3.12" in message and "glibc 2.26" in message
+    assert not (tmp_path / "x.zip").exists()
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"runtime": "python2.7"}, "unknown Lambda runtime"),
+    ({"arch": "ppc64le"}, "unknown architecture"),
+    ({"platform": "x86_64-unknown-linux-gnu"}, "not of the form"),
+    ({"python_version": "3.12.1"}, "not of the form"),
+])
+def test_unknown_targets_are_refused(options: dict[str, str], match: str) -> None:
+    """It names what it cannot build for instead of guessing."""
+    runtime = options.get("runtime", "python3.12")
+    arch = options.get("arch", "x86_64")
+    with pytest.raises(PackageError, match=match):
+        resolve_target(runtime, arch, options.get("python_version"), options.get("platform"))
+
+
+def test_runtime_targets() -> None:
+    """python3.12 is AL2023 (glibc 2.34) and arm64 means aarch64 wheels."""
+    assert runtime_target("python3.12", "x86_64") == AL2023_X86
+    arm = runtime_target("python3.12", "arm64")
+    assert arm.machine == "aarch64" and arm.uv_platform == "aarch64-manylinux_2_34"
+    assert runtime_target("python3.11", "x86_64").uv_platform == "x86_64-manylinux_2_17"
+
+
+# --- wheel tags -------------------------------------------------------------------------
+
+
+def test_wheel_tags_that_fit_python312_on_al2023() -> None:
+    """CPython 3.12, abi3, pure Python and manylinux up to glibc 2.34 all fit."""
+    fitting = {
+        "numpy": tags("cp312-cp312-manylinux_2_27_x86_64", "cp312-cp312-manylinux_2_28_x86_64"),
+        "protobuf": tags("cp310-abi3-manylinux2014_x86_64"),
+        "fastapi": tags("py3-none-any"),
+        "flatbuffers": tags("py2-none-any", "py3-none-any"),
+        "onnxruntime": tags("cp312-cp312-manylinux_2_34_x86_64"),
+    }
+    assert tag_problems(fitting, AL2023_X86) == []
+
+
+@pytest.mark.parametrize("tag", [
+    "cp311-cp311-manylinux_2_17_x86_64",   # another interpreter
+    "cp312-cp312-manylinux_2_35_x86_64",   # needs a newer glibc than AL2023
+    "cp312-cp312-manylinux_2_28_aarch64",  # another architecture
+    "cp312-cp312-musllinux_1_2_x86_64",    # another C library
+    "cp312-cp312-macosx_11_0_arm64",       # another OS
+    "cp312-cp312-linux_x86_64",            # not portable
+    "cp313-abi3-manylinux_2_17_x86_64",    # abi3 built for a newer Python
+    "py2-none-any",                        # Python 2 only
+])
+def test_a_single_foreign_tag_is_reported(tag: str) -> None:
+    """Every tag must fit: one foreign tag means the wrong wheel was installed."""
+    problems = tag_problems({"pkg": tags("py3-none-any", tag)}, AL2023_X86)
+    if tag == "py2-none-any":
+        assert problems == [], "py2 beside py3 is a universal wheel"
+        assert tag_problems({"pkg": tags(tag)}, AL2023_X86) == [f"pkg: {tag}"]
+    else:
+        assert problems == [f"pkg: {tag}"]
+
+
+def test_check_zip_reads_the_wheel_files_inside_a_zip(tmp_path: Path) -> None:
+    """It finds every dist-info WHEEL in the zip and names the misfit."""
+    path = tmp_path / "task.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("good-1.dist-info/WHEEL", "Tag: py3-none-any\n")
+        archive.writestr("bad-1.dist-info/WHEEL", "Tag: cp311-cp311-manylinux_2_17_x86_64\n")
+    with pytest.raises(PackageError, match=re.escape("bad-1.dist-info: cp311-cp311")):
+        check_zip(path, AL2023_X86)
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("serving/__init__.py", "")
+    with pytest.raises(PackageError, match=re.escape("no *.dist-info/WHEEL")):
+        check_zip(empty, AL2023_X86)
+
+
+# --- staging tree -----------------------------------------------------------------------
+
+
+def write(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_strip_removes_tests_and_scripts_and_keeps_record_true(tmp_path: Path) -> None:
+    """Dependency tests, bin/ and __pycache__ go; RECORD lists exactly what is left."""
+    write(tmp_path / "bin" / "f2py", "#!/usr/bin/python")
+    write(tmp_path / "numpy" / "__init__.py")
+    write(tmp_path / "numpy" / "tests" / "test_a.py", "x" * 100)
+    write(tmp_path / "numpy" / "_core" / "tests" / "data" / "d.csv")
+    write(tmp_path / "numpy" / "__pycache__" / "__init__.cpython-311.pyc")
+    write(tmp_path / "numpy" / "testing" / "__init__.py")
+    listed = ["numpy/__init__.py", "numpy/tests/test_a.py", "numpy/_core/tests/data/d.csv",
+              "numpy/testing/__init__.py", "bin/f2py", "numpy-2.dist-info/RECORD"]
+    record = write(tmp_path / "numpy-2.dist-info" / "RECORD",
+                   "".join(f"{p},sha256=abc,1\n" for p in listed))
+
+    freed = strip_tree(tmp_path)
+
+    assert freed >= 100
+    remaining = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+                       if p.is_file())
+    assert remaining == ["numpy-2.dist-info/RECORD", "numpy/__init__.py",
+                         "numpy/testing/__init__.py"]
+    with record.open() as handle:
+        rows = [row[0] for row in csv.reader(handle)]
+    assert rows == ["numpy/__init__.py", "numpy/testing/__init__.py", "numpy-2.dist-info/RECORD"]
+
+
+def test_serving_may_not_import_what_the_zip_does_not_ship(tmp_path: Path) -> None:
+    """An import of sklearn (or anything not shipped) in serving stops the build."""
+    write(tmp_path / "numpy" / "__init__.py")
+    write(tmp_path / "serving" / "__init__.py")
+    write(tmp_path / "serving" / "ok.py", "import json\nimport numpy\nimport boto3\n"
+                                          "from . import other\n")
+    check_serving_imports(tmp_path)
+    write(tmp_path / "serving" / "bad.py", "def f():\n    from sklearn.base import clone\n")
+    with pytest.raises(PackageError, match="serving imports sklearn"):
+        check_serving_imports(tmp_path)
+
+
+def test_the_zip_is_the_same_bytes_whatever_the_file_times_and_order(tmp_path: Path) -> None:
+    """Sorted entries, fixed timestamps and modes: same content, same sha256."""
+    def tree(root: Path, mtime: int) -> Path:
+        for name in ("b/z.py", "a.py", "b/lib.so"):
+            path = write(root / name, name * 50)
+            os.utime(path, (mtime, mtime))
+        (root / "b" / "lib.so").chmod(0o775)
+        return root
+
+    first = write_zip(tree(tmp_path / "one", 1_000_000_000), tmp_path / "one.zip")
+    second = write_zip(tree(tmp_path / "two", 1_700_000_000), tmp_path / "two.zip")
+    assert first == second == hashlib.sha256((tmp_path / "one.zip").read_bytes()).hexdigest()
+    with zipfile.ZipFile(tmp_path / "one.zip") as archive:
+        infos = archive.infolist()
+    assert [i.filename for i in infos] == ["a.py", "b/lib.so", "b/z.py"]
+    assert {i.date_time for i in infos} == {ZIP_EPOCH}
+    assert {i.filename: i.external_attr >> 16 & 0o777 for i in infos} == {
+        "a.py": 0o644, "b/lib.so": 0o755, "b/z.py": 0o644}
+
+
+# --- real builds (network to the package registry the first time; uv's cache after) ----
+
+
+@pytest.fixture(scope="module")
+def deploy_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    out = tmp_path_factory.mktemp("deploy") / "serving-python3.12-x86_64.zip"
+    return build_package(REPO, out)
+
+
+@pytest.mark.slow
+def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
+        deploy_build: Any) -> None:
+    """The deploy zip's wheels all fit python3.12/x86_64, and it is inside every limit."""
+    report = deploy_build
+    print("\n" + report.summary())
+    zip_path = Path(report.zip_path)
+    check_zip(zip_path, AL2023_X86)
+    assert report.deployable
+    assert report.sha256 == hashlib.sha256(zip_path.read_bytes()).hexdigest()
+    assert report.zip_bytes == zip_path.stat().st_size < ZIPPED_LIMIT_BYTES
+    assert report.unzipped_bytes < UNZIPPED_TARGET_BYTES < UNZIPPED_LIMIT_BYTES
+    with zipfile.ZipFile(zip_path) as archive:
+        infos = archive.infolist()
+        names = [i.filename for i in infos]
+    assert sum(i.file_size for i in infos) == report.unzipped_bytes
+    assert len(infos) == report.file_count
+    assert names == sorted(names)
+    assert "serving/__init__.py" in names
+    assert not [n for n in names if "/tests/" in n or n.startswith("bin/")]
+    top_levels = {n.split("/")[0] for n in names}
+    assert not {"sklearn", "scipy", "pandas", "mlflow", "sympy", "bot"} & top_levels
+    largest = [name for name, _ in report.largest]
+    assert largest[0] == "onnxruntime" and len(largest) == 10
