@@ -53,7 +53,7 @@ SECRET_SCAN_EXCLUDE = frozenset({"uv.lock"})
 # a hex string of a digest's length on a line that says it is a digest is not a secret
 HASH_LENGTHS = frozenset({32, 40, 64, 128})
 HASH_WORDS_RE = re.compile(r"sha(?:1|224|256|384|512)?|md5|hash|digest|checksum|commit", re.I)
-HEX_SECRET_TYPE = "Hex High Entropy String"
+HEX_ENTROPY_TYPE = "Hex High Entropy String"
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
 PYPROJECT = "pyproject.toml"
 LOCK_FILE = "uv.lock"
@@ -173,7 +173,7 @@ def _line(path: Path, number: int) -> str:
 
 def _is_declared_hash(secret_type: str, value: str | None, line: str) -> bool:
     return (
-        secret_type == HEX_SECRET_TYPE
+        secret_type == HEX_ENTROPY_TYPE
         and value is not None
         and len(value) in HASH_LENGTHS
         and HASH_WORDS_RE.search(line) is not None
