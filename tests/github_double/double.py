@@ -71,13 +71,20 @@ class GitHubDouble:
     """A stateful stand-in for api.github.com on 127.0.0.1, checked against GitHub's
     OpenAPI description on every exchange."""
 
-    def __init__(self, *, clock: Clock | None = None, spec: OpenApiSpec | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        spec: OpenApiSpec | None = None,
+        port: int = 0,
+    ) -> None:
         self.clock: Clock = clock or TickingClock()
         self.state = GitHubState(self.clock)
         self.spec = spec or OpenApiSpec.load(default_spec_path())
         self._violations: list[str] = []
         self._server = DoubleHttpServer(
-            lambda base: Dispatcher(self.state, self.spec, base, self._violations.append)
+            lambda base: Dispatcher(self.state, self.spec, base, self._violations.append),
+            port,
         )
         self.base_url = self._server.base_url
         self._dispatcher = self._server.dispatcher
@@ -531,6 +538,11 @@ class GitHubDouble:
             self._dispatcher.faults.add(fault)
 
     # -- observations ----------------------------------------------------------------------
+
+    @property
+    def routed_operations(self) -> frozenset[str]:
+        """The OpenAPI operationIds the double answers."""
+        return frozenset(self._dispatcher.routes)
 
     @property
     def calls(self) -> list[Call]:

@@ -21,12 +21,17 @@ from tests.github_double.double import GitHubDouble, default_spec_path
 from tests.github_double.openapi import OpenApiSpec
 
 
-@pytest.fixture
-def github_double() -> Iterator[GitHubDouble]:
-    """A running double; stopped, and checked for contract violations, after the test."""
+def checked_double() -> Iterator[GitHubDouble]:
+    """Run a double for one test, then stop it and fail the test on any violation."""
     with GitHubDouble(spec=OpenApiSpec.load(default_spec_path())) as double:
         yield double
         violations = double.take_violations()
     if violations:
         listing = "\n  ".join(violations)
         pytest.fail(f"the GitHub double broke GitHub's contract:\n  {listing}", pytrace=False)
+
+
+@pytest.fixture
+def github_double() -> Iterator[GitHubDouble]:
+    """A running double; stopped, and checked for contract violations, after the test."""
+    yield from checked_double()

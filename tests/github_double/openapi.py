@@ -15,7 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -137,7 +137,6 @@ class Operation:
     body_required: bool
     responses: Mapping[int, ResponseSpec]
     documentation_url: str
-    path_names: tuple[str, ...] = field(default=())
 
     def parameter(self, name: str, location: str) -> Parameter | None:
         for param in self.parameters:
@@ -214,7 +213,6 @@ class OpenApiSpec:
                 schema = next(iter(content.values())).get("schema")
             headers = tuple(h.lower() for h in resolved.get("headers", {}))
             responses[int(status)] = ResponseSpec(schema=schema, headers=headers)
-        names = tuple(re.findall(r"{([^}]+)}", template))
         return Operation(
             operation_id=raw["operationId"],
             method=method,
@@ -225,7 +223,6 @@ class OpenApiSpec:
             body_required=bool(body and body.get("required")),
             responses=responses,
             documentation_url=str(raw.get("externalDocs", {}).get("url", "")),
-            path_names=names,
         )
 
     def _parameter(self, raw: Any) -> Parameter:
@@ -260,9 +257,6 @@ class OpenApiSpec:
                 params = {k: unquote(v) for k, v in found.groupdict().items()}
                 return Match(operation=operation, path_params=params)
         return None
-
-    def allowed_methods(self, raw_path: str) -> list[str]:
-        return sorted({op.method for op in self._ordered if op.pattern.match(raw_path)})
 
     # -- validation --------------------------------------------------------------------
 
@@ -383,10 +377,6 @@ class OpenApiSpec:
         if problems:
             detail = "; ".join(f"{e.json_path}: {e.message}"[:300] for e in problems[:5])
             raise SpecViolation(f"{where}: response does not fit its schema: {detail}")
-
-    def schema_named(self, name: str) -> Mapping[str, Any]:
-        resolved = self.resolve({"$ref": f"#/components/schemas/{name}"})
-        return dict(resolved)
 
 
 def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:

@@ -325,8 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
 class DoubleHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, dispatcher_factory: Callable[[str], Dispatcher]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, dispatcher_factory: Callable[[str], Dispatcher], port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         host, port = self.server_address[:2]
         self.base_url = f"http://{host!s}:{port}"
         self.dispatcher = dispatcher_factory(self.base_url)
