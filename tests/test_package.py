@@ -5,16 +5,22 @@ in the slow tests, real builds (one imported here in an isolated interpreter).""
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
+import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from packaging.tags import Tag
+from serving.settings import ENV_BUNDLE_URI
 
 from infra.package import (
     FORBIDDEN_IN_SERVING,
@@ -28,6 +34,7 @@ from infra.package import (
     build_package,
     check_serving_imports,
     check_zip,
+    local_target,
     pins_from_lock,
     read_lock,
     resolve_target,
@@ -36,7 +43,8 @@ from infra.package import (
     tag_problems,
     write_zip,
 )
-from tests.conftest import REPO
+from tests.conftest import FIXTURES, REPO, load_fixture_json
+from tests.infra_support import FittedBundle, fit_and_export
 
 AL2023_X86 = Target(python="3.12", machine="x86_64", glibc=(2, 34))
 
@@ -304,3 +312,162 @@ def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
     assert not {"sklearn", "scipy", "pandas", "mlflow", "sympy", "bot"} & top_levels
     largest = [name for name, _ in report.largest]
     assert largest[0] == "onnxruntime" and len(largest) == 10
+
+
+# --- the local-interpreter build, served from an isolated interpreter -------------------
+
+EVENTS_DIR = FIXTURES / "aws-lambda-events"
+SERVE_SCRIPT = """
+import json, sys, types
+task, events_path, out_path = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, task)
+import serving.handler, numpy, onnxruntime, fastapi, mangum, pydantic
+events = json.load(open(events_path))
+context = types.SimpleNamespace(function_name="modelgate-test", aws_request_id="test",
+                                invoked_function_arn="arn:aws:lambda:us-east-1:0:function:t")
+responses = {name: serving.handler.handler(event, context) for name, event in events.items()}
+origins = {m.__name__: m.__file__ for m in (serving, numpy, onnxruntime, fastapi, mangum,
+                                            pydantic)}
+json.dump({"responses": responses, "origins": origins, "path": sys.path},
+          open(out_path, "w"))
+"""
+
+
+def record(fitted: FittedBundle, row: int) -> dict[str, float]:
+    return {name: float(v) for name, v in zip(fitted.features, fitted.test_X[row], strict=True)}
+
+
+def predict_events(fitted: FittedBundle) -> dict[str, tuple[dict[str, Any], list[int]]]:
+    """POST /predict in each event shape, built from the captured fixtures: (event, rows)."""
+    def body(rows: list[int]) -> str:
+        if len(rows) == 1:
+            return json.dumps({"features": record(fitted, rows[0])})
+        return json.dumps({"records": [record(fitted, r) for r in rows]})
+
+    events: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    rest = load_fixture_json("aws-lambda-events/apigw-rest-v1.proxy.aws-lambda-go.json")
+    rest.update(httpMethod="POST", path="/predict", body=body([0]), isBase64Encoded=False,
+                headers={"Content-Type": "application/json"},
+                multiValueHeaders={"Content-Type": ["application/json"]},
+                queryStringParameters=None, multiValueQueryStringParameters=None)
+    events["rest-v1"] = (rest, [0])
+
+    http = load_fixture_json("aws-lambda-events/apigw-http-v2.post-json.powertools.json")
+    http.update(rawPath="/predict", rawQueryString="", body=body([1, 2, 3]),
+                isBase64Encoded=False)
+    http["headers"]["content-type"] = "application/json"
+    http["requestContext"]["http"].update(method="POST", path="/predict")
+    events["http-v2-batch"] = (http, [1, 2, 3])
+
+    url = load_fixture_json("aws-lambda-events/lambda-function-url.post-iam.powertools.json")
+    url.update(rawPath="/predict", rawQueryString="", isBase64Encoded=True,
+               body=base64.b64encode(body([4]).encode()).decode())
+    url["headers"] = {**url.get("headers", {}), "content-type": "application/json"}
+    url["requestContext"]["http"].update(method="POST", path="/predict")
+    events["function-url-base64"] = (url, [4])
+
+    alb = load_fixture_json("aws-lambda-events/alb.single-value-headers.aws-lambda-go.json")
+    alb.update(httpMethod="POST", path="/predict", body=body([5]), isBase64Encoded=False,
+               queryStringParameters={})
+    alb["headers"] = {**alb["headers"], "content-type": "application/json"}
+    events["alb-single"] = (alb, [5])
+
+    multi = load_fixture_json("aws-lambda-events/alb.multi-value-headers.aws-lambda-go.json")
+    multi.update(httpMethod="POST", path="/predict", body=body([6]), isBase64Encoded=False,
+                 multiValueQueryStringParameters={})
+    multi["multiValueHeaders"] = {**multi["multiValueHeaders"],
+                                  "content-type": ["application/json"]}
+    events["alb-multi"] = (multi, [6])
+    return events
+
+
+def response_headers(response: dict[str, Any]) -> dict[str, str]:
+    if response.get("multiValueHeaders"):
+        return {k.lower(): v[-1] for k, v in response["multiValueHeaders"].items()}
+    return {k.lower(): v for k, v in response.get("headers", {}).items()}
+
+
+def response_json(response: dict[str, Any]) -> Any:
+    raw = response["body"]
+    if response.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode()
+    return json.loads(raw)
+
+
+@dataclass
+class Served:
+    responses: dict[str, dict[str, Any]]
+    origins: dict[str, str]
+    task: Path
+    fitted: FittedBundle
+    predict: dict[str, tuple[dict[str, Any], list[int]]]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
+    work = tmp_path_factory.mktemp("local-build")
+    here = local_target()
+    report = build_package(REPO, work / "local.zip", python_version=here.python,
+                           platform=here.uv_platform)
+    print("\n" + report.summary())
+    assert not report.deployable and report.bytecode_files > 0
+    task = work / "task"
+    with zipfile.ZipFile(report.zip_path) as archive:
+        archive.extractall(task)
+    fitted = fit_and_export(work / "bundle")
+    events = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS_DIR.glob("*.json"))}
+    predict = predict_events(fitted)
+    events.update({f"predict:{name}": event for name, (event, _) in predict.items()})
+    (work / "events.json").write_text(json.dumps(events))
+    env = {"PATH": "/usr/bin:/bin", ENV_BUNDLE_URI: str(fitted.directory),
+           "MODELGATE_BUNDLE_SHA256": hashlib.sha256(
+               (fitted.directory / "manifest.json").read_bytes()).hexdigest()}
+    done = subprocess.run(
+        # -I: no user site, no PYTHON* variables; -S: not even the venv's site-packages,
+        # so every import must come from the unzipped folder or the standard library
+        [sys.executable, "-I", "-S", "-c", SERVE_SCRIPT, str(task), str(work / "events.json"),
+         str(work / "out.json")],
+        cwd=task, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads((work / "out.json").read_text())
+    return Served(responses=result["responses"], origins=result["origins"], task=task,
+                  fitted=fitted, predict=predict)
+
+
+@pytest.mark.slow
+def test_the_build_imports_nothing_from_outside_the_zip(served: Served) -> None:
+    """serving and every dependency load from the unzipped folder, not the venv."""
+    for module, origin in served.origins.items():
+        assert Path(origin).resolve().is_relative_to(served.task.resolve()), (module, origin)
+
+
+@pytest.mark.slow
+def test_every_captured_event_gets_a_well_formed_response(served: Served) -> None:
+    """Each fixture event (REST, HTTP API, Function URL, ALB) gets a response in its shape."""
+    for name in sorted(p.stem for p in EVENTS_DIR.glob("*.json")):
+        response = served.responses[name]
+        assert isinstance(response["statusCode"], int) and response["statusCode"] < 500, name
+        assert isinstance(response["body"], str) and isinstance(response["isBase64Encoded"], bool)
+        if name.startswith("alb.multi-value"):
+            assert "multiValueHeaders" in response and "headers" not in response, name
+        headers = response_headers(response)
+        assert headers["x-model-version"] == served.fitted.manifest.model_version, name
+        body = response_json(response)
+        assert body["request_id"] == headers["x-request-id"], name
+
+
+@pytest.mark.slow
+def test_predict_answers_the_trained_models_probability_in_every_event_shape(
+        served: Served) -> None:
+    """POST /predict via REST v1, HTTP v2 (batch), Function URL (base64) and ALB both ways."""
+    threshold = served.fitted.manifest.threshold
+    for name, (_, rows) in served.predict.items():
+        response = served.responses[f"predict:{name}"]
+        assert response["statusCode"] == 200, (name, response["body"])
+        body = response_json(response)
+        answers = body["predictions"] if len(rows) > 1 else [body]
+        assert len(answers) == len(rows), name
+        for row, answer in zip(rows, answers, strict=True):
+            expected = float(served.fitted.expected_p[row])
+            assert answer["probability_positive_class"] == pytest.approx(expected, abs=1e-6)
+            assert answer["prediction"] == int(expected >= threshold), name
