@@ -10,7 +10,7 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ GIT_ENV = {
 }
 
 
-def git_repo(path: Path, files: dict[str, str | bytes]) -> Path:
+def git_repo(path: Path, files: Mapping[str, str | bytes]) -> Path:
     """A git repository at ``path`` holding ``files``, all added and committed."""
     path.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **GIT_ENV}

@@ -102,9 +102,11 @@ def test_numeric_columns_still_get_digit_recognizers(tmp_path: Path) -> None:
     frame = rows_with(frame, "a", ["4111111111111111", "12", "13"])
     frame = rows_with(frame, "b", ["6085550134", "7"])
     frame = rows_with(frame, "c", ["536228411", "412550193", "601221234"])
+    # the same numbers after a round trip through a spreadsheet, as floats
+    frame = rows_with(frame, "d", ["4111111111111111.0", "6.085550134e9", "0.25"])
     found = entities(pii.run(build_context(tmp_path, frame)))
-    assert found["CREDIT_CARD"] == {"a"}
-    assert found["PHONE_NUMBER"] == {"b"}
+    assert found["CREDIT_CARD"] == {"a", "d"}
+    assert found["PHONE_NUMBER"] == {"b", "d"}
     assert found["US_SSN"] == {"c"}
 
 

@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -53,6 +54,7 @@ NO_DATASET = "the data file could not be loaded, so it cannot be checked for per
 
 NUMBER_RE = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 INTEGER_RE = re.compile(r"^[+-]?\d+$")
+WHOLE_FLOAT_MIN = 10**8  # "842302.0" is a count; "536228411.0" may be an SSN
 MRN_VALUE_RE = re.compile(
     r"\b(?:MRN|MR\s*#|MR\s*No\.?|Med(?:ical)?\s*Rec(?:ord)?\s*(?:No\.?|Number|#))"
     r"\s*[:#-]?\s*\d[\dA-Z-]{3,}\b",
@@ -267,19 +269,37 @@ def _phone_plausible(span: str) -> bool:
     return digits >= (PHONE_MIN_DIGITS if formatted else PHONE_MIN_DIGITS_BARE)
 
 
+def whole_number(text: str) -> str | None:
+    """The digits of a value that is a whole number however it was written (``6085550134``,
+    ``6085550134.0``, ``6.085550134e9`` once a spreadsheet had it); else ``None``."""
+    if INTEGER_RE.match(text):
+        return text
+    if not NUMBER_RE.match(text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if value != value.to_integral_value() or abs(value) < WHOLE_FLOAT_MIN:
+        return None  # a measurement, or too short for any digit-only identifier
+    return str(int(value))
+
+
 def scan_value(text: str, bare_digits: bool = True) -> list[_Match]:
     """Every personal-data match in one value. ``bare_digits=False`` skips values made of
     digits only (a declared study-id column); formatted values are always checked."""
     email, ssn, card, ip, date, phone = _presidio()
-    digits = _digits(text)
-    if INTEGER_RE.match(text):
+    whole = whole_number(text)
+    if whole is not None:
         # digits only: a card or phone number written without separators is still one
         if not bare_digits:
             return []
-        found = _run(card, text) if digits >= CARD_MIN_DIGITS else []
+        digits = _digits(whole)
+        found = _run(card, whole) if digits >= CARD_MIN_DIGITS else []
         if digits >= PHONE_MIN_DIGITS_BARE:
-            found += _run(phone, text)
+            found += _run(phone, whole)
         return found
+    digits = _digits(text)
     if NUMBER_RE.match(text):
         return []  # a decimal measurement: no identifier is written this way
     found = []
@@ -350,10 +370,11 @@ def _scan_column(label: str, series: pd.Series, *, bare_digits: bool) -> _Column
     text_values = integer_values = scanned = 0
     for text, cells in _distinct_values(series):
         scanned += 1
-        if INTEGER_RE.match(text):
+        whole = whole_number(text)
+        if whole is not None:
             integer_values += 1
-            if bare_digits and _bare_ssn(text):
-                ssn_like.append((text, cells))
+            if bare_digits and _bare_ssn(whole):
+                ssn_like.append((whole, cells))
         elif not NUMBER_RE.match(text):
             text_values += 1
             if NAME_LIKE_RE.match(text):
