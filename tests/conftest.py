@@ -19,10 +19,81 @@ def load_fixture_json(relative: str) -> Any:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
-        pytest.fail(f"shared fixtures not found at {FIXTURES} (CI puts shared/ beside the checkout)")
+        pytest.fail(f"shared fixtures not found at {FIXTURES} "
+                    "(CI puts shared/ beside the checkout)")
     return FIXTURES
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
+
+
+# --- a governed workspace: a copy of the shipped configuration and data in a git repo ---
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+WORKSPACE_FILES = ("governance.yml", "pyproject.toml", "uv.lock", "data/breast_cancer.csv",
+                   "data/breast_cancer.manifest.json")
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True,
+                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+                               "PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(root)})
+    return done.stdout.strip()
+
+
+_TEMPLATE_DB: list[Path] = []
+
+
+def mlflow_template_db() -> Path:
+    """An empty, fully migrated MLflow SQLite store, made once per test session.
+
+    Creating a store runs every MLflow schema migration (seconds); tests copy this one.
+    """
+    if not _TEMPLATE_DB:
+        import tempfile
+
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        folder = Path(tempfile.mkdtemp(prefix="modelgate-mlflow-template-"))
+        db = folder / "mlflow.db"
+        SqlAlchemyStore(f"sqlite:///{db}", (folder / "artifacts").as_uri())
+        _TEMPLATE_DB.append(db)
+    return _TEMPLATE_DB[0]
+
+
+def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False) -> Path:
+    """Copy the shipped governance.yml, data and lock into ``dest`` as a git repository,
+    with an empty MLflow store under ``.modelgate/`` (unless ``fresh_store``)."""
+    if not fresh_store:
+        (dest / ".modelgate").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(mlflow_template_db(), dest / ".modelgate" / "mlflow.db")
+    for name in WORKSPACE_FILES:
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    (dest / ".gitignore").write_text(".modelgate/\n")
+    if commit:
+        git(dest, "init", "-q", "-b", "main")
+        git(dest, "add", "-A")
+        git(dest, "commit", "-q", "-m", "workspace")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """One governed training run on the shipped data, shared by read-only tests."""
+    import io
+
+    from training.config import load_config
+    from training.progress import ConsoleReporter
+    from training.train import train
+
+    root = make_workspace(tmp_path_factory.mktemp("trained"))
+    config = load_config(root / "governance.yml")
+    result = train(config, reporter=ConsoleReporter(io.StringIO()))
+    return root, result

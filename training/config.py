@@ -124,18 +124,22 @@ class SubgroupSpec(_Strict):
 
     @model_validator(mode="after")
     def _labels_fit(self) -> SubgroupSpec:
-        if self.labels is not None and self.quantiles is not None:
-            if len(self.labels) != self.quantiles:
-                raise ValueError(
+        if (self.labels is not None and self.quantiles is not None
+                and len(self.labels) != self.quantiles):
+            raise ValueError(
                     f"subgroup {self.name!r}: {len(self.labels)} labels for "
-                    f"{self.quantiles} quantile bands"
-                )
+                f"{self.quantiles} quantile bands"
+            )
         return self
+
+
+def _default_gap() -> dict[MetricName, float]:
+    return {"accuracy": 0.1}
 
 
 class SubgroupsSection(_Strict):
     min_size: Annotated[int, Field(ge=1)] = 20
-    max_gap: dict[MetricName, Fraction] = Field(default_factory=lambda: {"accuracy": 0.1})
+    max_gap: dict[MetricName, Fraction] = Field(default_factory=_default_gap)
     groups: list[SubgroupSpec] = Field(default_factory=list)
 
 
@@ -283,7 +287,8 @@ class LoadedConfig(BaseModel):
 
     def tracking_uri(self, override: str | None = None) -> str:
         """CLI flag, then ``MLFLOW_TRACKING_URI``, then the file, then the embedded default."""
-        uri = override or os.environ.get("MLFLOW_TRACKING_URI") or self.governance.mlflow.tracking_uri
+        uri = (override or os.environ.get("MLFLOW_TRACKING_URI")
+               or self.governance.mlflow.tracking_uri)
         if uri:
             return uri
         return f"sqlite:///{(self.state_dir / 'mlflow.db').as_posix()}"

@@ -174,7 +174,9 @@ def load_dataset(config: LoadedConfig, *, verify_manifest: bool = True) -> Datas
     ids = frame[gov.data.id_column].str.strip()
     blank = np.flatnonzero((ids == "").to_numpy())
     if blank.size:
-        raise DataError(f"{path}: id column '{gov.data.id_column}' is empty at row(s) {_rows(blank)}")
+        raise DataError(
+            f"{path}: id column '{gov.data.id_column}' is empty at row(s) {_rows(blank)}"
+        )
     dup = np.flatnonzero(ids.duplicated(keep=False).to_numpy())
     if dup.size:
         raise DataError(

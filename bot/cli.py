@@ -1,0 +1,103 @@
+"""``modelgate``: the one command line every workflow and every person uses.
+
+Each subcommand is a thin adapter: parse arguments, build collaborators (config, MLflow,
+GitHub, boto3 clients) once, call one function, print its result. Known failures print one
+clear message and exit non-zero; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from training.config import CONFIG_FILENAME, ConfigError, load_config
+from training.data import DataError
+from training.estimator import EstimatorError
+from training.progress import Reporter, reporter_from_env
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+KNOWN_ERRORS: tuple[type[Exception], ...] = (ConfigError, DataError, EstimatorError)
+
+
+def _metrics_table(metrics: dict[str, float]) -> str:
+    rows = "\n".join(f"| {k} | {v:.4f} |" for k, v in metrics.items())
+    return f"| metric | value |\n| --- | --- |\n{rows}"
+
+
+def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
+    from training.train import TrainingError, train
+
+    config = load_config(args.config)
+    try:
+        result = train(config, tracking_uri=args.tracking_uri, reporter=rep)
+    except TrainingError as exc:
+        rep.error(str(exc), title="training failed")
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(f"run id:   {result.run_id}")
+        print(f"model:    {result.model_name} version {result.version}")
+        print(f"data:     sha256 {result.data_sha256}")
+        print(f"commit:   {result.commit}{' (dirty tree)' if result.dirty else ''}")
+        for name, value in result.metrics.items():
+            print(f"{name:>9}: {value:.4f}")
+    rep.summary(
+        f"### modelgate train: {result.model_name} v{result.version}\n\n"
+        f"Run `{result.run_id}` at commit `{result.commit[:12]}`, data sha256 "
+        f"`{result.data_sha256[:16]}`.\n\n{_metrics_table(result.metrics)}"
+    )
+    return EXIT_OK
+
+
+def cmd_validate_config(args: argparse.Namespace, rep: Reporter) -> int:
+    config = load_config(args.config)
+    rep.info(f"{config.path}: valid (model {config.governance.model.name}, "
+             f"{len(config.governance.data.features)} features, "
+             f"{len(config.governance.approval.roles)} roles)")
+    return EXIT_OK
+
+
+Handler = Callable[[argparse.Namespace, Reporter], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelgate",
+        description="Train, audit, approve, promote, serve and trace a governed model.",
+    )
+    parser.add_argument("--config", type=Path, default=Path(CONFIG_FILENAME),
+                        help="path to governance.yml (default: ./governance.yml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="run the governed training and register a model version")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (overrides governance.yml "
+                   "and MLFLOW_TRACKING_URI)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("validate-config", help="validate governance.yml and exit")
+    p.set_defaults(handler=cmd_validate_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    rep = reporter_from_env()
+    handler: Handler = args.handler
+    try:
+        return handler(args, rep)
+    except KNOWN_ERRORS as exc:
+        rep.error(str(exc), title=f"modelgate {args.command}")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

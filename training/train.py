@@ -1,0 +1,300 @@
+"""The governed training run: load -> fingerprint -> split -> fit -> evaluate -> log ->
+register. Every control of handbook §3.1 is enforced here, in code, on every run.
+
+Data problems stop the run before MLflow sees anything; a failure after the run started
+ends it as FAILED with the reason as a tag, so no half-written run looks like a success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.pipeline import Pipeline
+
+from training import tracking
+from training.baseline import feature_baseline
+from training.config import LoadedConfig
+from training.data import Dataset, Split, load_dataset, split_dataset
+from training.estimator import build_estimator, loggable_params, model_type
+from training.evaluate import Evaluation, confusion_png, evaluate
+from training.progress import ConsoleReporter, Reporter
+from training.provenance import Provenance, collect
+
+RUN_MANIFEST_SCHEMA = 1
+FINGERPRINT_DECIMALS = 10
+RUN_PARAMS = frozenset({"model_type", "pipeline", "test_size", "random_state", "stratify",
+                        "threshold"})
+
+
+class TrainingError(Exception):
+    """The run could not complete; the message says which step and why."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str
+    model_name: str
+    version: str
+    metrics: dict[str, float]
+    data_sha256: str
+    commit: str
+    dirty: bool
+    model_fingerprint: str
+    experiment_id: str
+    tracking_uri: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A fitted pipeline with what is needed to reproduce its evaluation."""
+
+    pipeline: Pipeline
+    dataset: Dataset
+    split: Split
+    p_test: NDArray[np.float64]
+    evaluation: Evaluation
+    fingerprint: str
+
+
+def fingerprint(p_positive: NDArray[np.float64]) -> str:
+    """sha256 of the evaluation-set probabilities, rounded so that a retrain of the same
+    commit on another machine (other BLAS) still matches while any real change does not."""
+    rounded = np.round(np.asarray(p_positive, dtype=np.float64), FINGERPRINT_DECIMALS)
+    return hashlib.sha256(rounded.tobytes()).hexdigest()
+
+
+def _frame(X: NDArray[np.float64], features: tuple[str, ...]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=list(features))
+
+
+def positive_probability(
+    pipeline: Pipeline, X: NDArray[np.float64], features: tuple[str, ...]
+) -> NDArray[np.float64]:
+    """P(positive) for rows of ``X`` in the configured feature order."""
+    classes = list(pipeline.classes_)
+    proba = pipeline.predict_proba(_frame(X, features))
+    return np.asarray(proba[:, classes.index(1)], dtype=np.float64)
+
+
+def fit_and_evaluate(config: LoadedConfig, dataset: Dataset | None = None) -> FittedModel:
+    """Fit on the train split and evaluate on the pinned test split (no MLflow)."""
+    gov = config.governance
+    dataset = dataset or load_dataset(config)
+    split = split_dataset(dataset, gov)
+    pipeline = build_estimator(gov.estimator)
+    try:
+        # fit on named columns so the model itself knows the feature set it expects
+        pipeline.fit(_frame(dataset.X[split.train], dataset.features), dataset.y[split.train])
+    except Exception as exc:
+        raise TrainingError(f"fitting {model_type(pipeline)} failed: {exc}") from exc
+    p_test = positive_probability(pipeline, dataset.X[split.test], dataset.features)
+    names = (gov.data.target.negative_class, gov.data.target.positive_class)
+    evaluation = evaluate(dataset.y[split.test], p_test, gov.estimator.threshold, names)
+    return FittedModel(pipeline, dataset, split, p_test, evaluation, fingerprint(p_test))
+
+
+def _write_artifacts(
+    out: Path, config: LoadedConfig, fitted: FittedModel, run_id: str, prov: Provenance
+) -> None:
+    gov = config.governance
+    ds, split, ev = fitted.dataset, fitted.split, fitted.evaluation
+    names = (gov.data.target.negative_class, gov.data.target.positive_class)
+    (out / "confusion_matrix.png").write_bytes(confusion_png(ev.confusion, names))
+    (out / "classification_report.json").write_text(json.dumps(ev.report, indent=2))
+    (out / "classification_report.txt").write_text(ev.report_text)
+    (out / "evaluation").mkdir()
+    test_ids = [str(i) for i in ds.ids[split.test]]
+    (out / "evaluation" / "test_ids.json").write_text(json.dumps(
+        {"id_column": gov.data.id_column, "data_sha256": ds.sha256, "ids": test_ids}, indent=1))
+    (out / "evaluation" / "predictions.json").write_text(json.dumps({
+        "positive_class": gov.data.target.positive_class,
+        "threshold": gov.estimator.threshold,
+        "ids": test_ids,
+        "y_true": [int(v) for v in ds.y[split.test]],
+        "p_positive": [float(v) for v in fitted.p_test],
+    }))
+    p_train = positive_probability(fitted.pipeline, ds.X[split.train], ds.features)
+    baseline = feature_baseline(ds.X[split.train], ds.features, p_train)
+    (out / "baseline_stats.json").write_text(json.dumps(baseline, indent=1))
+    manifest = {
+        "schema_version": RUN_MANIFEST_SCHEMA,
+        "run_id": run_id,
+        "model_name": gov.model.name,
+        "data_sha256": ds.sha256,
+        "data_path": gov.data.path.as_posix(),
+        "dataset_shape": list(ds.shape),
+        "train_rows": len(split.train),
+        "test_rows": len(split.test),
+        "features": list(ds.features),
+        "target": gov.data.target.column,
+        "positive_class": gov.data.target.positive_class,
+        "threshold": gov.estimator.threshold,
+        "metrics": ev.metrics,
+        "git_commit": prov.commit,
+        "git_dirty": prov.dirty,
+        "git_tree": prov.tree,
+        "lock_sha256": prov.lock_sha256,
+        "governance_sha256": config.sha256,
+        "model_fingerprint": fitted.fingerprint,
+    }
+    (out / "run_manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
+    import mlflow.sklearn
+    import pandas as pd
+    import sklearn
+    from mlflow.models import infer_signature
+
+    X_test = fitted.dataset.X[fitted.split.test]
+    example = pd.DataFrame(X_test[:2], columns=list(gov_features))
+    signature = infer_signature(pd.DataFrame(X_test, columns=list(gov_features)), fitted.p_test)
+    import skops.io
+
+    # MLflow stores scikit-learn models with skops, which refuses types it does not know.
+    # We produced this model in this very run, so we declare its own types as trusted; a
+    # model from elsewhere is never loaded by a trusted job (the bundle is ONNX).
+    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(fitted.pipeline))
+    return mlflow.sklearn.log_model(
+        fitted.pipeline,
+        skops_trusted_types=trusted,
+        name=tracking.MODEL_ARTIFACT,
+        signature=signature,
+        input_example=example,
+        # explicit requirements: inferring them costs seconds per run
+        pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"],
+    )
+
+
+def train(
+    config: LoadedConfig,
+    *,
+    tracking_uri: str | None = None,
+    reporter: Reporter | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> TrainResult:
+    """Run the governed training and return what the registry now holds."""
+    import mlflow
+
+    rep = reporter or ConsoleReporter()
+    gov = config.governance
+    timings: dict[str, float] = {}
+
+    def timed(name: str, start: float) -> None:
+        timings[name] = round(time.perf_counter() - start, 4)
+
+    t = time.perf_counter()
+    with rep.step("Load and verify data"):
+        dataset = load_dataset(config)
+        rep.info(f"{dataset.path.name}: {dataset.shape[0]} rows x {dataset.shape[1]} columns, "
+                 f"sha256 {dataset.sha256[:16]}… (matches manifest)")
+    timed("load", t)
+    t = time.perf_counter()
+    with rep.step("Fit and evaluate"):
+        fitted = fit_and_evaluate(config, dataset)
+        rep.info(f"{model_type(fitted.pipeline)} on {len(fitted.split.train)} rows; "
+                 f"test split {len(fitted.split.test)} rows")
+    timed("fit_evaluate", t)
+    prov = collect(config.root)
+    t = time.perf_counter()
+    with rep.step("Connect to MLflow"):
+        client = tracking.configure(config, tracking_uri)
+        uri = mlflow.get_tracking_uri()
+        rep.info(f"tracking URI {uri}")
+    timed("mlflow_setup", t)
+
+    t = time.perf_counter()
+    with rep.step("Log run and register model"):
+        run = mlflow.start_run(run_name=f"{gov.model.name}-{clock().strftime('%Y%m%dT%H%M%SZ')}")
+        run_id = run.info.run_id
+        try:
+            mlflow.set_tags({
+                tracking.TAG_DATA_SHA: dataset.sha256,
+                tracking.TAG_COMMIT: prov.commit,
+                "mlflow.source.git.commit": prov.commit,
+                tracking.TAG_DIRTY: str(prov.dirty).lower(),
+                tracking.TAG_TREE: prov.tree,
+                tracking.TAG_LOCK: prov.lock_sha256,
+                tracking.TAG_LOCK_FILE: prov.lock_file,
+                tracking.TAG_CONFIG: config.sha256,
+                tracking.TAG_FINGERPRINT: fitted.fingerprint,
+                tracking.TAG_MODEL_NAME: gov.model.name,
+            })
+            model_params = loggable_params(fitted.pipeline)
+            params = {
+                # a model parameter that shares a name with a run-level one keeps a prefix
+                **{(f"model.{k}" if k in RUN_PARAMS else k): v for k, v in model_params.items()},
+                "model_type": model_type(fitted.pipeline),
+                "pipeline": " > ".join(s.class_ for s in gov.estimator.steps),
+                "test_size": str(gov.split.test_size),
+                "random_state": str(gov.split.random_state),
+                "stratify": str(gov.split.stratify).lower(),
+                "threshold": str(gov.estimator.threshold),
+            }
+            mlflow.log_params(params)
+            mlflow.log_metrics(fitted.evaluation.metrics)
+            with tempfile.TemporaryDirectory(prefix="modelgate-run-") as tmp:
+                _write_artifacts(Path(tmp), config, fitted, run_id, prov)
+                mlflow.log_artifacts(tmp)
+            info = _log_model(fitted, dataset.features)
+            version = client.create_model_version(
+                gov.model.name if _registered(client, gov.model.name) else
+                client.create_registered_model(gov.model.name).name,
+                source=info.model_uri,
+                run_id=run_id,
+                model_id=info.model_id,
+                tags={
+                    tracking.VERSION_TAG_RUN: run_id,
+                    tracking.VERSION_TAG_COMMIT: prov.commit,
+                    tracking.VERSION_TAG_DATA: dataset.sha256,
+                    tracking.VERSION_TAG_FINGERPRINT: fitted.fingerprint,
+                },
+                description=f"Trained at commit {prov.commit} on data {dataset.sha256[:16]}",
+            )
+        except BaseException as exc:
+            mlflow.set_tag(tracking.TAG_FAILURE, f"{type(exc).__name__}: {exc}"[:5000])
+            mlflow.end_run(status="FAILED")
+            raise
+        mlflow.end_run(status="FINISHED")
+        rep.info(f"run {run_id} -> {gov.model.name} version {version.version}")
+    timed("log_register", t)
+
+    return TrainResult(
+        run_id=run_id,
+        model_name=gov.model.name,
+        version=str(version.version),
+        metrics=fitted.evaluation.metrics,
+        data_sha256=dataset.sha256,
+        commit=prov.commit,
+        dirty=prov.dirty,
+        model_fingerprint=fitted.fingerprint,
+        experiment_id=run.info.experiment_id,
+        tracking_uri=uri,
+        timings=timings,
+    )
+
+
+def _registered(client: Any, name: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        return False
+    return True
