@@ -18,9 +18,10 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -192,9 +193,6 @@ class _Finding:
             "distinct_values": self.distinct,
             "masked_examples": self.examples,
         }
-
-
-Scanner = Callable[[str, bool], list[_Match]]
 
 
 def normalize_column_name(name: str) -> str:
@@ -404,6 +402,13 @@ def _declared_id_column(ctx: AuditContext) -> tuple[str | None, str | None]:
     return id_column, None
 
 
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _summary(findings: list[_Finding], status: str, agrees: bool, rows: int, columns: int) -> str:
     if not findings and agrees:
         return SUMMARY_PASS.format(columns=columns, rows=rows, status=status)
@@ -460,7 +465,7 @@ def run(ctx: AuditContext) -> AuditResult:
         "columns": columns,
         "distinct_values_scanned": values_scanned,
         "manifest": {
-            "path": str(dataset.manifest.path),
+            "path": _shown_path(dataset.manifest.path, ctx.config.root),
             "pii_status": status,
             "certified_by": dataset.manifest.pii_certified_by,
             "agrees": agrees,
