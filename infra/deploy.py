@@ -362,6 +362,7 @@ def _ensure_function(lambda_client: LambdaClient, record: DeployRecord, *, role_
             **settings, Code=code, Architectures=[record.architecture], Publish=False)
         wait("$LATEST")
         return dict(created)
+    wait("$LATEST")  # an update still in progress would refuse ours (ResourceConflict)
     variables = dict(existing.get("Environment", {}).get("Variables", {}))
     # other variables (set by the stack, say) are kept; the bundle pair is ours
     variables[ENV_BUNDLE_URI] = record.bundle_uri

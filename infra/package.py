@@ -704,6 +704,20 @@ def write_zip(staging: Path, out_path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_sizes(*, unzipped: int, zipped: int | None = None) -> list[str]:
+    """Refuse what Lambda would refuse; return a warning past our own budget."""
+    if unzipped > UNZIPPED_LIMIT_BYTES:
+        raise PackageError(ERR_UNZIPPED.format(size=unzipped, limit=UNZIPPED_LIMIT_BYTES,
+                                               limit_mib=UNZIPPED_LIMIT_BYTES // MIB))
+    if zipped is not None and zipped > ZIPPED_LIMIT_BYTES:
+        raise PackageError(ERR_ZIPPED.format(size=zipped, limit=ZIPPED_LIMIT_BYTES,
+                                             limit_mib=ZIPPED_LIMIT_BYTES // MIB))
+    if unzipped > UNZIPPED_TARGET_BYTES:
+        return [WARN_TARGET.format(size_mib=unzipped / MIB,
+                                   target_mib=UNZIPPED_TARGET_BYTES // MIB)]
+    return []
+
+
 def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12",
                   arch: str = "x86_64", python_version: str | None = None,
                   platform: str | None = None, uv: str | None = None,
@@ -750,18 +764,14 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
                 build=f"{sys.version_info.major}.{sys.version_info.minor}", target=target.python))
         warnings.extend(WARN_NOT_IMPORTED.format(failure=f) for f in not_imported)
         unzipped, count, ranked = measure(staging)
-        if unzipped > UNZIPPED_LIMIT_BYTES:
-            raise PackageError(ERR_UNZIPPED.format(size=unzipped, limit=UNZIPPED_LIMIT_BYTES,
-                                                   limit_mib=UNZIPPED_LIMIT_BYTES // MIB))
-        if unzipped > UNZIPPED_TARGET_BYTES:
-            warnings.append(WARN_TARGET.format(size_mib=unzipped / MIB,
-                                               target_mib=UNZIPPED_TARGET_BYTES // MIB))
+        warnings.extend(check_sizes(unzipped=unzipped))
         sha256 = write_zip(staging, out_path)
     zipped = out_path.stat().st_size
-    if zipped > ZIPPED_LIMIT_BYTES:
-        out_path.unlink()
-        raise PackageError(ERR_ZIPPED.format(size=zipped, limit=ZIPPED_LIMIT_BYTES,
-                                             limit_mib=ZIPPED_LIMIT_BYTES // MIB))
+    try:
+        check_sizes(unzipped=unzipped, zipped=zipped)
+    except PackageError:
+        out_path.unlink()  # an oversized zip must not be picked up by a later step
+        raise
     return PackageReport(
         zip_path=str(out_path), sha256=sha256, zip_bytes=zipped, unzipped_bytes=unzipped,
         file_count=count, largest=ranked[:TOP_PACKAGES],

@@ -16,7 +16,7 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from packaging.tags import Tag
@@ -33,6 +33,7 @@ from infra.package import (
     Target,
     build_package,
     check_serving_imports,
+    check_sizes,
     check_zip,
     local_target,
     pins_from_lock,
@@ -44,7 +45,9 @@ from infra.package import (
     write_zip,
 )
 from tests.conftest import FIXTURES, REPO, load_fixture_json
-from tests.infra_support import FittedBundle, fit_and_export
+
+if TYPE_CHECKING:
+    from tests.infra_support import FittedBundle
 
 AL2023_X86 = Target(python="3.12", machine="x86_64", glibc=(2, 34))
 
@@ -161,6 +164,17 @@ def test_runtime_targets() -> None:
     arm = runtime_target("python3.12", "arm64")
     assert arm.machine == "aarch64" and arm.uv_platform == "aarch64-manylinux_2_34"
     assert runtime_target("python3.11", "x86_64").uv_platform == "x86_64-manylinux_2_17"
+
+
+def test_sizes_past_lambdas_limits_are_refused_and_past_our_budget_warned() -> None:
+    """250 MiB unzipped and 50 MiB zipped are refused; above 150 MiB unzipped is a warning."""
+    assert check_sizes(unzipped=UNZIPPED_TARGET_BYTES, zipped=ZIPPED_LIMIT_BYTES) == []
+    warned = check_sizes(unzipped=UNZIPPED_TARGET_BYTES + 1)
+    assert len(warned) == 1 and "above the 150 MiB budget" in warned[0]
+    with pytest.raises(PackageError, match="Lambda's limit is 262144000 bytes"):
+        check_sizes(unzipped=UNZIPPED_LIMIT_BYTES + 1)
+    with pytest.raises(PackageError, match="at most 52428800 bytes"):
+        check_sizes(unzipped=1, zipped=ZIPPED_LIMIT_BYTES + 1)
 
 
 # --- wheel tags -------------------------------------------------------------------------
@@ -414,6 +428,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     task = work / "task"
     with zipfile.ZipFile(report.zip_path) as archive:
         archive.extractall(task)
+    from tests.infra_support import fit_and_export  # sklearn + skl2onnx: slow tests only
+
     fitted = fit_and_export(work / "bundle")
     events = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS_DIR.glob("*.json"))}
     predict = predict_events(fitted)
