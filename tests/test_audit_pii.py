@@ -237,6 +237,23 @@ def test_missing_dataset_is_missing_evidence() -> None:
         pii.run(bare)
 
 
+def test_the_network_guard_would_catch_a_suffix_list_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It would see tldextract's default download, which the audit's extractor never makes."""
+    import tldextract
+
+    monkeypatch.delenv("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", raising=False)
+    attempts = block_network(monkeypatch)
+    default = tldextract.TLDExtract(cache_dir=str(tmp_path))  # what presidio uses by default
+    assert default("jane.roe@example.com").fqdn == "example.com"  # falls back to its snapshot
+    assert attempts, "the guard did not see the download attempt"
+    attempts.clear()
+    pii._presidio.cache_clear()
+    assert [m.entity for m in pii.scan_value("jane.roe@example.com")] == ["EMAIL_ADDRESS"]
+    assert attempts == []
+
+
 def test_masks_hide_letters_and_digits() -> None:
     """It reduces values to shapes, keeping only an email's first letter and top-level domain."""
     from bot.audits._util import mask
