@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.audits import security
-from bot.audits._util import DEAD_PROXY, run_tool
+from bot.audits._util import DEAD_PROXY, ToolError, run_tool
 from bot.audits.base import AuditResult, EvidenceMissing
 from tests.audit_support import block_network, git_repo, shipped_context
 
@@ -218,3 +218,11 @@ def test_tools_run_with_the_network_pointed_at_a_closed_port(tmp_path: Path) -> 
     assert env["HTTPS_PROXY"] == env["HTTP_PROXY"] == DEAD_PROXY
     assert env["UV_OFFLINE"] == "1"
     assert env["NO_PROXY"] == ""
+
+
+def test_a_missing_or_hanging_tool_is_an_error(tmp_path: Path) -> None:
+    """It raises, never passes, when a tool cannot start or does not finish in time."""
+    with pytest.raises(ToolError, match="cannot be started"):
+        run_tool([str(tmp_path / "no-such-tool")], cwd=tmp_path)
+    with pytest.raises(ToolError, match="did not finish within"):
+        run_tool([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path, timeout_s=0.5)

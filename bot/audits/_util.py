@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ OFFLINE_VARIABLES = {
     "GIT_TERMINAL_PROMPT": "0",
 }
 
-TOOL_MISSING = "{tool} is not installed (looked next to {python} and on PATH)"
+TOOL_MISSING = "{tool} cannot be started: it is not installed or not on PATH"
 TOOL_TIMEOUT = "{command} did not finish within {timeout:.0f} s"
 NOT_A_REPO = "{root} is not a git work tree, so its tracked files cannot be listed: {detail}"
 
@@ -66,14 +65,6 @@ def offline_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE_VARIABLES)
     return env
-
-
-def console_script(name: str) -> str | None:
-    """The console script installed beside this interpreter, else one on PATH."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which(name)
 
 
 def run_tool(
@@ -100,7 +91,7 @@ def run_tool(
             check=False,
         )
     except FileNotFoundError as exc:
-        raise ToolError(TOOL_MISSING.format(tool=argv[0], python=sys.executable)) from exc
+        raise ToolError(TOOL_MISSING.format(tool=argv[0])) from exc
     except subprocess.TimeoutExpired as exc:
         raise ToolError(TOOL_TIMEOUT.format(command=command, timeout=timeout_s)) from exc
     return ToolResult(
