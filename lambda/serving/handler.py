@@ -1,0 +1,164 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""AWS Lambda entry point: ``serving.handler.handler``.
+
+Mangum adapts API Gateway REST (payload 1.0), HTTP API (2.0), Function URL and ALB
+(single- or multi-value headers) events to the ASGI app. Mangum itself raises on an event
+it cannot read (an unknown shape, a body marked base64 that is not, a header that is not
+a string); :class:`SafeMangum` answers those with a well-formed 400 in the event kind's
+own response shape, carrying a request id and the model version like every other
+response, instead of letting Lambda report an unhandled error.
+
+The bundle is loaded when this module is imported, i.e. in Lambda's init phase (which
+gets a full CPU burst and is not billed against the first request's latency), and once
+per container.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+from mangum import Mangum
+from mangum.protocols import HTTPCycle
+
+from serving.app import NO_MODEL, REQUEST_ID_RE, ModelProvider, create_app
+from serving.logs import RequestLogger, RequestRecord
+
+E_BAD_EVENT = "bad_event"
+MSG_BAD_EVENT = "the Lambda event cannot be read as an HTTP request: {reason}"
+REASON_NOT_OBJECT = "the event is not a JSON object"
+REASON_BASE64 = "the body is marked isBase64Encoded but is not valid base64"
+REASON_SHAPE = ("unknown event shape (expected API Gateway REST or HTTP API, a Function URL "
+                "or an ALB event)")
+REASON_MALFORMED = "a required field is missing or has the wrong type ({error})"
+STATUS_DESCRIPTION = "400 Bad Request"
+_WORD_RE = re.compile(r"^[A-Za-z]+$")
+
+
+def event_kind(event: Any) -> str:
+    """``alb``, ``alb-multi``, ``v2`` (HTTP API / Function URL), ``v1`` or ``unknown``."""
+    if not isinstance(event, dict):
+        return "unknown"
+    context = event.get("requestContext")
+    if isinstance(context, dict) and "elb" in context:
+        return "alb-multi" if "multiValueHeaders" in event else "alb"
+    if event.get("version") == "2.0":
+        return "v2"
+    return "v1" if "httpMethod" in event or "resource" in event else "unknown"
+
+
+def _incoming_request_id(event: Any) -> str:
+    if isinstance(event, dict):
+        for key in ("headers", "multiValueHeaders"):
+            headers = event.get(key)
+            if not isinstance(headers, dict):
+                continue
+            for name, value in headers.items():
+                if isinstance(name, str) and name.lower() == "x-request-id":
+                    first = value[0] if isinstance(value, list) and value else value
+                    if isinstance(first, str) and REQUEST_ID_RE.match(first):
+                        return first
+    return str(uuid.uuid4())
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, binascii.Error):
+        return REASON_BASE64
+    if isinstance(exc, RuntimeError):
+        return REASON_SHAPE
+    return REASON_MALFORMED.format(error=type(exc).__name__)
+
+
+def bad_event_response(event: Any, reason: str, *, request_id: str, model_version: str | None
+                       ) -> dict[str, Any]:
+    """A 400 in the response shape of the event's kind (API Gateway v1 shape if unknown)."""
+    body = json.dumps({
+        "request_id": request_id,
+        "model_version": model_version,
+        "error": E_BAD_EVENT,
+        "message": MSG_BAD_EVENT.format(reason=reason),
+    }, separators=(",", ":"))
+    headers = {
+        "content-type": "application/json",
+        "x-request-id": request_id,
+        "x-model-version": model_version or NO_MODEL,
+    }
+    kind = event_kind(event)
+    if kind == "alb-multi":
+        return {"statusCode": 400, "statusDescription": STATUS_DESCRIPTION,
+                "multiValueHeaders": {k: [v] for k, v in headers.items()},
+                "body": body, "isBase64Encoded": False}
+    if kind == "alb":
+        return {"statusCode": 400, "statusDescription": STATUS_DESCRIPTION, "headers": headers,
+                "body": body, "isBase64Encoded": False}
+    if kind == "v2":
+        return {"statusCode": 400, "headers": headers, "body": body, "isBase64Encoded": False}
+    return {"statusCode": 400, "headers": headers, "multiValueHeaders": {}, "body": body,
+            "isBase64Encoded": False}
+
+
+class SafeMangum(Mangum):
+    """Mangum (``lifespan="off"``) whose event-reading failures become a 400 response.
+
+    This is Mangum 0.22's ``__call__`` without lifespan, split in two: reading the event
+    (infer the handler, build the ASGI scope, decode the body) is where a bad event
+    raises, and that part is guarded; running the app is not, since the app answers its
+    own errors.
+    """
+
+    def __init__(self, app: Any, *, provider: ModelProvider, logger: RequestLogger,
+                 timer: Any = time.perf_counter) -> None:
+        super().__init__(app, lifespan="off")
+        self._provider = provider
+        self._logger = logger
+        self._timer = timer
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        start = self._timer()
+        try:
+            if not isinstance(event, dict):
+                raise _NotAnObject
+            adapter = self.infer(event, context)
+            scope = adapter.scope
+            body = adapter.body
+        except Exception as exc:  # any failure to read the event is the caller's: 400
+            reason = REASON_NOT_OBJECT if isinstance(exc, _NotAnObject) else _reason(exc)
+            return self._bad_event(event, reason, start)
+        response = HTTPCycle(scope, body)(self.app)
+        return dict(adapter(response))
+
+    def _bad_event(self, event: Any, reason: str, start: float) -> dict[str, Any]:
+        rec = RequestRecord(_incoming_request_id(event), _field(event, "httpMethod"),
+                            _field(event, "path"))
+        rec.model, rec.status, rec.validation = self._provider.ref, 400, "rejected"
+        rec.error, rec.errors = E_BAD_EVENT, [{"error": E_BAD_EVENT, "message": reason}]
+        self._logger.request(rec, (self._timer() - start) * 1000.0)
+        return bad_event_response(event, reason, request_id=rec.request_id,
+                                  model_version=rec.model.version)
+
+
+class _NotAnObject(Exception):
+    pass
+
+
+def _field(event: Any, key: str) -> str:
+    value = event.get(key) if isinstance(event, dict) else None
+    if key == "httpMethod" and isinstance(value, str) and _WORD_RE.match(value):
+        return value[:16]
+    if key == "path" and isinstance(value, str):
+        return value[:256]
+    return "-"
+
+
+def make_handler(app: Any) -> SafeMangum:
+    """The Lambda handler for an app made by :func:`serving.app.create_app`."""
+    return SafeMangum(app, provider=app.state.provider, logger=app.state.logger)
+
+
+app = create_app()  # loads and verifies the bundle now, in the init phase
+handler = make_handler(app)

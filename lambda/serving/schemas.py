@@ -1,0 +1,177 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Response shapes, for the OpenAPI document (``/docs``, ``/openapi.json``).
+
+The endpoints write their JSON directly (FastAPI's response validation costs more than
+the model itself); these models say what that JSON is, and the tests hold the responses
+to them. The request body's schema depends on the loaded model's features, so it is
+built in :func:`request_components` from the manifest.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from serving.manifest import BundleManifest
+
+RequestId = Annotated[
+    str,
+    Field(description="The caller's X-Request-ID when valid (1-128 of A-Z a-z 0-9 . _ -), "
+                      "else a new UUID4; also sent as the X-Request-ID header."),
+]
+ModelVersion = Annotated[
+    str | None,
+    Field(description="Registry version of the model that answered (also the "
+                      "X-Model-Version header; null and 'none' when no model is loaded)."),
+]
+
+
+class Prediction(BaseModel):
+    """One record's answer."""
+
+    prediction: Literal[0, 1] = Field(description="1 = the positive class, 0 = the negative")
+    prediction_label: str = Field(description="the predicted class's name")
+    probability_positive_class: float = Field(ge=0.0, le=1.0,
+                                              description="P(positive class)")
+    positive_class: str = Field(description="the name of the class the probability is for")
+
+
+class _Answered(BaseModel):
+    request_id: RequestId
+    model_name: str
+    model_version: str
+    alias: str
+
+
+class SinglePredictionResponse(_Answered, Prediction):
+    """The answer to ``{"features": {...}}``."""
+
+
+class BatchPredictionResponse(_Answered):
+    """The answer to ``{"records": [...]}``, in request order."""
+
+    count: int = Field(ge=1)
+    predictions: list[Prediction]
+
+
+class ProblemDetail(BaseModel):
+    """One thing wrong with one field of one record."""
+
+    record: int | None = Field(description="index in records (null for a single record)")
+    field: str | None
+    problem: Literal["missing", "extra", "not_a_number", "not_finite", "out_of_range",
+                     "duplicate_key", "not_an_object"]
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error, 4xx and 5xx. Submitted values are never echoed."""
+
+    request_id: RequestId
+    model_version: ModelVersion
+    error: str = Field(description="stable error code, e.g. invalid_features")
+    message: str
+    missing: list[str] | None = Field(default=None, description="features not given")
+    extra: list[str] | None = Field(default=None, description="fields that are not features")
+    problems: list[ProblemDetail] | None = None
+    problems_truncated: bool | None = None
+
+
+class HealthResponse(BaseModel):
+    """Ready (200) only when a verified bundle is loaded; otherwise 503 and why."""
+
+    request_id: RequestId
+    status: Literal["ready", "not_ready"]
+    reason: str | None
+    model_name: str | None
+    model_version: ModelVersion
+    alias: str | None
+
+
+class ParityInfo(BaseModel):
+    rows: int
+    max_abs_diff: float
+    tolerance: float
+
+
+class ModelInfoResponse(BaseModel):
+    """Which model answers, and where it came from."""
+
+    request_id: RequestId
+    model_name: str
+    alias: str
+    model_version: str
+    source_run_id: str
+    commit: str
+    data_sha256: str
+    bundle_sha256: str = Field(description="sha256 of the bundle's manifest.json")
+    created_at: str
+    feature_count: int
+    features: list[str]
+    threshold: float
+    positive_class: str
+    negative_class: str
+    input_dtype: Literal["float64", "float32"]
+    parity: ParityInfo
+
+
+HEADERS_DOC: dict[str, Any] = {
+    "X-Request-ID": {"description": "the request id (as in the body)",
+                     "schema": {"type": "string"}},
+    "X-Model-Version": {"description": "the model version, or 'none'",
+                        "schema": {"type": "string"}},
+}
+
+
+def request_components(manifest: BundleManifest | None, max_batch: int) -> dict[str, Any]:
+    """``FeatureRecord``, ``SingleRecordRequest`` and ``BatchRequest`` schemas."""
+    if manifest is None:
+        record: dict[str, Any] = {
+            "type": "object",
+            "description": "feature name -> number (the model is not loaded, so its feature "
+                           "names are unknown; see /health)",
+            "additionalProperties": {"type": "number"},
+        }
+    else:
+        record = {
+            "type": "object",
+            "description": f"exactly the model's {len(manifest.features)} features, each a "
+                           "finite number",
+            "properties": {f: {"type": "number"} for f in manifest.features},
+            "required": list(manifest.features),
+            "additionalProperties": False,
+        }
+    return {
+        "FeatureRecord": record,
+        "SingleRecordRequest": {
+            "type": "object",
+            "properties": {"features": {"$ref": "#/components/schemas/FeatureRecord"}},
+            "required": ["features"],
+            "additionalProperties": False,
+        },
+        "BatchRequest": {
+            "type": "object",
+            "properties": {"records": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/FeatureRecord"},
+                "minItems": 1,
+                "maxItems": max_batch,
+            }},
+            "required": ["records"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def request_examples(manifest: BundleManifest | None) -> dict[str, Any]:
+    """Examples for ``/docs``: the manifest's example row (medians of evaluation rows)."""
+    if manifest is None:
+        record: dict[str, float] = {"feature_a": 1.0, "feature_b": 2.5}
+    else:
+        record = {f: manifest.example[f] for f in manifest.features}
+    return {
+        "single": {"summary": "one record", "value": {"features": record}},
+        "batch": {"summary": "a batch of two records", "value": {"records": [record, record]}},
+    }

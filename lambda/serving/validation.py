@@ -1,0 +1,282 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Turn a ``/predict`` request body into a feature matrix, or reject it with a 4xx.
+
+Accepted shapes (``application/json``):
+
+* one record: ``{"features": {"<feature>": <number>, ...}}``
+* a batch:    ``{"records": [{"<feature>": <number>, ...}, ...]}``
+
+Each record must name exactly the manifest's features, each once, each with a finite JSON
+number. Rejections never echo a submitted value (a NaN cannot be serialised, and the
+values may be sensitive); they name the record, the field and what kind of value it was.
+The common valid case takes a vectorised fast path; only a failing request is walked
+field by field to explain itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from serving import jsonstrict
+
+# error codes (the ``error`` field of every 4xx/5xx body)
+E_UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+E_EMPTY_BODY = "empty_body"
+E_BODY_TOO_LARGE = "body_too_large"
+E_INVALID_ENCODING = "invalid_encoding"
+E_MALFORMED_JSON = "malformed_json"
+E_INVALID_REQUEST = "invalid_request"
+E_BATCH_TOO_LARGE = "batch_too_large"
+E_INVALID_FEATURES = "invalid_features"
+E_PREDICTION_OUT_OF_RANGE = "prediction_out_of_range"
+
+# problem kinds (``problems[].problem``)
+P_MISSING = "missing"
+P_EXTRA = "extra"
+P_NOT_A_NUMBER = "not_a_number"
+P_NOT_FINITE = "not_finite"
+P_OUT_OF_RANGE = "out_of_range"
+P_DUPLICATE = "duplicate_key"
+P_NOT_AN_OBJECT = "not_an_object"
+
+MSG_CONTENT_TYPE = "send the body as application/json (got {got})"
+MSG_EMPTY = "the request body is empty; send {\"features\": {...}} or {\"records\": [...]}"
+MSG_TOO_LARGE = "the request body is over the {limit} byte limit"
+MSG_ENCODING = "the request body is not UTF-8 text"
+MSG_MALFORMED = "the request body is not valid JSON: {detail}"
+MSG_SHAPE = (
+    "the body must be a JSON object with exactly one key: \"features\" (one record, an "
+    "object) or \"records\" (a batch, an array of objects){detail}"
+)
+MSG_RECORDS_EMPTY = "\"records\" is empty; send at least one record"
+MSG_BATCH = "the batch has {n} records; the limit is {limit}"
+MSG_FEATURES = "{count} problem(s) with the features{more}: {first}"
+MSG_OUT_OF_RANGE = (
+    "the model produced no valid probability for record(s) {records}: the inputs are "
+    "outside the range it can compute with"
+)
+
+MAX_PROBLEMS = 50
+MAX_NAMES = 100
+MAX_NAME_CHARS = 100
+_FLOAT_ONLY = frozenset({float})
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one field of one record (``record`` is None for one record)."""
+
+    record: int | None
+    field: str | None
+    problem: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"record": self.record, "field": self.field, "problem": self.problem,
+                "message": self.message}
+
+
+@dataclass
+class RequestRejected(Exception):
+    """A request answered with a 4xx; the fields become the JSON error body."""
+
+    status: int
+    error: str
+    message: str
+    missing: list[str] | None = None
+    extra: list[str] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    truncated: bool = False
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.error, "message": self.message}
+        if self.missing is not None:
+            out["missing"] = self.missing
+        if self.extra is not None:
+            out["extra"] = self.extra
+        if self.problems:
+            out["problems"] = [p.as_json() for p in self.problems]
+            out["problems_truncated"] = self.truncated
+        return out
+
+
+def check_content_type(value: str | None) -> None:
+    """Only ``application/json`` (optionally ``; charset=utf-8``) is accepted."""
+    if value is not None:
+        media, _, params = value.partition(";")
+        if media.strip().lower() == "application/json":
+            charset = params.strip().lower()
+            if charset in ("", "charset=utf-8", "charset=\"utf-8\""):
+                return
+    got = "no Content-Type" if value is None else repr(_clip(value))
+    raise RequestRejected(415, E_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE.format(got=got))
+
+
+def parse_body(body: bytes) -> Any:
+    """Bytes -> strict JSON document, or a 400."""
+    if not body or body.isspace():
+        raise RequestRejected(400, E_EMPTY_BODY, MSG_EMPTY)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestRejected(400, E_INVALID_ENCODING, MSG_ENCODING) from None
+    try:
+        return jsonstrict.loads(text)
+    except jsonstrict.StrictJSONError as exc:
+        raise RequestRejected(400, E_MALFORMED_JSON, MSG_MALFORMED.format(detail=exc)) from None
+
+
+def extract_records(doc: Any, max_batch: int) -> tuple[list[Any], bool]:
+    """The records to score and whether the request was the single-record shape."""
+    if isinstance(doc, jsonstrict.DuplicateKeys):
+        detail = f"; the body names {[_clip(k) for k in doc.keys[:MAX_NAMES]]} more than once"
+        raise RequestRejected(422, E_INVALID_REQUEST, MSG_SHAPE.format(detail=detail))
+    if type(doc) is not dict:
+        detail = f"; got {_kind(doc)}"
+        raise RequestRejected(422, E_INVALID_REQUEST, MSG_SHAPE.format(detail=detail))
+    if len(doc) == 1 and "features" in doc:
+        return [doc["features"]], True
+    if len(doc) == 1 and "records" in doc:
+        records = doc["records"]
+        if type(records) is not list:
+            detail = f"; \"records\" is {_kind(records)}"
+            raise RequestRejected(422, E_INVALID_REQUEST, MSG_SHAPE.format(detail=detail))
+        if not records:
+            raise RequestRejected(422, E_INVALID_REQUEST, MSG_RECORDS_EMPTY)
+        if len(records) > max_batch:
+            raise RequestRejected(413, E_BATCH_TOO_LARGE,
+                                  MSG_BATCH.format(n=len(records), limit=max_batch))
+        return records, False
+    keys = [_clip(k) for k in list(doc)[:MAX_NAMES]]
+    raise RequestRejected(422, E_INVALID_REQUEST, MSG_SHAPE.format(detail=f"; got keys {keys}"))
+
+
+def to_matrix(
+    records: list[Any],
+    features: tuple[str, ...],
+    feature_set: frozenset[str],
+    limit: float,
+    *,
+    single: bool,
+) -> NDArray[np.float64]:
+    """Records -> float64 matrix in manifest order, or a 422 naming every bad field."""
+    for rec in records:
+        if type(rec) is not dict or rec.keys() != feature_set:
+            raise _diagnose(records, features, feature_set, limit, single)
+    flat = [rec[f] for rec in records for f in features]
+    if not _FLOAT_ONLY.issuperset(map(type, flat)):
+        raise _diagnose(records, features, feature_set, limit, single)
+    X = np.array(flat, dtype=np.float64).reshape(len(records), len(features))
+    if not np.isfinite(X).all():
+        raise _diagnose(records, features, feature_set, limit, single)
+    if limit < FLOAT64_MAX and float(np.abs(X).max()) > limit:
+        raise _diagnose(records, features, feature_set, limit, single)
+    return X
+
+
+def _clip(name: str) -> str:
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, jsonstrict.NonFinite):
+        return value.token
+    if isinstance(value, jsonstrict.DuplicateKeys):
+        return "an object with duplicated keys"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a number"
+
+
+def _value_problem(value: Any, name: str, where: str, limit: float) -> tuple[str, str] | None:
+    if isinstance(value, jsonstrict.NonFinite):
+        return P_NOT_FINITE, f"{where}{name} must be a finite number, got {value.token}"
+    if type(value) is not float:
+        return P_NOT_A_NUMBER, f"{where}{name} must be a number, got {_kind(value)}"
+    if value != value or value in (float("inf"), float("-inf")):
+        return P_NOT_FINITE, f"{where}{name} must be a finite number, got one too large for a float"
+    if abs(value) > limit:
+        return P_OUT_OF_RANGE, f"{where}{name} is beyond the model's numeric range (±{limit:.3g})"
+    return None
+
+
+def _record_problems(
+    rec: Any, index: int | None, features: tuple[str, ...], feature_set: frozenset[str],
+    limit: float,
+) -> tuple[list[Problem], list[str], list[str]]:
+    where = "" if index is None else f"record {index}: "
+    if isinstance(rec, jsonstrict.DuplicateKeys):
+        return [Problem(index, _clip(k), P_DUPLICATE, f"{where}{_clip(k)} is given more than once")
+                for k in rec.keys], [], []
+    if type(rec) is not dict:
+        return [Problem(index, None, P_NOT_AN_OBJECT,
+                        f"{where}a record must be an object of feature values, got {_kind(rec)}")
+                ], [], []
+    missing = [f for f in features if f not in rec]
+    extra = [_clip(k) for k in rec if k not in feature_set]
+    problems = [Problem(index, f, P_MISSING, f"{where}{f} is missing") for f in missing]
+    problems += [Problem(index, k, P_EXTRA, f"{where}{k} is not a feature of this model")
+                 for k in extra]
+    for name in features:
+        if name in rec:
+            found = _value_problem(rec[name], name, where, limit)
+            if found:
+                problems.append(Problem(index, name, found[0], found[1]))
+    return problems, missing, extra
+
+
+def _diagnose(
+    records: list[Any], features: tuple[str, ...], feature_set: frozenset[str], limit: float,
+    single: bool,
+) -> RequestRejected:
+    problems: list[Problem] = []
+    missing: dict[str, None] = {}
+    extra: dict[str, None] = {}
+    truncated = False
+    for i, rec in enumerate(records):
+        found, miss, more = _record_problems(rec, None if single else i, features, feature_set,
+                                             limit)
+        missing.update(dict.fromkeys(miss))
+        extra.update(dict.fromkeys(more))
+        problems.extend(found)
+        if len(problems) > MAX_PROBLEMS:
+            truncated = True
+            problems = problems[:MAX_PROBLEMS]
+            break
+    ordered_missing = [f for f in features if f in missing]
+    message = MSG_FEATURES.format(
+        count=f"{len(problems)}+" if truncated else len(problems),
+        more=" (list truncated)" if truncated else "",
+        first=problems[0].message if problems else "unknown",
+    )
+    return RequestRejected(
+        422, E_INVALID_FEATURES, message,
+        missing=ordered_missing[:MAX_NAMES],
+        extra=list(extra)[:MAX_NAMES],
+        problems=problems,
+        truncated=truncated,
+    )
+
+
+def check_probabilities(p: list[float], *, single: bool) -> None:
+    """A probability outside [0, 1] (overflow inside the model) is the input's fault: 422.
+    (NaN fails both comparisons.)"""
+    bad = [i for i, v in enumerate(p) if not 0.0 <= v <= 1.0]
+    if bad:
+        records = "the record" if single else str(bad[:MAX_NAMES])
+        raise RequestRejected(422, E_PREDICTION_OUT_OF_RANGE,
+                              MSG_OUT_OF_RANGE.format(records=records))
