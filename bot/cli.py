@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """``modelgate``: the one command line every workflow and every person uses.
 
 Each subcommand is a thin adapter: parse arguments, build collaborators (config, MLflow,
@@ -56,6 +58,24 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
+    from bot.check import run_check
+
+    config = load_config(args.config)
+    out = args.out if args.out.is_absolute() else config.root / args.out
+    result = run_check(config, out, tracking_uri=args.tracking_uri, reporter=rep,
+                       timeout_s=args.audit_timeout)
+    report = result.report
+    print(f"model {report.model_name} v{report.model_version}  run {report.run_id}  "
+          f"commit {report.commit[:12]}")
+    for entry in report.audits:
+        print(f"  [{'x' if entry.status == 'pass' else ' '}] {entry.id:<17} {entry.status:<5} "
+              f"{entry.summary}")
+    print(f"{'all audits passed' if report.passed else 'AUDITS FAILED'}; "
+          f"report, checklist and card in {out}")
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
 def cmd_validate_config(args: argparse.Namespace, rep: Reporter) -> int:
     config = load_config(args.config)
     rep.info(f"{config.path}: valid (model {config.governance.model.name}, "
@@ -82,8 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(handler=cmd_train)
 
+    p = sub.add_parser("check", help="train, run every audit and write the model card")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI")
+    p.add_argument("--out", type=Path, default=Path("out"),
+                   help="output directory, relative to governance.yml (default: out)")
+    p.add_argument("--audit-timeout", type=float, default=300.0,
+                   help="seconds each audit may take before it counts as failed")
+    p.set_defaults(handler=cmd_check)
+
     p = sub.add_parser("validate-config", help="validate governance.yml and exit")
     p.set_defaults(handler=cmd_validate_config)
+
+    from bot import cli_github
+
+    cli_github.register(sub)
     return parser
 
 

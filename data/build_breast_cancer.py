@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Build ``data/breast_cancer.csv`` and its manifest from the original UCI ``wdbc.data``.
 
 The UCI file has no header; columns are ID, diagnosis, then 30 reals ordered

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Shared test helpers: where the shared fixtures live and how to load them."""
 
 from __future__ import annotations

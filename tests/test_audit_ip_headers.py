@@ -24,6 +24,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert attempts == [], f"the audit tried to reach the network: {attempts}"
 
 
+# REUSE-IgnoreStart (these strings are fixture headers, not this file's licence)
 HEADER = "# SPDX-FileCopyrightText: 2026 Example Org\n# SPDX-License-Identifier: Apache-2.0\n"
 COMPLIANT = {
     "LICENSES/Apache-2.0.txt": "Apache License, Version 2.0 (text elided in this fixture)\n",
@@ -32,6 +33,7 @@ COMPLIANT = {
     "README.md": "<!--\nSPDX-FileCopyrightText: 2026 Example Org\n"
     "SPDX-License-Identifier: Apache-2.0\n-->\n# Example\n",
 }
+# REUSE-IgnoreEnd
 
 
 def context_for(root: Path) -> AuditContext:
@@ -79,8 +81,10 @@ def test_git_ignored_files_are_not_linted(tmp_path: Path) -> None:
     """It ignores what .gitignore ignores, as reuse does in a git repository."""
     files = {
         **COMPLIANT,
+        # REUSE-IgnoreStart
         ".gitignore": "# SPDX-FileCopyrightText: 2026 Example Org\n"
         "# SPDX-License-Identifier: Apache-2.0\nbuild/\n",
+        # REUSE-IgnoreEnd
     }
     root = git_repo(tmp_path / "repo", files)
     (root / "build").mkdir()

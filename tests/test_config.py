@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """governance.yml is validated on load, and errors name the key, the value and what was expected."""
 
 from __future__ import annotations

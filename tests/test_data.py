@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Bad training input stops with one message naming the file, row or key, a non-zero exit,
 and no successful run."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """The governed training run logs every control of handbook §3.1, reproducibly, on any
 configured data set and tracking store."""
 

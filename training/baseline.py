@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Per-feature baseline statistics of the training split, logged with every run so the
 drift monitor compares served inputs with what the model actually learned from."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """``governance.yml``: the one configuration file, validated on load.
 
 Every part of modelgate (training, audits, bot, promotion, drift) reads its settings

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Load the training data, check it against its manifest, fingerprint and split it.
 
 Every check here stops with one message naming the file, the row or the column, because

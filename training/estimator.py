@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Build the estimator that ``governance.yml`` names, so a team swaps its model by config.
 
 Each step is an import path (``package.module.Class`` or ``package.module:factory``) plus

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """How a long job talks to the person watching it: GitHub Actions log groups, annotations
 and a job summary in CI; a readable step list on a terminal."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """Where the code and its environment came from: commit, dirtiness, lock and config hashes."""
 
 from __future__ import annotations

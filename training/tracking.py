@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """MLflow access: where runs go, and reading a run's evidence back.
 
 The embedded default is SQLite plus a local artifact directory under ``.modelgate/``; a
@@ -44,7 +46,6 @@ REQUIRED_ARTIFACTS = (
     "evaluation/test_ids.json",
     "evaluation/predictions.json",
     "baseline_stats.json",
-    f"{MODEL_ARTIFACT}/MLmodel",
 )
 REQUIRED_TAGS = (TAG_DATA_SHA, TAG_COMMIT, TAG_DIRTY, TAG_LOCK, TAG_CONFIG, TAG_FINGERPRINT)
 REQUIRED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")

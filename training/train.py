@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """The governed training run: load -> fingerprint -> split -> fit -> evaluate -> log ->
 register. Every control of handbook §3.1 is enforced here, in code, on every run.
 
@@ -298,3 +300,14 @@ def _registered(client: Any, name: str) -> bool:
     except MlflowException:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class PipelinePredictor:
+    """A fitted pipeline seen through the audits' ``Predictor`` protocol."""
+
+    pipeline: Pipeline
+    features: tuple[str, ...]
+
+    def predict_positive(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        return positive_probability(self.pipeline, X, self.features)

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
 """The audit contract: one context in, one result out.
 
 Each audit is one module under ``bot/audits/`` exposing ``AUDIT_ID``, ``TITLE`` and

@@ -1,0 +1,38 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+# Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+.PHONY: setup demo test lint bench clean
+
+PYTHON ?= python3
+TOOLS := .modelgate/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_COMPILE_BYTECODE := 1
+export UV_PYTHON := $(PYTHON)
+export UV_LINK_MODE := copy
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen
+	@touch $@
+
+setup: $(VENV)/.synced
+
+demo: setup
+	$(VENV)/bin/modelgate demo
+
+test: setup
+	bash scripts/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: setup
+	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .modelgate $(VENV)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+# The test command of the README (and of .ci/run): the whole suite, offline-safe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.modelgate/tools/bin:$PWD/.venv/bin:$PATH"
+export MPLBACKEND=Agg
+unset MLFLOW_TRACKING_URI
+# exit status 5 (no test collected) is a failure too: a suite that ran nothing proves nothing
+.venv/bin/python -m pytest -p no:cacheprovider "$@"
