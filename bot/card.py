@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.audit_report import STATUS_ICON, AuditEntry
@@ -303,13 +304,14 @@ def _front_matter(card: ModelCard) -> str:
 _ENV = Environment(
     loader=PackageLoader("bot", "templates"),
     undefined=StrictUndefined,
-    autoescape=False,  # Markdown, not HTML: every interpolation goes through |md instead
+    # HTML-escape anything a filter did not already make safe; |md also escapes Markdown
+    autoescape=True,
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters["md"] = escape_md
-_ENV.filters["mermaid"] = _mermaid_text
+_ENV.filters["md"] = lambda value, limit=500: Markup(escape_md(value, limit=limit))  # nosec B704
+_ENV.filters["mermaid"] = lambda value: Markup(_mermaid_text(value))  # nosec B704 - escaped
 _ENV.filters["num"] = _num
 _ENV.filters["ci"] = _ci
 _ENV.globals["icon"] = {**STATUS_ICON, "pending": "⏳"}

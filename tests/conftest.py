@@ -99,3 +99,16 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, A
     config = load_config(root / "governance.yml")
     result = train(config, reporter=ConsoleReporter(io.StringIO()))
     return root, result
+
+
+@pytest.fixture()
+def audit_context(trained_workspace: tuple[Path, Any], tmp_path: Path) -> Any:
+    """The evidence of the shared trained run, as the audits see it."""
+    from bot.check import build_context
+    from training import tracking
+    from training.config import load_config
+
+    root, result = trained_workspace
+    config = load_config(root / "governance.yml")
+    client = tracking.configure(config)
+    return build_context(config, result, client, tmp_path)
