@@ -22,7 +22,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 setup: $(VENV)/.synced
 
 demo: setup
-	$(VENV)/bin/modelgate demo
+	$(VENV)/bin/modelgate check
 
 test: setup
 	bash scripts/test.sh
