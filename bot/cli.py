@@ -113,9 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate-config", help="validate governance.yml and exit")
     p.set_defaults(handler=cmd_validate_config)
 
-    from bot import cli_github
+    from bot import cli_github, cli_road
 
     cli_github.register(sub)
+    cli_road.register(sub)
     return parser
 
 

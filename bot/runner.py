@@ -76,7 +76,7 @@ def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
     def target() -> None:
         try:
             outcome.result = module.run(ctx)
-        except BaseException as exc:  # noqa: BLE001 - fail closed on anything
+        except BaseException as exc:  # fail closed on anything
             outcome.error = exc
             outcome.trace = traceback.format_exc(limit=5)
 
