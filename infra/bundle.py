@@ -144,21 +144,52 @@ def _convert(estimator: Any, n_features: int, dtype: InputDtype, identity: str) 
         target_opset=TARGET_OPSET,
         options={id(estimator): {"zipmap": False}},
     )
+    _keep_only_probabilities(model)
     entry = model.metadata_props.add()
     entry.key, entry.value = ONNX_IDENTITY_KEY, identity
     return bytes(model.SerializeToString())
+
+
+def _keep_only_probabilities(model: Any) -> None:
+    """Drop the label output and the nodes only it needs.
+
+    Serving derives the label from the probability and the manifest's threshold; the
+    converter's own label is an argmax (a 0.5 threshold) that could silently disagree,
+    and computing it costs every request. Graphs with subgraphs are left whole.
+    """
+    graph = model.graph
+    outputs = [o for o in graph.output if o.name == PROBABILITIES_OUTPUT]
+    if not outputs:
+        names = [o.name for o in graph.output]
+        raise BundleExportError(
+            f"the ONNX model has outputs {names}, no {PROBABILITIES_OUTPUT!r} tensor "
+            "(zipmap could not be disabled for this estimator)"
+        )
+    if any(attr.type in (attr.GRAPH, attr.GRAPHS) for node in graph.node
+           for attr in node.attribute):
+        return
+    needed = {PROBABILITIES_OUTPUT}
+    kept = []
+    for node in reversed(graph.node):
+        if any(name in needed for name in node.output):
+            kept.append(node)
+            needed.update(name for name in node.input if name)
+    kept.reverse()
+    initializers = [t for t in graph.initializer if t.name in needed]
+    value_info = [v for v in graph.value_info if v.name in needed]
+    for field, items in ((graph.node, kept), (graph.output, outputs),
+                         (graph.initializer, initializers), (graph.value_info, value_info)):
+        copies = [type(item)() for item in items]
+        for copy, item in zip(copies, items, strict=True):
+            copy.CopyFrom(item)
+        del field[:]
+        field.extend(copies)
 
 
 def _onnx_probabilities(model_bytes: bytes, X: NDArray[np.float64], dtype: InputDtype) -> Any:
     import onnxruntime as ort
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    if PROBABILITIES_OUTPUT not in names:
-        raise BundleExportError(
-            f"the ONNX model has outputs {names}, no {PROBABILITIES_OUTPUT!r} tensor "
-            "(zipmap could not be disabled for this estimator)"
-        )
     x = X if dtype == "float64" else X.astype(np.float32)
     return session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: x})[0]
 
@@ -167,6 +198,7 @@ def _opsets(model_bytes: bytes) -> dict[str, int]:
     import onnx
 
     model = onnx.load_model_from_string(model_bytes)
+    onnx.checker.check_model(model)
     return {op.domain: int(op.version) for op in model.opset_import}
 
 

@@ -17,17 +17,16 @@ per container.
 from __future__ import annotations
 
 import binascii
-import json
+import gc
 import re
 import time
-import uuid
 from typing import Any
 
 from mangum import Mangum
 from mangum.protocols import HTTPCycle
 
-from serving.app import NO_MODEL, REQUEST_ID_RE, ModelProvider, create_app
-from serving.logs import RequestLogger, RequestRecord
+from serving.app import NO_MODEL, REQUEST_ID_RE, ModelProvider, create_app, uuid4_text
+from serving.logs import RequestLogger, RequestRecord, encode
 
 E_BAD_EVENT = "bad_event"
 MSG_BAD_EVENT = "the Lambda event cannot be read as an HTTP request: {reason}"
@@ -63,7 +62,7 @@ def _incoming_request_id(event: Any) -> str:
                     first = value[0] if isinstance(value, list) and value else value
                     if isinstance(first, str) and REQUEST_ID_RE.match(first):
                         return first
-    return str(uuid.uuid4())
+    return uuid4_text()
 
 
 def _reason(exc: Exception) -> str:
@@ -77,12 +76,12 @@ def _reason(exc: Exception) -> str:
 def bad_event_response(event: Any, reason: str, *, request_id: str, model_version: str | None
                        ) -> dict[str, Any]:
     """A 400 in the response shape of the event's kind (API Gateway v1 shape if unknown)."""
-    body = json.dumps({
+    body = encode({
         "request_id": request_id,
         "model_version": model_version,
         "error": E_BAD_EVENT,
         "message": MSG_BAD_EVENT.format(reason=reason),
-    }, separators=(",", ":"))
+    })
     headers = {
         "content-type": "application/json",
         "x-request-id": request_id,
@@ -162,3 +161,6 @@ def make_handler(app: Any) -> SafeMangum:
 
 app = create_app()  # loads and verifies the bundle now, in the init phase
 handler = make_handler(app)
+# What the init phase built lives as long as the container: exempt it from every later
+# garbage collection, so a collection during a request scans only that request's objects.
+gc.freeze()

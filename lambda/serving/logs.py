@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
+from serving.validation import Features
 
 LINE_LIMIT = 200_000  # characters; CloudWatch's event limit is 256 KB
 EVENT_REQUEST = "request"
 EVENT_FEATURES = "request.features"
 EVENT_BUNDLE = "bundle"
+
+# one encoder, built once: json.dumps with options builds a new encoder on every call
+encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 LogSink = Callable[[str], None]
 Clock = Callable[[], datetime]
@@ -47,7 +49,7 @@ class ModelRef:
     alias: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestRecord:
     """What one request did, filled in as it goes, logged once when it ends."""
 
@@ -62,7 +64,7 @@ class RequestRecord:
     predictions: list[int] | None = None
     probabilities: list[float] | None = None
     feature_names: tuple[str, ...] | None = None
-    features: NDArray[np.float64] | None = None
+    features: Features | None = None
 
 
 class RequestLogger:
@@ -96,7 +98,7 @@ class RequestLogger:
             line["error"] = rec.error
         if rec.errors is not None:
             line["errors"] = rec.errors
-        text = json.dumps(line, separators=(",", ":"), allow_nan=False)
+        text = encode(line)
         if rec.predictions is not None and rec.probabilities is not None:
             # repr of a list of ints/finite floats is valid JSON, and faster than json.dumps
             text = (f'{text[:-1]},"predictions":{rec.predictions!r},'
@@ -107,9 +109,9 @@ class RequestLogger:
         # the names are the same on every request: serialise them once per model
         names = self._names_json.get(rec.feature_names)
         if names is None:
-            names = json.dumps(list(rec.feature_names), separators=(",", ":"))
+            names = encode(list(rec.feature_names))
             self._names_json = {rec.feature_names: names}
-        rows = rec.features.tolist()
+        rows = rec.features.rows()
         features = repr(rows)  # finite floats only (validated), so this is valid JSON
         if len(text) + len(names) + len(features) + 32 <= LINE_LIMIT:
             self._sink(f'{text[:-1]},"feature_names":{names},"features":{features}}}')
@@ -119,7 +121,7 @@ class RequestLogger:
         self._sink(f'{text[:-1]},"features_chunks":{len(chunks)}}}')
         first = 0
         for number, chunk in enumerate(chunks, start=1):
-            head = json.dumps({
+            head = encode({
                 "timestamp": line["timestamp"],
                 "event": EVENT_FEATURES,
                 "request_id": rec.request_id,
@@ -128,13 +130,13 @@ class RequestLogger:
                 "chunks": len(chunks),
                 "first_record": first,
                 "features": chunk,
-            }, separators=(",", ":"), allow_nan=False)
+            })
             self._sink(f'{head[:-1]},"feature_names":{names}}}')
             first += len(chunk)
 
     def bundle(self, *, uri: str, loaded: bool, detail: str, model: ModelRef) -> None:
         """The outcome of loading the bundle (once per container, or per retry)."""
-        self._sink(json.dumps({
+        self._sink(encode({
             "timestamp": self._timestamp(),
             "event": EVENT_BUNDLE,
             "level": "info" if loaded else "error",
@@ -144,4 +146,4 @@ class RequestLogger:
             "model_name": model.name,
             "model_version": model.version,
             "alias": model.alias,
-        }, separators=(",", ":")))
+        }))

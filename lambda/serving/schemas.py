@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 
 from serving.manifest import BundleManifest
 
@@ -117,12 +118,30 @@ class ModelInfoResponse(BaseModel):
     parity: ParityInfo
 
 
-HEADERS_DOC: dict[str, Any] = {
-    "X-Request-ID": {"description": "the request id (as in the body)",
-                     "schema": {"type": "string"}},
-    "X-Model-Version": {"description": "the model version, or 'none'",
-                        "schema": {"type": "string"}},
+RESPONSES: dict[tuple[str, str], dict[int, tuple[type[BaseModel], ...]]] = {
+    ("/health", "get"): {200: (HealthResponse,), 503: (HealthResponse,)},
+    ("/model-info", "get"): {200: (ModelInfoResponse,), 503: (ErrorResponse,)},
+    ("/predict", "post"): {
+        200: (SinglePredictionResponse, BatchPredictionResponse),
+        **dict.fromkeys((400, 413, 415, 422, 503), (ErrorResponse,)),
+    },
 }
+
+
+def add_response_schemas(doc: dict[str, Any]) -> None:
+    """Attach the response models of :data:`RESPONSES` to an OpenAPI document."""
+    models = sorted({m for by_status in RESPONSES.values() for ms in by_status.values()
+                     for m in ms}, key=lambda m: m.__name__)
+    refs, defs = models_json_schema([(m, "serialization") for m in models],
+                                    ref_template="#/components/schemas/{model}")
+    doc.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+    for (path, method), by_status in RESPONSES.items():
+        responses = doc["paths"][path][method]["responses"]
+        for status, ms in by_status.items():
+            options = [refs[(m, "serialization")] for m in ms]
+            schema = options[0] if len(options) == 1 else {"anyOf": options}
+            responses.setdefault(str(status), {"description": ""})["content"] = {
+                "application/json": {"schema": schema}}
 
 
 def request_components(manifest: BundleManifest | None, max_batch: int) -> dict[str, Any]:

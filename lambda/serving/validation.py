@@ -157,6 +157,19 @@ def extract_records(doc: Any, max_batch: int) -> tuple[list[Any], bool]:
     raise RequestRejected(422, E_INVALID_REQUEST, MSG_SHAPE.format(detail=f"; got keys {keys}"))
 
 
+@dataclass(frozen=True)
+class Features:
+    """Validated input: the matrix for the model and the same values as Python floats,
+    row-major in manifest order (the request log writes those without converting back)."""
+
+    X: NDArray[np.float64]
+    flat: list[float]
+
+    def rows(self) -> list[list[float]]:
+        n = self.X.shape[1]
+        return [self.flat[i:i + n] for i in range(0, len(self.flat), n)]
+
+
 def to_matrix(
     records: list[Any],
     features: tuple[str, ...],
@@ -164,7 +177,7 @@ def to_matrix(
     limit: float,
     *,
     single: bool,
-) -> NDArray[np.float64]:
+) -> Features:
     """Records -> float64 matrix in manifest order, or a 422 naming every bad field."""
     for rec in records:
         if type(rec) is not dict or rec.keys() != feature_set:
@@ -177,7 +190,7 @@ def to_matrix(
         raise _diagnose(records, features, feature_set, limit, single)
     if limit < FLOAT64_MAX and float(np.abs(X).max()) > limit:
         raise _diagnose(records, features, feature_set, limit, single)
-    return X
+    return Features(X, flat)
 
 
 def _clip(name: str) -> str:
