@@ -1,0 +1,342 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Reading the GitHub Actions workflows as data, and the security rules they must keep.
+
+Each rule is a function from a workflow to a list of violations (empty when it holds), so
+the tests can show a rule holds for the shipped workflows *and* catches a broken one.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import REPO
+
+WORKFLOWS_DIR = REPO / ".github" / "workflows"
+
+# events whose runs execute code from the pull request with a read-only token
+UNTRUSTED_EVENTS = frozenset({"pull_request"})
+# events whose runs get a write token (and secrets) whatever the pull request contains
+TRUSTED_EVENTS = frozenset({"workflow_run", "issue_comment", "pull_request_target"})
+
+CHECKOUT = "actions/checkout"
+DOWNLOAD_ARTIFACT = "actions/download-artifact"
+UPLOAD_ARTIFACT = "actions/upload-artifact"
+AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
+
+# owner/repo[/path]@<full commit SHA>
+PINNED_USES_RE = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@(?P<sha>[0-9a-f]{40})$")
+USES_LINE_RE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
+VERSION_COMMENT_RE = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
+# what in a trusted workflow would point a checkout (or anything else) at the PR's code
+PR_CODE_REFS = ("github.event.pull_request.head", "github.head_ref", "refs/pull/",
+                "merge_commit_sha")
+# the same for a workflow_run: fine to group runs by, never as input to a step
+RUN_HEAD_REFS = ("workflow_run.head_sha", "workflow_run.head_branch",
+                 "workflow_run.head_repository", "workflow_run.head_commit")
+SHELL_VAR_RE = re.compile(r"\$(?:\{(?P<braced>\w+)\}|(?P<plain>[A-Za-z_]\w*))")
+ASSIGNMENT_RE = re.compile(r"^\s*(?:export\s+|local\s+)?(?P<name>[A-Za-z_]\w*)=")
+# variables every runner sets; a modelgate step may rely on them without an env: entry
+RUNNER_VARS_RE = re.compile(r"^(?:GITHUB|RUNNER|CI$)")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One workflow file: its raw text (comments matter) and its parsed form."""
+
+    path: Path
+    text: str
+    doc: dict[Any, Any]  # YAML 1.1 turns the key `on` into True
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    @property
+    def name(self) -> str:
+        return str(self.doc.get("name", ""))
+
+    @property
+    def triggers(self) -> dict[str, Any]:
+        """``on:`` as a mapping; YAML 1.1 reads the bare key ``on`` as ``True``."""
+        on = self.doc.get("on", self.doc.get(True))
+        if isinstance(on, str):
+            return {on: None}
+        if isinstance(on, list):
+            return {str(event): None for event in on}
+        if isinstance(on, dict):
+            return {str(k): v for k, v in on.items()}
+        return {}
+
+    @property
+    def jobs(self) -> dict[str, dict[str, Any]]:
+        jobs = self.doc.get("jobs") or {}
+        return {str(k): v for k, v in jobs.items()}
+
+    @property
+    def trusted(self) -> bool:
+        return bool(TRUSTED_EVENTS & set(self.triggers))
+
+    @property
+    def untrusted(self) -> bool:
+        return bool(UNTRUSTED_EVENTS & set(self.triggers))
+
+    def steps(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """Every step as (job id, position in its job, step)."""
+        for job_id, job in self.jobs.items():
+            for index, step in enumerate(job.get("steps") or []):
+                yield job_id, index, step
+
+
+def load_workflow(path: Path) -> Workflow:
+    text = path.read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a workflow (top level is {type(doc).__name__})")
+    return Workflow(path=path, text=text, doc=doc)
+
+
+def load_workflows(directory: Path = WORKFLOWS_DIR) -> dict[str, Workflow]:
+    return {p.name: load_workflow(p) for p in sorted(directory.glob("*.y*ml"))}
+
+
+def action_of(step: dict[str, Any]) -> str:
+    """``actions/checkout`` for ``actions/checkout@<sha>``; empty for a ``run:`` step."""
+    uses = str(step.get("uses", ""))
+    return uses.split("@", 1)[0]
+
+
+def step_label(workflow: Workflow, job_id: str, index: int, step: dict[str, Any]) -> str:
+    title = step.get("name", step.get("uses", "run"))
+    return f"{workflow.file}: job {job_id}, step {index + 1} ({title})"
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+def unpinned_actions(workflow: Workflow) -> list[str]:
+    """Every ``uses:`` names a full commit SHA, with the release it is as a comment."""
+    problems = []
+    for job_id, index, step in workflow.steps():
+        if "uses" in step and not PINNED_USES_RE.match(str(step["uses"])):
+            problems.append(f"{step_label(workflow, job_id, index, step)}: "
+                            f"{step['uses']} is not pinned by a full commit SHA")
+    for job_id, job in workflow.jobs.items():
+        if "uses" in job and not PINNED_USES_RE.match(str(job["uses"])):
+            problems.append(f"{workflow.file}: job {job_id} calls {job['uses']} unpinned")
+    for number, line in enumerate(workflow.text.splitlines(), start=1):
+        match = USES_LINE_RE.match(line)
+        if match and not VERSION_COMMENT_RE.search(match["rest"]):
+            problems.append(f"{workflow.file}:{number}: {match['ref']} has no '# vX.Y.Z' comment")
+    return problems
+
+
+def permission_problems(workflow: Workflow) -> list[str]:
+    """``permissions: {}`` at the top, and every job says exactly what it needs."""
+    problems = []
+    if workflow.doc.get("permissions", None) != {}:
+        problems.append(f"{workflow.file}: workflow-level permissions must be {{}}, "
+                        f"found {workflow.doc.get('permissions')!r}")
+    for job_id, job in workflow.jobs.items():
+        perms = job.get("permissions")
+        if not isinstance(perms, dict):
+            problems.append(f"{workflow.file}: job {job_id} has no permissions mapping "
+                            f"(found {perms!r}); write-all or read-all is too much")
+            continue
+        for scope, level in perms.items():
+            if level not in ("read", "write", "none"):
+                problems.append(f"{workflow.file}: job {job_id}: {scope}: {level!r}")
+    return problems
+
+
+def timeout_problems(workflow: Workflow, *, most: int = 60) -> list[str]:
+    problems = []
+    for job_id, job in workflow.jobs.items():
+        minutes = job.get("timeout-minutes")
+        if not isinstance(minutes, int) or not 0 < minutes <= most:
+            problems.append(f"{workflow.file}: job {job_id}: timeout-minutes must be 1..{most}, "
+                            f"found {minutes!r}")
+    return problems
+
+
+def expressions_in_run(workflow: Workflow) -> list[str]:
+    """No ``${{ }}`` in a shell line: values reach the shell through ``env:`` only."""
+    return [f"{step_label(workflow, job_id, index, step)}: run: contains '${{{{'"
+            for job_id, index, step in workflow.steps()
+            if "${{" in str(step.get("run", ""))]
+
+
+def credential_problems(workflow: Workflow) -> list[str]:
+    """Checkouts keep no token in .git/config, where later steps (or artifacts) find it."""
+    problems = []
+    for job_id, index, step in workflow.steps():
+        if action_of(step) == CHECKOUT and (step.get("with") or {}).get(
+                "persist-credentials") is not False:
+            problems.append(f"{step_label(workflow, job_id, index, step)}: "
+                            "checkout without persist-credentials: false")
+    return problems
+
+
+def download_problems(workflow: Workflow) -> list[str]:
+    """Artifacts are data from another run: they land outside the checked-out code."""
+    problems = []
+    for job_id, index, step in workflow.steps():
+        path = str((step.get("with") or {}).get("path", ""))
+        if action_of(step) == DOWNLOAD_ARTIFACT and not path.startswith("${{ runner.temp }}/"):
+            problems.append(f"{step_label(workflow, job_id, index, step)}: artifacts go under "
+                            f"runner.temp, outside the checked-out code (path {path!r})")
+    return problems
+
+
+def untrusted_problems(workflow: Workflow) -> list[str]:
+    """A workflow that runs PR code: read-only token, no secrets, no cloud identity."""
+    if not workflow.untrusted:
+        return []
+    problems = []
+    for job_id, job in workflow.jobs.items():
+        for scope, level in (job.get("permissions") or {}).items():
+            if level == "write":
+                problems.append(f"{workflow.file}: job {job_id} runs PR code with "
+                                f"{scope}: write")
+        if "environment" in job:
+            problems.append(f"{workflow.file}: job {job_id} runs PR code in an environment")
+    for needle in ("secrets.", "vars."):
+        if needle in workflow.text:
+            problems.append(f"{workflow.file} runs PR code and mentions {needle!r}")
+    return problems
+
+
+def trusted_problems(workflow: Workflow) -> list[str]:
+    """A workflow with a write token never checks out, downloads into, or runs PR code."""
+    if not workflow.trusted:
+        return []
+    problems = []
+    for needle in PR_CODE_REFS:
+        if needle in workflow.text:
+            problems.append(f"{workflow.file} has a write token and mentions {needle!r}")
+    for job_id, index, step in workflow.steps():
+        where = step_label(workflow, job_id, index, step)
+        with_ = step.get("with") or {}
+        inputs = repr(with_) + repr(step.get("env") or {}) + str(step.get("run", ""))
+        problems += [f"{where}: a step of a trusted job takes {needle!r}"
+                     for needle in RUN_HEAD_REFS if needle in inputs]
+        if action_of(step) == CHECKOUT:
+            if "ref" in with_:
+                problems.append(f"{where}: a trusted checkout takes the default ref "
+                                f"(base branch), not ref: {with_['ref']!r}")
+            if "repository" in with_:
+                problems.append(f"{where}: a trusted checkout of another repository "
+                                f"({with_['repository']!r})")
+        if action_of(step) in ("actions/cache", "actions/cache/restore"):
+            problems.append(f"{where}: a cache shared with PR runs can be poisoned")
+    return problems
+
+
+RULES = (unpinned_actions, permission_problems, timeout_problems, expressions_in_run,
+         credential_problems, download_problems, untrusted_problems, trusted_problems)
+
+
+def all_problems(workflow: Workflow) -> list[str]:
+    return [problem for rule in RULES for problem in rule(workflow)]
+
+
+# ----------------------------------------------------------------------------- modelgate steps
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One ``modelgate ...`` command line found in a workflow's ``run:`` step."""
+
+    workflow: str
+    job: str
+    step_index: int
+    step_name: str
+    argv: tuple[str, ...]  # after ``modelgate``, variables not yet substituted
+    env: dict[str, str] = field(default_factory=dict)
+    assigned: frozenset[str] = frozenset()
+
+    @property
+    def command(self) -> str:
+        return next((a for a in self.argv if not a.startswith("-")), "")
+
+    @property
+    def label(self) -> str:
+        return f"{self.workflow}:{self.job}:{self.step_index + 1}:{self.command or '?'}"
+
+
+def logical_lines(script: str) -> list[str]:
+    """Shell lines with backslash continuations joined."""
+    return script.replace("\\\n", " ").splitlines()
+
+
+def modelgate_invocations(workflow: Workflow) -> list[Invocation]:
+    """Every command line whose program is ``modelgate`` (any path to it), in order."""
+    found = []
+    for job_id, index, step in workflow.steps():
+        script = str(step.get("run", ""))
+        if not script:
+            continue
+        env = {str(k): str(v) for k, v in (workflow.doc.get("env") or {}).items()}
+        env |= {str(k): str(v) for k, v in (workflow.jobs[job_id].get("env") or {}).items()}
+        env |= {str(k): str(v) for k, v in (step.get("env") or {}).items()}
+        assigned: set[str] = set()
+        for line in logical_lines(script):
+            match = ASSIGNMENT_RE.match(line)
+            if match:
+                assigned.add(match["name"])
+                continue
+            tokens = shlex.split(line, comments=True)
+            starts = [i for i, t in enumerate(tokens) if Path(t).name == "modelgate"]
+            if starts:
+                found.append(Invocation(
+                    workflow=workflow.file, job=job_id, step_index=index,
+                    step_name=str(step.get("name", "")), argv=tuple(tokens[starts[0] + 1:]),
+                    env=env, assigned=frozenset(assigned)))
+    return found
+
+
+def undefined_variables(invocation: Invocation) -> list[str]:
+    """Variables the command line uses that neither ``env:``, the script nor the runner set."""
+    names = {m["braced"] or m["plain"] for arg in invocation.argv
+             for m in SHELL_VAR_RE.finditer(arg)}
+    return sorted(n for n in names if n not in invocation.env and n not in invocation.assigned
+                  and not RUNNER_VARS_RE.match(n))
+
+
+def dummy_value(name: str) -> str:
+    """A value of the right shape for a variable, chosen by its name."""
+    upper = name.upper()
+    if upper.endswith("SHA"):
+        return "0123456789abcdef0123456789abcdef01234567"
+    if upper.endswith(("NUMBER", "_PR")):
+        return "42"
+    if upper.endswith(("DIR", "PATH")):
+        return "/tmp/modelgate-dummy"
+    if upper.endswith("URL"):
+        return "https://github.com/octo/repo/actions/runs/1"
+    if upper.startswith("SINCE"):
+        return "2026-01-01T00:00:00Z"
+    if upper.startswith("UNTIL"):
+        return "2026-01-02T00:00:00Z"
+    return f"dummy-{name.lower()}"
+
+
+def substitute(argv: tuple[str, ...]) -> list[str]:
+    return [SHELL_VAR_RE.sub(lambda m: dummy_value(m["braced"] or m["plain"]), a) for a in argv]
+
+
+def flag_value(argv: tuple[str, ...], flag: str) -> str | None:
+    """The raw value given to ``flag`` (``--flag V`` or ``--flag=V``), or None."""
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
