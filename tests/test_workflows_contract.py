@@ -125,6 +125,19 @@ def test_the_report_downloads_the_artifact_of_the_triggering_run() -> None:
     assert str(with_["path"]).startswith("${{ runner.temp }}/")
 
 
+def test_the_report_binds_the_artifact_to_the_commit_the_run_built() -> None:
+    """A PR run can write any PR number and commit into its artifact; before the report
+    posts anything, the claimed head must be the run's head as GitHub reports it."""
+    steps = [s for _, _, s in workflow("pr-report.yml").steps()]
+    (bind,) = [s for s in steps if "run_metadata.json" in str(s.get("run", ""))]
+    (report,) = [s for s in steps if "modelgate report --" in str(s.get("run", ""))]
+    assert bind["env"]["BUILT_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert bind["env"]["ARTIFACT_DIR"] == report["env"]["ARTIFACT_DIR"]
+    assert '[ "$claimed" != "$BUILT_SHA" ]' in bind["run"] and "exit 1" in bind["run"]
+    assert "$claimed" not in bind["run"].split("exit 1")[0].split("then", 1)[1]
+    assert steps.index(bind) < steps.index(report)
+
+
 def test_commands_and_label_guard_listen_to_the_right_events() -> None:
     """Comments (created, edited, deleted) on pull requests only; label changes and pushes."""
     assert workflow("pr-commands.yml").triggers == {
@@ -301,6 +314,15 @@ def test_a_trusted_checkout_of_the_pr_head_is_caught() -> None:
     problems = trusted_problems(mutated("pr-report.yml", checkout_head))
     assert any("takes the default ref" in p for p in problems)
     assert any("workflow_run.head_sha" in p for p in problems)
+
+
+def test_a_trusted_shell_fetch_of_pr_code_is_caught() -> None:
+    """It flags `git fetch`/`gh pr checkout` in a shell step of a trusted job."""
+    def fetch(doc: dict[str, Any]) -> None:
+        doc["jobs"]["handle"]["steps"][-1]["run"] = 'gh pr checkout "$PR" && make setup'
+
+    assert any("fetches code" in p for p in trusted_problems(mutated("pr-commands.yml",
+                                                                     fetch)))
 
 
 def test_an_artifact_downloaded_into_the_workspace_is_caught() -> None:

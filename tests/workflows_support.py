@@ -38,9 +38,12 @@ VERSION_COMMENT_RE = re.compile(r"#\s*v\d+\.\d+\.\d+\b")
 # what in a trusted workflow would point a checkout (or anything else) at the PR's code
 PR_CODE_REFS = ("github.event.pull_request.head", "github.head_ref", "refs/pull/",
                 "merge_commit_sha")
-# the same for a workflow_run: fine to group runs by, never as input to a step
+# the same for a workflow_run: data to compare with, never what an action checks out
 RUN_HEAD_REFS = ("workflow_run.head_sha", "workflow_run.head_branch",
                  "workflow_run.head_repository", "workflow_run.head_commit")
+# shell commands that would bring PR code into a trusted job
+FETCH_CODE_RE = re.compile(r"\b(?:git\s+(?:checkout|fetch|pull|switch|clone|worktree)|"
+                           r"gh\s+(?:pr\s+checkout|repo\s+clone))\b")
 SHELL_VAR_RE = re.compile(r"\$(?:\{(?P<braced>\w+)\}|(?P<plain>[A-Za-z_]\w*))")
 ASSIGNMENT_RE = re.compile(r"^\s*(?:export\s+|local\s+)?(?P<name>[A-Za-z_]\w*)=")
 # variables every runner sets; a modelgate step may rely on them without an env: entry
@@ -224,9 +227,10 @@ def trusted_problems(workflow: Workflow) -> list[str]:
     for job_id, index, step in workflow.steps():
         where = step_label(workflow, job_id, index, step)
         with_ = step.get("with") or {}
-        inputs = repr(with_) + repr(step.get("env") or {}) + str(step.get("run", ""))
-        problems += [f"{where}: a step of a trusted job takes {needle!r}"
-                     for needle in RUN_HEAD_REFS if needle in inputs]
+        problems += [f"{where}: an action in a trusted job takes {needle!r}"
+                     for needle in RUN_HEAD_REFS if needle in repr(with_)]
+        if FETCH_CODE_RE.search(str(step.get("run", ""))):
+            problems.append(f"{where}: a trusted job fetches code in a shell step")
         if action_of(step) == CHECKOUT:
             if "ref" in with_:
                 problems.append(f"{where}: a trusted checkout takes the default ref "
