@@ -118,6 +118,9 @@ def build_bundle(out: Path) -> tuple[Any, tuple[str, ...], NDArray[np.float64]]:
 def bare_handler(pipeline: Any, features: tuple[str, ...]) -> Handler:
     """json parse + numpy dot + sigmoid, with the same (linear) model folded into w, b."""
     scaler, model = pipeline.steps[0][1], pipeline.steps[-1][1]
+    if len(pipeline.steps) != 2 or not hasattr(scaler, "scale_") or not hasattr(model, "coef_"):
+        raise SystemExit("the bare lower bound folds a StandardScaler + linear classifier into "
+                         f"one dot product; governance.yml configures {pipeline.steps}")
     w = model.coef_[0] / scaler.scale_
     b = float(model.intercept_[0] - np.sum(model.coef_[0] * scaler.mean_ / scaler.scale_))
 

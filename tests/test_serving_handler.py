@@ -178,6 +178,18 @@ def test_an_unreadable_event_is_a_400_not_an_exception(handler: SafeMangum, even
     assert fragment in body["message"]
 
 
+@pytest.mark.parametrize("given", ["abc\n", "abc\r\nX-Evil: 1", "a b", "x" * 129])
+def test_an_invalid_request_id_in_an_event_is_not_reflected(handler: SafeMangum,
+                                                           given: str) -> None:
+    """A request id with a line break (possible in a Lambda event, not over HTTP) or any
+    other invalid character is replaced, never copied into a response header."""
+    event = http_event("apigw-http-v2.post-json.powertools.json", "GET", "/health",
+                       headers={"x-request-id": given})
+    response = handler(event, FakeContext())
+    rid = response_headers(response)["x-request-id"]
+    assert rid != given and "\n" not in rid and len(rid) == 36
+
+
 def test_a_header_that_is_not_text_is_a_400(handler: SafeMangum) -> None:
     """A header value that is not a string (Mangum raises AttributeError) is a 400."""
     event = http_event("apigw-http-v2.post-json.powertools.json", "GET", "/health")

@@ -98,7 +98,7 @@ def new_request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
     for key, value in headers:
         if key == H_REQUEST_ID:
             text = value.decode("latin-1")
-            if REQUEST_ID_RE.match(text):
+            if REQUEST_ID_RE.fullmatch(text):
                 return text
             break
     return uuid4_text()
@@ -489,15 +489,13 @@ def _install_openapi(app: FastAPI, provider: ModelProvider, max_batch: int) -> N
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> Response:
     code = {404: E_NOT_FOUND, 405: E_METHOD}.get(exc.status_code, E_HTTP)
     return _error(exc.status_code, _record(request), code, str(exc.detail), exc.headers)
 
 
-async def _validation_exception(request: Request, exc: Exception) -> Response:
+async def _validation_exception(request: Request, exc: RequestValidationError) -> Response:
     """FastAPI's default handler echoes the input (and fails on NaN): name locations only."""
-    assert isinstance(exc, RequestValidationError)
     where = "; ".join(
         f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
         for err in exc.errors()[:10]

@@ -134,7 +134,7 @@ def _present_files(directory: Path) -> dict[str, Path]:
             continue
         if entry.is_symlink() or not entry.is_file():
             raise BundleError(f"bundle holds {entry.name!r}, which is not a regular file")
-        if not FILE_NAME_RE.match(entry.name):
+        if not FILE_NAME_RE.fullmatch(entry.name):
             raise BundleError(f"bundle holds a file with an unsafe name: {entry.name!r}")
         present[entry.name] = entry
     return present
@@ -260,7 +260,7 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
         raise BundleError(f"{uri!r} is not an s3:// URI")
     bucket, _, prefix = uri[len(S3_SCHEME):].partition("/")
     prefix = prefix.strip("/")
-    if not S3_BUCKET_RE.match(bucket):
+    if not S3_BUCKET_RE.fullmatch(bucket):
         raise BundleError(f"{uri!r} does not name a valid S3 bucket")
     if not prefix or ".." in prefix.split("/"):
         raise BundleError(f"{uri!r} needs a key prefix (s3://bucket/prefix)")
@@ -280,7 +280,7 @@ def download_s3_bundle(s3: S3Client, uri: str, dest: Path) -> Path:
                 name = key[len(folder):]
                 if name == "":
                     continue  # a console "folder" marker
-                if "/" in name or not FILE_NAME_RE.match(name):
+                if "/" in name or not FILE_NAME_RE.fullmatch(name):
                     raise BundleError(f"unexpected object s3://{bucket}/{key} in the bundle prefix")
                 objects.append((key, name, size))
                 if len(objects) > MAX_BUNDLE_FILES:

@@ -20,6 +20,7 @@ import binascii
 import gc
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mangum import Mangum
@@ -60,7 +61,7 @@ def _incoming_request_id(event: Any) -> str:
             for name, value in headers.items():
                 if isinstance(name, str) and name.lower() == "x-request-id":
                     first = value[0] if isinstance(value, list) and value else value
-                    if isinstance(first, str) and REQUEST_ID_RE.match(first):
+                    if isinstance(first, str) and REQUEST_ID_RE.fullmatch(first):
                         return first
     return uuid4_text()
 
@@ -111,7 +112,7 @@ class SafeMangum(Mangum):
     """
 
     def __init__(self, app: Any, *, provider: ModelProvider, logger: RequestLogger,
-                 timer: Any = time.perf_counter) -> None:
+                 timer: Callable[[], float] = time.perf_counter) -> None:
         super().__init__(app, lifespan="off")
         self._provider = provider
         self._logger = logger
@@ -147,7 +148,7 @@ class _NotAnObject(Exception):
 
 def _field(event: Any, key: str) -> str:
     value = event.get(key) if isinstance(event, dict) else None
-    if key == "httpMethod" and isinstance(value, str) and _WORD_RE.match(value):
+    if key == "httpMethod" and isinstance(value, str) and _WORD_RE.fullmatch(value):
         return value[:16]
     if key == "path" and isinstance(value, str):
         return value[:256]

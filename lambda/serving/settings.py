@@ -56,7 +56,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         _check_uri(self.bundle_uri)
-        if self.bundle_sha256 is not None and not SHA256_RE.match(self.bundle_sha256):
+        if self.bundle_sha256 is not None and not SHA256_RE.fullmatch(self.bundle_sha256):
             raise SettingsError(
                 f"{ENV_BUNDLE_SHA256} must be 64 lowercase hex digits, got {self.bundle_sha256!r}"
             )
@@ -88,7 +88,7 @@ class Settings:
 
 def _check_uri(uri: str) -> None:
     if uri.startswith("s3://"):
-        if not S3_URI_RE.match(uri):
+        if not S3_URI_RE.fullmatch(uri):
             raise SettingsError(f"{ENV_BUNDLE_URI} {uri!r} is not s3://bucket/prefix")
     elif SCHEME_RE.match(uri):
         raise SettingsError(
@@ -115,6 +115,6 @@ def _int(env: Mapping[str, str], name: str, *, default: int) -> int:
     if raw is None or raw.strip() == "":
         return default
     text = raw.strip()
-    if not DIGITS_RE.match(text):
+    if not DIGITS_RE.fullmatch(text):
         raise SettingsError(f"{name} must be a positive whole number, got {raw!r}")
     return int(text)
