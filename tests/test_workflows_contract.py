@@ -210,9 +210,11 @@ def test_aws_access_is_an_oidc_role_never_a_stored_key(name: str) -> None:
 
 
 def test_the_release_checks_out_the_merged_commit() -> None:
-    """Retraining happens at the merge the bot made, passed as an input."""
+    """Retraining happens at the merge the bot made, passed as an input, with its parents
+    (the audited head among them) there for the tree check."""
     (checkout,) = steps_using("release.yml", CHECKOUT)
     assert checkout["with"]["ref"] == "${{ inputs.merge_sha }}"
+    assert checkout["with"]["fetch-depth"] == 2
 
 
 def test_the_release_gets_the_tracking_server_from_variables_and_secrets() -> None:
