@@ -46,11 +46,19 @@ def cmd_evidence(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
+    from pydantic import ValidationError
+
     from bot.audit_report import AuditReport
+    from bot.evidence import EvidenceError
     from bot.release import ReleaseRefused, release
 
     config = load_config(args.config)
-    audited = AuditReport.model_validate_json(args.audited_report.read_bytes())
+    try:
+        audited = AuditReport.model_validate_json(args.audited_report.read_bytes())
+    except (OSError, ValidationError) as exc:
+        rep.error(f"{args.audited_report}: not a valid audit report: {exc}",
+                  title="release refused")
+        return EXIT_FAILED
     promote_fn: Any = None
     s3: Any = None
     if not args.no_promote:
@@ -65,7 +73,7 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
                          audited=audited, pr_number=args.pr, out_dir=out,
                          tracking_uri=args.tracking_uri, reporter=rep, promote=promote_fn,
                          s3_client=s3)
-    except ReleaseRefused as exc:
+    except (ReleaseRefused, EvidenceError) as exc:
         rep.error(str(exc), title="release refused")
         return EXIT_FAILED
     text = json.dumps(record.to_json(), indent=2)
