@@ -61,6 +61,7 @@ OUTCOME_INSUFFICIENT: Outcome = "insufficient_data"
 PLATFORM_PREFIXES = ("START RequestId:", "END RequestId:", "REPORT RequestId:", "INIT_START",
                      "INIT_REPORT", "INIT_RUNTIME_DONE", "RESTORE_START", "RESTORE_REPORT",
                      "EXTENSION", "TELEMETRY", "XRAY TraceId:")
+PLATFORM_JSON_PREFIX = "platform."  # the same lines when the function logs in JSON format
 
 MSG_NO_BASELINE = ("model {name} version {version}: its source run {run_id} has no readable "
                    "{artifact} ({detail}); retrain with a modelgate that logs the baseline")
@@ -412,7 +413,11 @@ class LogScan:
             return
         event = doc.get("event")
         if event is None:
-            self._problem(source, ref, P_NO_EVENT)
+            kind = doc.get("type")
+            if isinstance(kind, str) and kind.startswith(PLATFORM_JSON_PREFIX):
+                self.platform += 1  # Lambda's JSON log format: {"type": "platform.start"}
+            else:
+                self._problem(source, ref, P_NO_EVENT)
             return
         if event not in (EVENT_REQUEST, EVENT_FEATURES):
             self.other_events += 1

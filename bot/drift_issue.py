@@ -127,9 +127,8 @@ def sync_drift_issue(repo: Repository, result: DriftResult, report_markdown: str
     if issue is None or issue.state == "closed":
         return IssueSync("none", issue.number if issue else None,
                          issue.html_url if issue else None)
-    issue.edit(body=body)
     issue.create_comment(COMMENT_RESOLVED.format(when=result.generated_at))
-    issue.edit(state="closed", state_reason="completed")
+    issue.edit(body=body, state="closed", state_reason="completed")
     return IssueSync("resolved", issue.number, issue.html_url)
 
 

@@ -124,7 +124,7 @@ def _overview_table(result: DriftResult) -> list[str]:
         f"| Model | {code_span(m.name)} version {code_span(m.version)}{alias} |",
         f"| Source run | {code_span(m.run_id)} |",
         f"| Traffic | {escape_md(result.source.describe())} |",
-        f"| Requests seen | {seen} |",
+        f"| Scored between | {seen} |",
         f"| Scored | {c.scored_requests} request(s), {c.scored_records} record(s), "
         f"{c.feature_rows} with features |",
         f"| Thresholds | feature PSI > {t.psi_threshold:g} and p < {t.ks_pvalue:g}; "
@@ -248,6 +248,7 @@ def _png(fig: Figure) -> bytes:
 def overview_png(result: DriftResult) -> bytes:
     """PSI per feature as horizontal bars with the threshold line."""
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     features = result.features
     fig = Figure(figsize=(8, 1.5 + 0.28 * len(features)), layout="constrained")
@@ -262,7 +263,11 @@ def overview_png(result: DriftResult) -> bytes:
                label=f"threshold {threshold:g}")
     ax.set_xlabel("population stability index (served vs training split)")
     ax.set_title(f"{result.model.name} v{result.model.version}: PSI per feature")
-    ax.legend(loc="lower right", fontsize=8)
+    handles = [*ax.get_legend_handles_labels()[0],
+               Patch(color=COLOR_DRIFT, label="drift"),
+               Patch(color=COLOR_WARN, label="PSI high, not significant"),
+               Patch(color=COLOR_OK, label="ok")]
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
     return _png(fig)
 
 

@@ -458,8 +458,9 @@ def _recent() -> datetime:
 def test_the_cloudwatch_window_is_read_under_moto(replay: Replay, tmp_path: Path,
                                                   cloudwatch: Any,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    """Request lines in the function's log group, between Lambda's START/END/REPORT lines,
-    are read for the window only; platform lines are counted, not malformed."""
+    """Request lines in the function's log group, between Lambda's START/END/REPORT lines
+    (text or JSON log format), are read for the window only; platform lines are counted,
+    not malformed."""
     function = replay.config.governance.deploy.function_name
     group = f"/aws/lambda/{function}"
     cloudwatch.create_log_group(logGroupName=group)
@@ -468,7 +469,9 @@ def test_the_cloudwatch_window_is_read_under_moto(replay: Replay, tmp_path: Path
     inside = [(start + timedelta(seconds=i), line) for i, line in enumerate(lines)]
     platform = [(start, "START RequestId: 8f5e Version: 3"),
                 (start, "END RequestId: 8f5e"),
-                (start, "REPORT RequestId: 8f5e\tDuration: 12.1 ms")]
+                (start, "REPORT RequestId: 8f5e\tDuration: 12.1 ms"),
+                (start, json.dumps({"time": start.isoformat(), "type": "platform.report",
+                                    "record": {"requestId": "8f5e"}}))]
     early = start - timedelta(hours=3)
     outside = [(early, line) for line in eval_lines(replay, clock=StepClock(early))[:30]]
     put_events(cloudwatch, group, "2026/05/01/[3]abc", sorted(platform + inside + outside))
@@ -478,7 +481,7 @@ def test_the_cloudwatch_window_is_read_under_moto(replay: Replay, tmp_path: Path
     assert run.code == cli_drift.EXIT_NO_DRIFT, run.log
     doc = report_json(out)
     assert doc["source"]["kind"] == "cloudwatch" and doc["source"]["detail"] == [group]
-    assert doc["counts"]["platform"] == 3 and doc["counts"]["malformed"] == 0
+    assert doc["counts"]["platform"] == 4 and doc["counts"]["malformed"] == 0
     assert doc["counts"]["scored_records"] == len(lines)
 
 
