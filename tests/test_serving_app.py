@@ -387,6 +387,51 @@ def test_an_unexpected_error_is_a_json_500_with_the_request_id(bundle_dir: Path,
     assert (logged["status"], logged["errors"][0]["exception"]) == (500, "ZeroDivisionError")
 
 
+FAST_PATH_BODIES: dict[str, Any] = {
+    "one": lambda: json.dumps({"features": one_record()}).encode(),
+    "batch": lambda: json.dumps({"records": [record(r) for r in fitted().X_test[:3]]}).encode(),
+    "nan": lambda: b'{"features": {"mean_radius": NaN}}',
+    "no_records": lambda: b'{"records": []}',
+    "empty": lambda: b"",
+    "malformed": lambda: b"{nope",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAST_PATH_BODIES))
+def test_the_fast_path_answers_exactly_as_the_fastapi_route(bundle_dir: Path,
+                                                            name: str) -> None:
+    """POST /predict bypasses the middleware stack; the answer is the same either way."""
+    data = FAST_PATH_BODIES[name]()
+    fast = create_app(Settings(bundle_uri=str(bundle_dir)), log_sink=LogLines())
+    slow = create_app(Settings(bundle_uri=str(bundle_dir)), log_sink=LogLines())
+    slow.fast_path = None
+    answers = []
+    for app in (fast, slow):
+        r = post(TestClient(app), data, headers={"X-Request-ID": "same"})
+        answers.append((r.status_code, r.json(), r.headers["x-request-id"],
+                        r.headers["x-model-version"], r.headers["content-type"]))
+    assert answers[0] == answers[1]
+
+
+def test_an_unexpected_error_on_the_fast_path_is_a_json_500(
+        bundle_dir: Path, lines: LogLines, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in /predict answers a JSON 500 with the request id, and is logged."""
+    app = create_app(Settings(bundle_uri=str(bundle_dir)), log_sink=lines)
+
+    def broken(self: bundles.LoadedBundle, X: Any) -> Any:
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(bundles.LoadedBundle, "positive_probability", broken)
+    r = post(TestClient(app, raise_server_exceptions=False), {"features": one_record()},
+             headers={"X-Request-ID": "fast-500"})
+    assert r.status_code == 500
+    err = ErrorResponse.model_validate(r.json())
+    assert (err.error, err.request_id, err.model_version) == ("internal_error", "fast-500", "7")
+    assert r.headers["x-request-id"] == "fast-500" and r.headers["x-model-version"] == "7"
+    logged = lines.requests()[-1]
+    assert (logged["status"], logged["errors"][0]["exception"]) == (500, "MemoryError")
+
+
 # --- readiness --------------------------------------------------------------------------
 
 def test_without_a_bundle_uri_nothing_is_served(lines: LogLines) -> None:
