@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import cli_github, cli_road
 
     cli_github.register(sub)
+    from bot import cli_release
+    cli_release.register(sub)
     cli_road.register(sub)
     return parser
 
