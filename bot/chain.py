@@ -17,10 +17,13 @@
 
 When the head became the head matters: an approval counts only if it came later. GitHub's
 REST timeline gives a push's time only for force-pushes; a ``committed`` entry carries the
-committer's own clock, which anyone can set to the past. So the head's time is the latest
-of what can be trusted to be no earlier than the push: the PR's creation (when the head is
-still the opening head), force-push events, the commit's own date, and the moment the bot's
-check run first appeared on it, which the bot creates as soon as it sees the push.
+committer's own clock, which anyone can set to the past, and says nothing about when the
+commit was pushed. So the head's time is the latest of what cannot be earlier than the
+push: the pull request's creation, force-push events, the commit's own date (which can
+only delay), and the moment the bot's check run first appeared on the head, which the bot
+creates as soon as it sees a push. Approvals given before the bot noticed a head do not
+count for it; the cost is that an approval in the seconds between a push and the bot
+noticing it must be given again.
 """
 
 from __future__ import annotations
@@ -112,6 +115,10 @@ LOG_MERGE_UNKNOWN = (
     "{state}; nothing is handed to release"
 )
 LOG_RELEASE = "#{number}: release {workflow} dispatched on {ref} for merge {sha}"
+LOG_RELEASE_FAILED = (
+    "#{number} is merged as {sha}, but the release could not be started ({error}); start "
+    "{workflow} by hand with merge_sha={sha}, pr_number={number}, audited_head_sha={head}"
+)
 GOVERNANCE_MISSING = (
     "{path} is not on the base branch {ref}: the approval chain reads its roles from the base "
     "branch only, so nothing can be approved"
@@ -582,14 +589,20 @@ class ApprovalBot:
             return outcome, False
         self.log.info(LOG_MERGED.format(number=pr.number, head=decision.sha[:12],
                                         merge=outcome.sha[:12], method=method))
-        hand_over_to_release(
-            self.api,
-            workflow=self.config.release_workflow,
-            ref=pr.base_ref,
-            merge_sha=outcome.sha,
-            pr_number=pr.number,
-            audited_head_sha=decision.sha,
-        )
+        try:
+            hand_over_to_release(
+                self.api,
+                workflow=self.config.release_workflow,
+                ref=pr.base_ref,
+                merge_sha=outcome.sha,
+                pr_number=pr.number,
+                audited_head_sha=decision.sha,
+            )
+        except GitHubApiError as exc:
+            self.log.error(LOG_RELEASE_FAILED.format(
+                number=pr.number, sha=outcome.sha, error=exc,
+                workflow=self.config.release_workflow, head=decision.sha), title="release")
+            raise
         self.log.info(LOG_RELEASE.format(number=pr.number, workflow=self.config.release_workflow,
                                          ref=pr.base_ref, sha=outcome.sha[:12]))
         return outcome, True

@@ -140,7 +140,9 @@ def run_handle(
             raise SettingsError(MISSING_ENV.format(name="GITHUB_EVENT_PATH"))
         event = read_event(name, Path(path))
         bot = build_bot(settings, rep, sleep=sleep)
-        handled = handle_event(event, bot)
+        handled = handle_event(
+            event, bot, summary=lambda text: write_job_summary(settings.summary_path, text)
+        )
     except StaleArtifact as exc:
         rep.warning(STALE.format(error=exc), title=TITLE_HANDLE)
         return EXIT_OK

@@ -12,7 +12,7 @@ instead of half-way through handling it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -347,6 +347,7 @@ NO_ARTIFACT = (
 )
 REFUSED_ARTIFACT = "the audit artifact of run {url} was refused: {error}"
 ARTIFACT_RUN_MISMATCH = "the artifact names commit {claimed}, but run {run} built {built}"
+ARTIFACT_RUN_ID_MISMATCH = "the artifact says it was made by run {claimed}, not by run {run}"
 ARTIFACT_PR_MISMATCH = "the artifact names #{claimed}, but run {run} was for {numbers}"
 
 
@@ -365,8 +366,15 @@ def _noop(reason: str) -> Handled:
     return Handled("noop", reason)
 
 
-def handle_event(event: Event, bot: ApprovalBot, *, limits: Limits | None = None) -> Handled:
-    """Route one event to the approval chain, or say why it needs nothing."""
+def handle_event(
+    event: Event,
+    bot: ApprovalBot,
+    *,
+    limits: Limits | None = None,
+    summary: Callable[[str], object] = lambda _: None,
+) -> Handled:
+    """Route one event to the approval chain, or say why it needs nothing; ``summary``
+    receives the job summary of a report."""
     payload = event.payload
     if payload is None:
         return _noop(NOOP_EVENT.format(name=event.name))
@@ -383,7 +391,7 @@ def handle_event(event: Event, bot: ApprovalBot, *, limits: Limits | None = None
         bot.log.info(NOOP_REVIEW.format(number=payload.number, state=payload.state))
         return Handled("sync", "review submitted", (bot.sync(payload.number),))
     if isinstance(payload, WorkflowRunPayload):
-        return _workflow_run(payload, bot, limits)
+        return _workflow_run(payload, bot, limits, summary)
     return _noop(NOOP_EVENT.format(name=event.name))
 
 
@@ -427,7 +435,10 @@ def _issue_comment(payload: IssueCommentPayload, bot: ApprovalBot) -> Handled:
 
 
 def _workflow_run(
-    payload: WorkflowRunPayload, bot: ApprovalBot, limits: Limits | None
+    payload: WorkflowRunPayload,
+    bot: ApprovalBot,
+    limits: Limits | None,
+    summary: Callable[[str], object],
 ) -> Handled:
     config = bot.config
     if payload.action != "completed":
@@ -456,6 +467,9 @@ def _workflow_run(
         if meta.head_sha != sha:
             raise ArtifactError(ARTIFACT_RUN_MISMATCH.format(
                 claimed=meta.head_sha[:12], run=payload.run_id, built=sha[:12]))
+        if meta.workflow_run_id != payload.run_id:
+            raise ArtifactError(ARTIFACT_RUN_ID_MISMATCH.format(
+                claimed=meta.workflow_run_id, run=payload.run_id))
         if meta.pr_number not in numbers:
             listed = ", ".join(f"#{n}" for n in numbers)
             raise ArtifactError(ARTIFACT_PR_MISMATCH.format(
@@ -467,5 +481,6 @@ def _workflow_run(
         bot.log.error(reason, title="modelgate handle")
         results = tuple(bot.sync(n, failure=(sha, reason)) for n in numbers)
         return Handled("report", reason, results, failed=True)
-    result = run_report(bot, ReportInput(artifact, payload.html_url), pr_number=meta.pr_number)
+    result = run_report(bot, ReportInput(artifact, payload.html_url), pr_number=meta.pr_number,
+                        summary=summary)
     return Handled("report", f"workflow run {payload.run_id}", (result,))

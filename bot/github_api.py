@@ -297,7 +297,7 @@ def parse_pull(data: Any) -> PullInfo:
     base = _need(data, "base", dict, what)
     author, _ = _login(data.get("user"))
     mergeable = data.get("mergeable")
-    labels = _need(data, "labels", list, what)
+    labels = _need(data, "labels", list, what) if "labels" in _dict(data) else []
     return PullInfo(
         number=_need(data, "number", int, what),
         title=str(data.get("title") or ""),
@@ -321,7 +321,7 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def parse_comment(data: Any) -> CommentInfo:
-    """An issue comment, or a ``commented`` timeline row (which may name only ``actor``)."""
+    """An issue comment, or a ``commented`` timeline row (``user``, else ``actor``)."""
     what = "issue comment"
     raw = _dict(data)
     author, kind = _login(raw.get("user") if raw.get("user") is not None else raw.get("actor"))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import cli
+from bot import cli, cli_github
 from bot.artifact import RunMetadata
 from bot.audit_report import (
     CARD_JSON_FILE,
@@ -43,6 +44,7 @@ from tests.conftest import REPO as REPO_ROOT
 from tests.conftest import load_fixture_json
 from tests.github_double import ACTIONS_BOT, GitHubDouble
 from tests.github_double.webhooks import WebhookEvent
+from training.progress import ConsoleReporter
 
 REPO = "acme/model"
 BOT = ACTIONS_BOT
@@ -258,6 +260,21 @@ class Scene:
         self.monkeypatch.setenv("GITHUB_EVENT_NAME", name)
         self.monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
         return self.main(["handle", "--api-url", self.gh.base_url, *FAST, *args])
+
+    def handle_direct(self, event: WebhookEvent, *, sleep: Callable[[float], None],
+                      args: Sequence[str] = ()) -> Run:
+        """``modelgate handle`` through its entry function, with an injected sleep."""
+        self._count += 1
+        path = self._events / f"{self._count:03d}-{event.name}.json"
+        path.write_text(json.dumps(event.payload), encoding="utf-8")
+        env = {**os.environ, "GITHUB_EVENT_NAME": event.name, "GITHUB_EVENT_PATH": str(path)}
+        parsed = cli.build_parser().parse_args(
+            ["handle", "--api-url", self.gh.base_url, *FAST, *args])
+        stream = io.StringIO()
+        code = cli_github.run_handle(parsed, ConsoleReporter(stream), env, sleep=sleep)
+        run = Run(code, stream.getvalue())
+        self.runs.append(run)
+        return run
 
     def report(self, number: int, *, head: str | None = None, files: dict[str, bytes] | None
                = None, failing: Iterable[str] = (), args: Sequence[str] = ()) -> Run:

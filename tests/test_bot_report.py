@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.audit_report import REPORT_FILE
 from bot.checks import CHECK_NAME, OUTPUT_LIMIT
-from bot.comment import COMMENT_LIMIT, marker_for
+from bot.comment import COMMENT_LIMIT, CommentState, decode_state, encode_state, marker_for
 from tests.bot_support import (
     BOT,
     MODEL,
@@ -23,6 +22,7 @@ from tests.bot_support import (
     Scene,
     artifact_files,
     make_card,
+    make_metadata,
     make_report,
     zip_of,
 )
@@ -79,7 +79,6 @@ def test_a_marker_pasted_by_a_person_is_never_edited(scene: Scene) -> None:
     number = scene.open_pr()
     pasted = f"{marker_for(MODEL)}\nI copied this from the bot /approve"
     comment_id = scene.gh.comment_as("mallory", REPO, number, pasted)
-    scene.bot_comments(number)
     assert scene.report(number).code == 0
     assert scene.comment_body(comment_id) == pasted
     assert scene.gh.calls_to("PATCH", f"/repos/{REPO}/issues/comments/{comment_id}") == []
@@ -183,8 +182,6 @@ def test_an_artifact_for_another_pull_request_is_refused(
     number = scene.open_pr()
     head = scene.head(number)
     files = artifact_files(head, number)
-    from tests.bot_support import make_metadata
-
     meta = make_metadata(head, pr=change.get("pr", number),
                          repository=change.get("repository", REPO))
     files["run_metadata.json"] = meta.model_dump_json().encode()
@@ -228,13 +225,26 @@ def test_the_report_arrives_through_workflow_run(scene: Scene) -> None:
     run_id = scene.gh.add_workflow_run(REPO, name="modelgate audit", head_sha=head,
                                        pull_number=number, workflow_file="modelgate-audit.yml",
                                        conclusion="success")
-    files = artifact_files(head, number)
-    files[REPORT_FILE] = make_report(head).model_dump_json().encode()
+    files = artifact_files(head, number, metadata=make_metadata(head, pr=number, run_id=run_id))
     scene.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
     run = scene.handle(scene.gh.webhooks.workflow_run(REPO, run_id))
     assert run.code == 0, run.out
     assert scene.checks()[0]["conclusion"] == "success"
     assert "# Model card: " in scene.living(number)
+    assert f"modelgate report for #{number}" in scene.summary.read_text(encoding="utf-8")
+
+
+def test_an_artifact_from_another_run_is_refused_in_workflow_run(scene: Scene) -> None:
+    """An artifact that names a different workflow run was not made by this one."""
+    number = scene.open_pr()
+    head = scene.head(number)
+    run_id = scene.gh.add_workflow_run(REPO, name="modelgate audit", head_sha=head,
+                                       pull_number=number, workflow_file="modelgate-audit.yml")
+    files = artifact_files(head, number, metadata=make_metadata(head, pr=number, run_id=1))
+    scene.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
+    run = scene.handle(scene.gh.webhooks.workflow_run(REPO, run_id))
+    assert run.code == 1
+    assert f"made by run 1, not by run {run_id}" in run.out
 
 
 def test_a_workflow_run_without_an_artifact_fails_the_check(scene: Scene) -> None:
@@ -276,7 +286,7 @@ def test_an_artifact_claiming_another_pull_request_in_workflow_run_is_refused(
     head = scene.head(number)
     run_id = scene.gh.add_workflow_run(REPO, name="modelgate audit", head_sha=head,
                                        pull_number=number, workflow_file="modelgate-audit.yml")
-    files = artifact_files(head, other)
+    files = artifact_files(head, other, metadata=make_metadata(head, pr=other, run_id=run_id))
     scene.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
     run = scene.handle(scene.gh.webhooks.workflow_run(REPO, run_id))
     assert run.code == 1
@@ -292,8 +302,6 @@ def test_the_stored_card_is_validated_again_before_reuse(scene: Scene) -> None:
     living_id = next(i for i, c in scene.gh.state.repo_for_tests(REPO).comments.items()
                      if c.author == BOT and c.body.startswith(marker_for(MODEL)))
     body = scene.comment_body(living_id)
-    from bot.comment import CommentState, decode_state, encode_state
-
     state = decode_state(body)
     assert state is not None and state.card is not None
     card = dict(state.card)
