@@ -14,7 +14,10 @@ same P(positive) as the trained model on the evaluation rows before anything is 
   float32 (float32 keeps about 7 significant digits), and the measured difference, the
   tolerance and the number of rows are recorded in the manifest;
 * the target opset is pinned (``TARGET_OPSET``); the opsets the model actually uses are
-  recorded too.
+  recorded too;
+* the graph keeps only the ``probabilities`` output: serving applies the manifest's
+  threshold itself, and the converter's own label (an argmax, i.e. a 0.5 threshold) would
+  cost every request and could disagree with it.
 
 The MLflow promotion code calls :func:`export_bundle` with the model it loaded from the
 registry and :func:`upload_bundle` with a boto3 client; nothing here touches MLflow.
