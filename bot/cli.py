@@ -113,12 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate-config", help="validate governance.yml and exit")
     p.set_defaults(handler=cmd_validate_config)
 
-    from bot import cli_github, cli_road
+    # one module per family of subcommands, each adding its own parsers
+    from bot import cli_drift, cli_github, cli_release, cli_road
 
-    cli_github.register(sub)
-    from bot import cli_release
-    cli_release.register(sub)
-    cli_road.register(sub)
+    for family in (cli_github, cli_release, cli_road, cli_drift):
+        family.register(sub)
     return parser
 
 
