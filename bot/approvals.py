@@ -729,7 +729,12 @@ class _Evaluation:
             return LABEL_HOLD_RESTORED.format(actor=event.actor, holders=holders)
         role_name = name[len(APPROVED_LABEL_PREFIX) :]
         role = self.roles.get(role_name)
-        values = {"actor": event.actor, "label": name, "role": role_name}
+        # The label's name is anyone's text: no backtick may close the code span around it.
+        values = {
+            "actor": event.actor,
+            "label": name.replace("`", "'"),
+            "role": role_name.replace("`", "'"),
+        }
         if not event.added:
             approvers = _names(a.login for a in self.approvals.get(role_name, []))
             return LABEL_RESTORED.format(approvers=approvers, **values)
