@@ -18,6 +18,7 @@ import pytest
 
 from bot.approvals import (
     LABEL_HOLD_RESTORED,
+    LABEL_NO_ROLE,
     LABEL_NOT_HOLDER,
     LABEL_RESTORED,
     LABEL_USE_COMMAND,
@@ -57,6 +58,8 @@ ROLES_WITH_BOT = [
     {**role, "users": [*role["users"], OTHER_BOT]} if role["name"] == ML else role
     for role in DEFAULT_ROLES
 ]
+EVIL = "`@acme/ml-reviewers <b>x</b>"  # a label suffix that tries to leave the code span
+SAFE = EVIL.replace("`", "'")
 ALL_APPROVED = {f"approved:{DS}", f"approved:{ML}", f"approved:{CS}"}
 Step = Callable[[Scene, int, dict[str, Any]], None]
 
@@ -238,6 +241,9 @@ STORIES = [
     Story("an approved: label added by a non-holder is removed with a reply",
           [label("mallory", f"approved:{DS}")], set(),
           replies=(LABEL_NOT_HOLDER.format(actor="mallory", label=f"approved:{DS}", role=DS),)),
+    Story("a label naming no role is removed, and its name cannot break out of the reply",
+          [label("mallory", f"approved:{EVIL}")], set(),
+          replies=(LABEL_NO_ROLE.format(actor="mallory", label=f"approved:{SAFE}", role=SAFE),)),
     Story("an approved: label added by hand, even by a holder, is removed",
           [label("dana", f"approved:{DS}")], set(),
           replies=(LABEL_USE_COMMAND.format(actor="dana", label=f"approved:{DS}", role=DS),)),
