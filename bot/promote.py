@@ -466,8 +466,8 @@ def _pinned_rows(client: Any, config: LoadedConfig, ev: Evidence, workdir: Path,
                                             workdir / "run"))
         pinned = json.loads(_download(client, ev.run_id, TEST_IDS_ARTIFACT, workdir / "run"))
     except Exception as exc:  # MLflow, OS and JSON errors all mean "no usable evidence"
-        reasons.append(R_RUN_MANIFEST.format(path=f"{RUN_MANIFEST_ARTIFACT}/{TEST_IDS_ARTIFACT}",
-                                             error=_short(exc)))
+        reasons.append(R_RUN_MANIFEST.format(
+            path=f"{RUN_MANIFEST_ARTIFACT} or {TEST_IDS_ARTIFACT}", error=_short(exc)))
         return None
     for field, configured in (("features", list(gov.data.features)),
                               ("threshold", gov.estimator.threshold),
