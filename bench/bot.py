@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+# The repository root replaces this script's folder on the path: `tests` becomes
+# importable, and bench/serving.py no longer shadows the `serving` package.
+sys.path[0] = str(REPO_ROOT)
 
 from bot import cli, cli_github  # noqa: E402
 from tests.bot_support import (  # noqa: E402

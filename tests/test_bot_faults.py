@@ -208,3 +208,42 @@ def test_a_release_that_cannot_be_dispatched_says_how_to_start_it(scene: Scene) 
     assert scene.merged(number)
     assert "the release could not be started" in run.out
     assert f"pr_number={number}" in run.out
+
+
+def test_github_still_computing_mergeability_is_waited_for_once(scene: Scene) -> None:
+    """GitHub answers ``mergeable: null`` until it has tried the merge; the bot waits once,
+    reads again, and merges when the answer has come."""
+    number, comment_id = ready_but_one(scene)
+    scene.gh.set_mergeable(REPO, number, None)
+    waits: list[float] = []
+
+    def github_finishes_meanwhile(seconds: float) -> None:
+        waits.append(seconds)
+        scene.gh.set_mergeable(REPO, number, True)
+
+    run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id),
+                              sleep=github_finishes_meanwhile)
+    assert run.code == 0, run.out
+    assert waits == [3.0]
+    assert scene.merged(number)
+
+
+def test_a_base_branch_without_governance_decides_nothing(scene: Scene) -> None:
+    """The roles live on the base branch only; without them nothing is approved."""
+    scene.gh.commit(REPO, "main", {"governance.yml": None}, message="remove governance")
+    number = scene.gh.create_pull(REPO, "alice", head_ref="x",
+                                  files={"governance.yml": "anything the PR likes\n"})
+    comment_id = scene.gh.comment_as("dana", REPO, number, "/approve")
+    scene.gh.clear_calls()
+    run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
+    assert run.code == 1
+    assert "governance.yml is not on the base branch main" in run.out
+    assert writes(scene) == []
+
+
+def test_an_invalid_governance_on_the_base_branch_is_named(scene: Scene) -> None:
+    scene.gh.commit(REPO, "main", {"governance.yml": "approval: [1, 2\n"}, message="broken")
+    number = scene.gh.create_pull(REPO, "alice", head_ref="x", files={"a": "1"})
+    run = scene.handle(scene.gh.webhooks.pull_request(REPO, number, "opened", target=True))
+    assert run.code == 1
+    assert "main:governance.yml: not valid YAML" in run.out
