@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.markdown import escape_md
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION: Literal[1] = 1
 REPORT_FILE = "audit_report.json"
 CHECKLIST_FILE = "checklist.md"
 CARD_MD_FILE = "model_card.md"

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.audit_report import STATUS_ICON, AuditEntry
 from bot.markdown import escape_md
 
-CARD_SCHEMA_VERSION = 1
+CARD_SCHEMA_VERSION: Literal[1] = 1
 MAX_CARD_JSON_BYTES = 2_000_000
 MCT_SCHEMA_VERSION = "0.0.2"
 REQUIRED_SECTIONS = (
@@ -247,9 +247,11 @@ def build_card(
 
 def pending_approvals(config: Any) -> dict[str, Any]:
     """The approval table before anyone approved: every configured role, pending."""
+    def text(required: int) -> str:
+        return "pending" if required == 1 else f"pending (0 of {required})"
+
     return {"roles": [{"name": r.name, "required": r.required, "approvers": [],
-                       "satisfied": False, "status": "pending",
-                       "status_text": "pending" if r.required == 1 else f"pending (0 of {r.required})"}
+                       "satisfied": False, "status": "pending", "status_text": text(r.required)}
                       for r in config.governance.approval.roles],
             "hold": {"held": False, "by": [], "since": None}, "history": []}
 

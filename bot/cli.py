@@ -16,15 +16,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from training.config import CONFIG_FILENAME, ConfigError, load_config
-from training.data import DataError
-from training.estimator import EstimatorError
 from training.progress import Reporter, reporter_from_env
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-KNOWN_ERRORS: tuple[type[Exception], ...] = (ConfigError, DataError, EstimatorError)
+
+
+def known_errors() -> tuple[type[Exception], ...]:
+    """Failures that get one message instead of a traceback (imported late: importing the
+    data layer pulls in pandas and scikit-learn, which `serve` or `handle` never need)."""
+    from training.data import DataError
+    from training.estimator import EstimatorError
+
+    return (ConfigError, DataError, EstimatorError)
 
 
 def _metrics_table(metrics: dict[str, float]) -> str:
@@ -128,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, rep)
-    except KNOWN_ERRORS as exc:
+    except Exception as exc:
+        if not isinstance(exc, known_errors()):
+            raise
         rep.error(str(exc), title=f"modelgate {args.command}")
         return EXIT_FAILED
 

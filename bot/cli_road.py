@@ -50,6 +50,7 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
 
     from bot.audit_report import AuditReport
     from bot.evidence import EvidenceError
+    from bot.promote import PromotionError
     from bot.release import ReleaseRefused, release
 
     config = load_config(args.config)
@@ -73,7 +74,7 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
                          audited=audited, pr_number=args.pr, out_dir=out,
                          tracking_uri=args.tracking_uri, reporter=rep, promote=promote_fn,
                          s3_client=s3)
-    except (ReleaseRefused, EvidenceError) as exc:
+    except (ReleaseRefused, EvidenceError, PromotionError) as exc:
         rep.error(str(exc), title="release refused")
         return EXIT_FAILED
     text = json.dumps(record.to_json(), indent=2)

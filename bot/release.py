@@ -159,7 +159,7 @@ def release(
     if promote is not None:
         with rep.step(f"Promote v{version} to {gov.aliases.production}"):
             record = promote(client, config, version=version, alias=gov.aliases.production,
-                             s3_client=s3_client, out_dir=out_dir / "bundle", clock=clock)
+                             s3_client=s3_client, out_dir=out_dir, clock=clock)
             bundle_uri = getattr(record, "bundle_uri", None)
     assert report.run_id is not None and report.model_fingerprint is not None
     return ReleaseRecord(

@@ -113,5 +113,5 @@ def test_model_card_audit_fails_on_invalid_mct_and_missing_files(
     assert bad.status == "fail"
     assert any(p.startswith("MCT schema:") for p in bad.details["problems"])
     (broken / "model_card.md").unlink()
-    with pytest.raises(EvidenceMissing, match="model_card.md"):
+    with pytest.raises(EvidenceMissing, match=r"model_card\.md"):
         model_card.run(dataclasses.replace(audit_context, card_dir=broken))

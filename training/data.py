@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.model_selection import train_test_split
 
 from training.config import Governance, LoadedConfig
 
@@ -212,6 +211,8 @@ def load_dataset(config: LoadedConfig, *, verify_manifest: bool = True) -> Datas
 
 def split_dataset(dataset: Dataset, gov: Governance) -> Split:
     """Deterministic (stratified) split by row position."""
+    from sklearn.model_selection import train_test_split
+
     positions = np.arange(len(dataset.y))
     try:
         train, test = train_test_split(

@@ -9,6 +9,7 @@ and its Model Card Toolkit export must validate against the MCT schema.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -71,8 +72,8 @@ def _markdown_problems(text: str) -> list[str]:
         if at < 0:
             problems.append(f"Markdown lacks the heading '{heading}'")
         positions.append(at)
-    found = sorted(p for p in positions if p >= 0) + [len(text)]
-    for start, end in zip(found, found[1:], strict=False):
+    found = [*sorted(p for p in positions if p >= 0), len(text)]
+    for start, end in itertools.pairwise(found):
         body = text[start:end].split("\n", 2)[-1].strip()
         if not body:
             problems.append(f"Markdown section at offset {start} is empty")
