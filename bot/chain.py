@@ -545,10 +545,12 @@ class ApprovalBot:
             card: ModelCard | None = _trusted_card(report.artifact, pr.number)
             report_sha: str | None = report.artifact.metadata.head_sha
             run_url = report.run_url
+            notes: tuple[str, ...] = ()
         else:
             card = stored_card(stored)
             report_sha = stored.report_sha if stored and card else None
             run_url = stored.run_url if stored else None
+            notes = stored.card_notes if stored and card else ()
         view = View(
             model_name=gov.model.name,
             head_sha=pr.head_sha,
@@ -557,6 +559,8 @@ class ApprovalBot:
             approvals=state.to_json(),
             run_url=run_url,
             state=base_state,
+            card_notes=notes,
+            card_frozen=report is None,
         )
         body, _ = self._renderer.render(view)
         return upsert_comment(self.api, pr.number, found, body, log=self.log.info)

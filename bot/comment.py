@@ -70,6 +70,7 @@ class CommentState:
     reverts: tuple[str, ...] = ()  # LabelItem.key of label changes it explained
     members: tuple[tuple[str, bool], ...] = ()  # "org/team/login" -> active member
     members_head: str | None = None  # the head those answers were read for
+    card_notes: tuple[str, ...] = ()  # what was cut from the stored card, for the notice
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class CommentState:
             "reverts": list(self.reverts),
             "members": [[key, value] for key, value in self.members],
             "members_head": self.members_head,
+            "card_notes": list(self.card_notes),
         }
 
 
@@ -110,6 +112,7 @@ def decode_state(body: str) -> CommentState | None:
     answered = data.get("answered")
     reverts = data.get("reverts")
     members = data.get("members")
+    notes = data.get("card_notes")
     return CommentState(
         card=card if isinstance(card, dict) else None,
         report_sha=_text_or_none(data.get("report_sha")),
@@ -124,6 +127,8 @@ def decode_state(body: str) -> CommentState | None:
             and isinstance(m[1], bool)
         ) if isinstance(members, list) else (),
         members_head=_text_or_none(data.get("members_head")),
+        card_notes=tuple(n for n in notes if isinstance(n, str))[:20]
+        if isinstance(notes, list) else (),
     )
 
 
@@ -189,6 +194,8 @@ class View:
     approvals: dict[str, Any]
     run_url: str | None
     state: CommentState
+    card_notes: tuple[str, ...] = ()  # cuts already made to ``card`` (a stored card)
+    card_frozen: bool = False  # a stored card is shown as it was stored, never cut again
 
 
 @dataclass
@@ -197,12 +204,13 @@ class _Cuts:
 
     keep: dict[str, int] = field(default_factory=dict)
 
-    def notes(self, sizes: dict[str, int]) -> list[str]:
-        out = []
-        for path, kept in sorted(self.keep.items()):
-            label = CUT_LABELS[path]
-            out.append(label.format(kept=kept, total=sizes[path]))
-        return out
+    def notes(self, sizes: dict[str, int], *, card: bool) -> list[str]:
+        """The notice's phrases, for the card's cuts or for the approval history's."""
+        return [
+            CUT_LABELS[path].format(kept=kept, total=sizes[path])
+            for path, kept in sorted(self.keep.items())
+            if path.startswith("approvals.") is not card
+        ]
 
 
 # path -> how the notice names the cut
@@ -273,26 +281,28 @@ class CommentRenderer:
         """The comment body and the state stored in it."""
         card_data = view.card.model_dump(mode="json") if view.card is not None else None
         data = {"card": card_data, "approvals": json.loads(json.dumps(view.approvals))}
-        sizes = self._sizes(data)
+        sizes = self._sizes(data, frozen=view.card_frozen)
         cuts = _Cuts()
         while True:
             shaped = self._apply(data, cuts)
-            body, state = self._compose(view, shaped, cuts.notes(sizes))
+            card_notes = (*view.card_notes, *cuts.notes(sizes, card=True))
+            notes = [*card_notes, *cuts.notes(sizes, card=False)]
+            body, state = self._compose(view, shaped, notes, card_notes)
             if len(body) <= self.budget:
                 return body, state
-            if not self._cut_more(shaped, cuts, sizes):
+            if not self._cut_more(shaped, cuts, sizes, frozen=view.card_frozen):
                 return self._hard_cut(body, state), state
 
     # -- shaping the data
 
     @staticmethod
-    def _targets(data: dict[str, Any]) -> dict[str, Any]:
+    def _targets(data: dict[str, Any], *, frozen: bool) -> dict[str, Any]:
         found: dict[str, Any] = {}
         history = _get(data["approvals"], "history")
         if isinstance(history, list):
             found["approvals.history"] = history
         card = data["card"]
-        if isinstance(card, dict):
+        if isinstance(card, dict) and not frozen:
             for path in CUT_LABELS:
                 if path.startswith("approvals."):
                     continue
@@ -301,8 +311,8 @@ class CommentRenderer:
                     found[path] = value
         return found
 
-    def _sizes(self, data: dict[str, Any]) -> dict[str, int]:
-        return {path: len(value) for path, value in self._targets(data).items()}
+    def _sizes(self, data: dict[str, Any], *, frozen: bool) -> dict[str, int]:
+        return {path: len(value) for path, value in self._targets(data, frozen=frozen).items()}
 
     def _apply(self, data: dict[str, Any], cuts: _Cuts) -> dict[str, Any]:
         shaped: dict[str, Any] = json.loads(json.dumps(data))
@@ -314,11 +324,13 @@ class CommentRenderer:
             _set(root, sub, _shorten(_get(root, sub), path, keep))
         return shaped
 
-    def _cut_more(self, shaped: dict[str, Any], cuts: _Cuts, sizes: dict[str, int]) -> bool:
+    def _cut_more(
+        self, shaped: dict[str, Any], cuts: _Cuts, sizes: dict[str, int], *, frozen: bool
+    ) -> bool:
         """Halve the biggest thing that can still shrink; ``False`` when nothing can."""
         weights = {
             path: len(json.dumps(value))
-            for path, value in self._targets(shaped).items()
+            for path, value in self._targets(shaped, frozen=frozen).items()
             if cuts.keep.get(path, sizes[path]) > (20 if isinstance(value, str) else 1)
         }
         if not weights:
@@ -331,11 +343,11 @@ class CommentRenderer:
     # -- the text
 
     def _compose(
-        self, view: View, shaped: dict[str, Any], notes: list[str]
+        self, view: View, shaped: dict[str, Any], notes: list[str], card_notes: tuple[str, ...]
     ) -> tuple[str, CommentState]:
         card = ModelCard.model_validate(shaped["card"]) if shaped["card"] is not None else None
         state = replace(view.state, card=shaped["card"], report_sha=view.report_sha,
-                        run_url=view.run_url)
+                        run_url=view.run_url, card_notes=card_notes if card else ())
         parts = [marker_for(view.model_name)]
         if card is not None and view.report_sha not in (None, view.head_sha):
             parts.append(
@@ -357,11 +369,11 @@ class CommentRenderer:
         parts.append(encode_state(state))
         return "\n\n".join(parts) + "\n", state
 
-    @staticmethod
-    def _hard_cut(body: str, state: CommentState) -> str:
-        """Last resort: whole lines up to the budget, open blocks closed, state kept."""
-        tail = encode_state(replace(state, card=None))
-        room = COMMENT_BUDGET - len(tail) - len(HARD_CUT) - 40
+    def _hard_cut(self, body: str, state: CommentState) -> str:
+        """Last resort: whole lines up to the budget, open blocks closed; the state is kept
+        without the card, which the next report brings back."""
+        tail = encode_state(replace(state, card=None, card_notes=()))
+        room = self.budget - len(tail) - len(HARD_CUT) - 40
         kept = body[: max(room, 0)].rsplit("\n", 1)[0]
         if kept.count("```") % 2:
             kept += "\n```"

@@ -15,7 +15,6 @@ import pytest
 from bot.approvals import evaluate
 from bot.chain import ApprovalBot, BotConfig, build_timeline, head_became_head_at
 from bot.comment import (
-    COMMENT_BUDGET,
     CommentRenderer,
     CommentState,
     Found,
@@ -193,7 +192,7 @@ def test_when_nothing_is_left_to_shorten_the_text_is_cut_at_a_line() -> None:
     """A tiny budget forces the last resort: whole lines, blocks closed, state kept."""
     body, _ = CommentRenderer(budget=2000).render(view(make_card(NEW), report_sha=NEW,
                                                        history=50))
-    assert len(body) <= COMMENT_BUDGET
+    assert len(body) <= 2000
     assert "(cut here" in body
     assert body.count("```") % 2 == 0
     assert body.count("<details>") == body.count("</details>")
@@ -252,3 +251,17 @@ def test_a_head_that_moves_between_decision_and_merge_is_not_merged(
     assert not scene.merged(number) and github_double.dispatches(REPO) == []
     assert scene.head(number) != approved_head
     assert any("nothing will be promoted" in line for line in out)
+
+
+def test_a_stored_card_is_shown_as_stored_and_only_the_history_shrinks() -> None:
+    """Re-rendered for an /approve, a card that was cut before keeps its rows and its
+    notice; room is made from the approval history instead."""
+    card = make_card(NEW, subgroup_rows=40)
+    note = "the subgroup table shows 40 of 4000 rows"
+    frozen = View(**{**view(card, report_sha=NEW, history=300).__dict__,
+                     "card_notes": (note,), "card_frozen": True})
+    body, state = CommentRenderer(budget=20_000).render(frozen)
+    assert len(body) <= 20_000
+    assert body.count("| tumour\\_size |") == 40
+    assert note in body and "the approval history shows the last" in body
+    assert state.card_notes == (note,)

@@ -102,10 +102,12 @@ def test_a_giant_card_is_shortened_under_githubs_limit(scene: Scene) -> None:
     assert f"[the workflow run]({RUN_URL})" in living
     assert "more in the full report" in living  # the row that stands for the dropped rows
     assert living.count("```") % 2 == 0
+    notice = living.split("shortened", 1)[1].split(".", 1)[0]
     scene.say("dana", number, "/approve")
     living = scene.living(number)
     assert len(living) < COMMENT_LIMIT
     assert "&#64;dana" in living
+    assert notice in living  # the stored card keeps saying what was cut from it
 
 
 def test_a_long_approval_history_is_shortened_too(scene: Scene) -> None:
