@@ -39,6 +39,7 @@ READ_CHUNK = 64 * 1024
 NEEDED = (REPORT_FILE, METADATA_FILE, CARD_JSON_FILE)
 ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 WINDOWS_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 Sha = Annotated[str, Field(pattern=r"^([0-9a-f]{40}|[0-9a-f]{64})$")]
 
@@ -186,8 +187,10 @@ def validate_documents(files: dict[str, bytes]) -> AuditArtifact:
 
 def _check_name(name: str) -> str:
     """A member name as a plain relative path, or an error naming the problem."""
-    if "\\" in name or "\x00" in name:
-        raise ArtifactError(f"member {name!r}: backslashes and NUL are not allowed in names")
+    if "\\" in name or CONTROL_RE.search(name):
+        raise ArtifactError(
+            f"member {name!r}: backslashes and control characters are not allowed in names"
+        )
     if name.startswith("/") or WINDOWS_DRIVE_RE.match(name):
         raise ArtifactError(f"member {name!r}: absolute paths are not allowed")
     parts = PurePosixPath(name).parts

@@ -38,6 +38,7 @@ DEFAULT_REQUEST_INTERVAL = 0.25  # PyGithub's default pacing, kind to secondary 
 DEFAULT_WRITE_INTERVAL = 1.0  # GitHub asks integrations to space out writes
 TIMEOUT_S = 30
 REPO_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 MISSING_ENV = "{name} is not set: run this in GitHub Actions or set it by hand"
 BAD_REPO = "GITHUB_REPOSITORY must be owner/name, got {value!r}"
@@ -47,6 +48,11 @@ STALE = "{error}; this report is superseded and nothing was posted"
 HANDLED = "{action}: {reason}"
 
 Sleep = Callable[[float], None]
+
+
+def _one_line(text: str) -> str:
+    """Text that may quote an artifact or a payload, unable to start a workflow command."""
+    return CONTROL_RE.sub(" ", text)
 
 
 class SettingsError(Exception):
@@ -149,7 +155,7 @@ def run_handle(
     except KNOWN as exc:
         rep.error(str(exc), title=TITLE_HANDLE)
         return EXIT_FAILED
-    rep.info(HANDLED.format(action=handled.action, reason=handled.reason))
+    rep.info(HANDLED.format(action=handled.action, reason=_one_line(handled.reason)))
     return EXIT_FAILED if handled.failed else EXIT_OK
 
 

@@ -70,6 +70,7 @@ def test_unknown_files_are_ignored_and_markdown_is_never_read() -> None:
         ("/etc/passwd", "absolute paths are not allowed"),
         ("C:/Windows/win.ini", "absolute paths are not allowed"),
         ("..\\evil.json", "backslashes"),
+        ("x\n::add-mask::y.json", "control characters"),
     ],
 )
 def test_names_that_leave_the_artifact_are_refused(name: str, message: str) -> None:
