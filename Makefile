@@ -22,7 +22,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 setup: $(VENV)/.synced
 
 demo: setup
-	$(VENV)/bin/modelgate check
+	$(VENV)/bin/python scripts/road.py
 
 test: setup
 	bash scripts/test.sh
