@@ -438,11 +438,3 @@ def upsert_comment(
     api.edit_comment(found.comment.id, body)
     log(f"updated the modelgate comment {found.comment.id} on #{number}")
     return "updated"
-
-
-def card_from_state(state: CommentState | None) -> tuple[ModelCard | None, str | None]:
-    """The stored card and the commit it is for, when both survive validation."""
-    card = stored_card(state)
-    if card is None or state is None:
-        return None, None
-    return card, state.report_sha
