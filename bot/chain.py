@@ -34,7 +34,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from bot.approvals import (
@@ -85,6 +85,7 @@ from bot.github_api import (
     TimelineEntry,
 )
 from bot.markdown import escape_md
+from bot.trailers import approval_trailer
 from training.config import ConfigError, Governance, parse_governance
 from training.progress import Reporter
 
@@ -575,7 +576,8 @@ class ApprovalBot:
         method = self.config.merge_method
         try:
             outcome = self.api.merge(pr.number, sha=decision.sha, method=method,
-                                     title=f"{pr.title} (#{pr.number})")
+                                     title=f"{pr.title} (#{pr.number})",
+                                     message=_approval_message(state))
         except GitHubApiError as exc:
             if exc.status is not None and exc.status < 500:
                 raise
@@ -635,6 +637,14 @@ class _Membership:
             value = self._fresh(org, slug, login) is True
         self.answers[key] = value
         return value
+
+
+def _approval_message(state: ApprovalState) -> str:
+    """The merge commit carries every approval as a trailer (see ``bot.trailers``)."""
+    lines = [approval_trailer(role.name, a.login,
+                              a.at.astimezone(UTC).isoformat().replace("+00:00", "Z"), a.sha)
+             for role in state.roles for a in role.approvers]
+    return "\n".join(lines)
 
 
 def _only_mergeability_unknown(state: ApprovalState) -> bool:

@@ -237,7 +237,8 @@ class GitHubApi(Protocol):
 
     def remove_label(self, number: int, label: str) -> None: ...
 
-    def merge(self, number: int, *, sha: str, method: str, title: str) -> MergeOutcome: ...
+    def merge(self, number: int, *, sha: str, method: str, title: str,
+              message: str = "") -> MergeOutcome: ...
 
     def dispatch_workflow(self, workflow: str, ref: str, inputs: Mapping[str, str]) -> None: ...
 
@@ -733,10 +734,13 @@ class PyGithubApi:
             action=f"DELETE label {label} from #{number}",
         )
 
-    def merge(self, number: int, *, sha: str, method: str, title: str) -> MergeOutcome:
+    def merge(self, number: int, *, sha: str, method: str, title: str,
+              message: str = "") -> MergeOutcome:
         """Merge pinned to ``sha``; 405 and 409 are answers, not errors."""
         action = f"PUT merge of #{number} at {sha[:12]}"
         body = {"sha": sha, "merge_method": method, "commit_title": title}
+        if message:
+            body["commit_message"] = message
         try:
             _, data = self._request(
                 "PUT", f"{self._base}/pulls/{number}/merge", action=action, body=body

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess  # nosec B404 - fixed git argv
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,6 +24,7 @@ from typing import Any
 from bot.audit_report import AuditReport
 from bot.check import run_check
 from bot.evidence import git_tree
+from bot.trailers import approvals_from_message
 from training import tracking
 from training.config import LoadedConfig
 from training.progress import ConsoleReporter, Reporter
@@ -42,22 +42,6 @@ NEED_SERVER = (
     "variable MLFLOW_TRACKING_URI and the secrets MLFLOW_TRACKING_USERNAME and "
     "MLFLOW_TRACKING_PASSWORD, and pass them to the release job"
 )
-
-
-APPROVAL_TRAILER = "Modelgate-Approved"
-_TRAILER_RE = re.compile(
-    rf"^{APPROVAL_TRAILER}: (?P<role>[a-z0-9][a-z0-9_-]*) by @(?P<login>[A-Za-z0-9-]+(?:\[bot\])?)"
-    r" at (?P<at>\S+) on (?P<sha>[0-9a-f]{40})$", re.MULTILINE)
-
-
-def approval_trailer(role: str, login: str, at: str, sha: str) -> str:
-    """One line the bot writes into the merge commit message per approval: the approvals
-    then live in git itself, next to the code they approved."""
-    return f"{APPROVAL_TRAILER}: {role} by @{login} at {at} on {sha}"
-
-
-def approvals_from_message(message: str) -> list[dict[str, str]]:
-    return [m.groupdict() for m in _TRAILER_RE.finditer(message)]
 
 
 def _commit_message(root: Path, sha: str) -> str:

@@ -217,7 +217,8 @@ class PushBeforeMerge(PyGithubApi):
         super().__init__(*args, **kwargs)
         self.gh = gh
 
-    def merge(self, number: int, *, sha: str, method: str, title: str) -> MergeOutcome:
+    def merge(self, number: int, *, sha: str, method: str, title: str,
+              message: str = "") -> MergeOutcome:
         self.gh.push(REPO, number, {"train.py": "fit(C=3)\n"})
         return super().merge(number, sha=sha, method=method, title=title)
 
