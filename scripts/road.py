@@ -362,7 +362,7 @@ class Road:
         say(f"\n▶ @{AUTHOR} pushed {sha[:12]} to PR #{run.number}")
         event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize",
                                                            target=True)
-        self.handle("pr-labels.yml", "guard", event, f"pr{run.number}-sync-{sha[:7]}")
+        self.handle("pr-labels.yml", "handle", event, f"pr{run.number}-sync-{sha[:7]}")
 
     def handle(self, workflow: str, job: str, event: Any, tag: str) -> Job:
         job_dir = self.workdir / "jobs" / tag
