@@ -164,7 +164,8 @@ def render(t: Trace) -> str:
         f"run       {t.run_id}",
         f"data      sha256 {t.data_sha256}  {t.data_manifest.get('data_path', '')} "
         f"{t.data_manifest.get('dataset_shape', '')}",
-        f"commit    {t.commit}" + (f" (merge {t.merge_sha})" if t.merge_sha else ""),
+        f"commit    {t.commit}" + (" (the merge commit)" if t.merge_sha == t.commit
+                                     else f" (merge {t.merge_sha})" if t.merge_sha else ""),
         f"PR        #{t.pull_request} (audited head {t.audited_head_sha})"
         if t.pull_request else "PR        (not recorded)",
     ]

@@ -60,7 +60,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "pat", "GIT_AUTHOR_EMAIL": "pat@example.com",
 
 
 def say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201
+    print(text, flush=True)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -224,7 +224,8 @@ class Job:
             env = {k: evaluate(str(v), self.ctx) for k, v in (step.get("env") or {}).items()}
             if "uses" in step:
                 action = step["uses"].split("@")[0]
-                inputs = {k: evaluate(str(v), self.ctx) for k, v in (step.get("with") or {}).items()}
+                given = step.get("with") or {}
+                inputs = {k: evaluate(str(v), self.ctx) for k, v in given.items()}
                 status = self.emulate[action](inputs, env, self)
             else:
                 status = self._run_script(name, str(step["run"]), env)
@@ -330,7 +331,8 @@ class Road:
         return event.write(job_dir)
 
     # -- pull requests --------------------------------------------------------------------
-    def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None], title: str) -> PullRun:
+    def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None],
+                  title: str) -> PullRun:
         gov_path = self.origin / "governance.yml"
         git(self.origin, "checkout", "-q", "-b", branch, "main")
         gov = yaml.safe_load(gov_path.read_text())
@@ -526,9 +528,10 @@ def _aws_infrastructure(endpoint: str) -> None:
           "aws_secret_access_key": "testing"}  # pragma: allowlist secret
     boto3.client("s3", **kw).create_bucket(Bucket="modelgate-bundles")
     iam = boto3.client("iam", **kw)
-    iam.create_role(RoleName="modelgate-serving", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    trust = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    iam.create_role(RoleName="modelgate-serving", AssumeRolePolicyDocument=json.dumps(trust))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("placeholder.py", "def handler(event, context):\n    return {}\n")
@@ -592,7 +595,8 @@ def invoke_live(road: Road, records: list[dict[str, float]], log_file: Path) -> 
 class _Context:
     function_name: str = "modelgate-breast-cancer"
     aws_request_id: str = "road"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:modelgate-breast-cancer:live"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:modelgate-breast-cancer:live")
     memory_limit_in_mb: int = 1024
 
     def get_remaining_time_in_millis(self) -> int:
@@ -661,11 +665,12 @@ def play(workdir: Path) -> RoadResult:
         first = road.open_pull("tune-c", _set_c(0.5), "Retune regularisation (C=0.5)")
         road.pr_check(first)
         road.pr_report(first)
-        comment = next(body for login, body in gh.comments(REPO, first.number)
-                       if login == ACTIONS_BOT and "modelgate" in body)
         for login in ROLE_HOLDERS.values():
             road.approve(first, login)
         assert first.merged, "the bot did not merge the approved, green PR"
+        # the one living comment, as it reads after the merge (edited in place all along)
+        (comment,) = [body for login, body in gh.comments(REPO, first.number)
+                      if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
         road.release(first)
         served_first = invoke_live(road, eval_records(road.origin), log_file)
         say(f"\n▶ POST /predict on live (Lambda version {served_first.lambda_version}): "

@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-import road  # noqa: E402
+import road
 
 pytestmark = pytest.mark.slow
 
