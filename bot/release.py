@@ -125,13 +125,17 @@ def release(
         client.set_model_version_tag(gov.model.name, version, TAG_REFUSED, reason[:5000])
         return ReleaseRefused(reason)
 
-    if not report.passed:
-        failing = ", ".join(a.id for a in report.failing())
-        raise refuse(f"audits failed at the merge commit: {failing}")
+    # every reason at once, identity first: a reviewer fixing one should not meet the next
+    reasons = []
     if report.model_fingerprint != audited.model_fingerprint:
-        raise refuse(
+        reasons.append(
             f"the retrained model's fingerprint {report.model_fingerprint} differs from the "
             f"audited {audited.model_fingerprint}: it is not the model that was approved")
+    if not report.passed:
+        failing = ", ".join(a.id for a in report.failing())
+        reasons.append(f"audits failed at the merge commit: {failing}")
+    if reasons:
+        raise refuse("; ".join(reasons))
     approvals = approvals_from_message(_commit_message(config.root, merge_sha))
     for key, value in ((TAG_PR, str(pr_number)), (TAG_AUDITED_HEAD, audited_head_sha),
                        (TAG_MERGE, merge_sha), (TAG_RELEASED, clock().isoformat()),

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +70,14 @@ def mlflow_template_db() -> Path:
     return _TEMPLATE_DB[0]
 
 
-def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False) -> Path:
+def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False,
+                   licensed: bool = False) -> Path:
     """Copy the shipped governance.yml, data and lock into ``dest`` as a git repository,
-    with an empty MLflow store under ``.modelgate/`` (unless ``fresh_store``)."""
+    with an empty MLflow store under ``.modelgate/`` (unless ``fresh_store``); with
+    ``licensed``, also REUSE.toml and LICENSES/ so that every audit can pass."""
+    if licensed:
+        shutil.copytree(REPO / "LICENSES", dest / "LICENSES", dirs_exist_ok=True)
+        shutil.copy2(REPO / "REUSE.toml", dest / "REUSE.toml")
     if not fresh_store:
         (dest / ".modelgate").mkdir(parents=True, exist_ok=True)
         shutil.copy2(mlflow_template_db(), dest / ".modelgate" / "mlflow.db")
@@ -87,9 +94,15 @@ def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False
 
 
 @pytest.fixture(scope="session")
-def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    """One governed training run on the shipped data, shared by read-only tests."""
+def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
+    """One governed training run on the shipped data, shared by read-only tests.
+
+    A test that trains, promotes or registers works in a workspace of its own: the store
+    must still hold exactly this one version when the session ends, or tests that run
+    later would judge another model."""
     import io
+
+    from mlflow import MlflowClient
 
     from training.config import load_config
     from training.progress import ConsoleReporter
@@ -98,7 +111,13 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, A
     root = make_workspace(tmp_path_factory.mktemp("trained"))
     config = load_config(root / "governance.yml")
     result = train(config, reporter=ConsoleReporter(io.StringIO()))
-    return root, result
+    yield root, result
+    client = MlflowClient(tracking_uri=result.tracking_uri, registry_uri=result.tracking_uri)
+    versions = client.search_model_versions(f"name='{result.model_name}'")
+    model = client.get_registered_model(result.model_name)
+    assert [str(v.version) for v in versions] == [result.version] and not model.aliases, (
+        "a test changed the shared trained workspace's registry: "
+        f"versions {[v.version for v in versions]}, aliases {model.aliases}")
 
 
 @pytest.fixture()
@@ -112,3 +131,38 @@ def audit_context(trained_workspace: tuple[Path, Any], tmp_path: Path) -> Any:
     config = load_config(root / "governance.yml")
     client = tracking.configure(config)
     return build_context(config, result, client, tmp_path)
+
+
+@contextmanager
+def mlflow_uris_kept() -> Iterator[None]:
+    """Put MLflow's process-wide tracking and registry URIs (and the environment variables
+    ``set_*_uri`` export) back as they were, so a test pointing them elsewhere, at a
+    server it then stops, cannot send later tests there."""
+    import os
+
+    import mlflow
+
+    keys = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    env = {k: os.environ.get(k) for k in keys}
+    before = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def mlflow_pointed_at(uri: str) -> Iterator[None]:
+    """MLflow's fluent API on one store for a block."""
+    import mlflow
+
+    with mlflow_uris_kept():
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        yield

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,30 +54,30 @@ def test_worse_candidate_fails(audit_context: AuditContext) -> None:
     assert any("below the floor" in f for f in result.details["failures"])
 
 
-def test_equal_candidate_fails_against_production(audit_context: AuditContext) -> None:
-    """A retrain identical to production is not strictly better: it fails."""
+def test_equal_candidate_fails_against_production(tmp_path: Path) -> None:
+    """A retrain identical to production is not strictly better: it fails.
+
+    It trains twice, so it works in a workspace of its own, not the shared read-only one."""
+    from bot.check import build_context
+    from tests.conftest import make_workspace
+    from training import tracking
+    from training.config import load_config
     from training.train import train
 
-    client: Any = audit_context.registry
-    name = audit_context.config.governance.model.name
-    client.set_registered_model_alias(name, "production", audit_context.model_version)
-    try:
-        second = train(audit_context.config, reporter=_quiet())
-        import mlflow.sklearn
-
-        from training.train import PipelinePredictor
-
-        model = mlflow.sklearn.load_model(f"models:/{name}/{second.version}")
-        ctx = dataclasses.replace(
-            audit_context, model_version=second.version,
-            candidate=PipelinePredictor(model, audit_context.config.governance.data.features))
-        result = performance_gate.run(ctx)
-        assert result.status == "fail"
-        assert result.details["reference"]["name"] == f"production v{audit_context.model_version}"
-        assert result.details["delta"] == 0.0
-        assert "is not above" in result.summary
-    finally:
-        client.delete_registered_model_alias(name, "production")
+    root = make_workspace(tmp_path / "ws")
+    config = load_config(root / "governance.yml")
+    first = train(config, reporter=_quiet())
+    client = tracking.configure(config)
+    name = config.governance.model.name
+    client.set_registered_model_alias(name, "production", first.version)
+    second = train(config, reporter=_quiet())
+    ctx = build_context(config, second, client, tmp_path / "evidence")
+    assert ctx.model_version == second.version != first.version
+    result = performance_gate.run(ctx)
+    assert result.status == "fail"
+    assert result.details["reference"]["name"] == f"production v{first.version}"
+    assert result.details["delta"] == 0.0
+    assert "is not above" in result.summary
 
 
 def test_min_delta_is_configurable(audit_context: AuditContext) -> None:

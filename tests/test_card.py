@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -16,18 +15,19 @@ from bot import card as cards
 from bot.audits import model_card
 from bot.audits.base import AuditContext
 from bot.check import run_check
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, make_workspace
 
 
 @pytest.fixture(scope="module")
-def checked(trained_workspace: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`modelgate check` output for the shared workspace (audits that need git/tools run too)."""
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`modelgate check` output for a workspace of its own (check trains, so it does not
+    share the read-only trained workspace; audits that need git/tools run too)."""
     import io
 
     from training.config import load_config
     from training.progress import ConsoleReporter
 
-    root, _ = trained_workspace
+    root = make_workspace(tmp_path_factory.mktemp("card-ws"))
     out = tmp_path_factory.mktemp("check-out")
     run_check(load_config(root / "governance.yml"), out, reporter=ConsoleReporter(io.StringIO()))
     return out

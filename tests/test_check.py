@@ -18,7 +18,7 @@ from bot import runner
 from bot.audit_report import AuditReport
 from bot.audits.base import AuditContext, AuditResult, EvidenceMissing
 from bot.check import VERSION_TAG_COMMIT, VERSION_TAG_PASSED, run_check
-from tests.conftest import REPO, git, mlflow_template_db
+from tests.conftest import REPO, git, make_workspace, mlflow_template_db
 from training.config import load_config
 from training.progress import ConsoleReporter
 
@@ -47,12 +47,10 @@ def _lies(ctx: AuditContext) -> AuditResult:
     return AuditResult(id="someone_else", title="x", status="pass", summary="trust me")
 
 
-def test_fail_closed_audits_are_failures_and_both_files_are_written(
-    trained_workspace: tuple[Path, Any], tmp_path: Path
-) -> None:
+def test_fail_closed_audits_are_failures_and_both_files_are_written(tmp_path: Path) -> None:
     """An audit that raises, hangs, misses evidence or returns another id fails the check,
     with the reason, and the report and checklist are still written."""
-    root, _ = trained_workspace
+    root = make_workspace(tmp_path / "ws")
     audits = (_module("crashes", _raises), _module("hangs", _hangs),
               _module("blind", _no_evidence), _module("liar", _lies))
     started = time.monotonic()

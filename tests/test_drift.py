@@ -115,7 +115,8 @@ def judge(replay: Replay) -> Judge:
 
     client = MlflowClient(tracking_uri=replay.tracking_uri, registry_uri=replay.tracking_uri)
     gov = replay.config.governance
-    model = resolve_version(client, gov.model.name, version=None, alias=gov.aliases.production)
+    model = resolve_version(client, gov.model.name, version=replay.traffic.version,
+                            alias=gov.aliases.production)
     baseline = load_baseline(client, model)
     return Judge(replay, model, baseline, train_reference(replay.config, model, baseline))
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, mlflow_uris_kept
 
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -28,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return road.play(tmp_path_factory.mktemp("road"))
+    with mlflow_uris_kept():  # the road's tracking server is gone when it returns
+        return road.play(tmp_path_factory.mktemp("road"))
 
 
 def test_approved_green_pr_is_merged_released_deployed_and_traced(played: Any) -> None:

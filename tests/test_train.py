@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from tests.conftest import git, make_workspace
+from tests.conftest import git, make_workspace, mlflow_pointed_at
 from training import tracking
 from training.config import load_config
 from training.data import sha256_file
@@ -79,23 +79,31 @@ def test_run_logs_every_control(trained_workspace: tuple[Path, Any]) -> None:
     assert version.tags["git_commit"] == result.commit
     import mlflow
 
-    info = mlflow.models.get_model_info(f"models:/{result.model_name}/{result.version}")
+    with mlflow_pointed_at(result.tracking_uri):
+        info = mlflow.models.get_model_info(f"models:/{result.model_name}/{result.version}")
     inputs = info.signature.inputs.to_dict()
     assert len(inputs) == 30 and {i["type"] for i in inputs} == {"double"}
     assert info.saved_input_example_info is not None
 
 
-def test_training_twice_is_bit_for_bit_identical(trained_workspace: tuple[Path, Any]) -> None:
-    """Same data, configuration and lock give the same metrics and the same coefficients."""
+def _load_registered(result: Any) -> Any:
     import mlflow.sklearn
 
-    root, first = trained_workspace
-    second = train(load_config(root / "governance.yml"), reporter=ConsoleReporter(io.StringIO()))
-    assert second.version == str(int(first.version) + 1)
+    with mlflow_pointed_at(result.tracking_uri):
+        return mlflow.sklearn.load_model(f"models:/{result.model_name}/{result.version}")
+
+
+def test_training_twice_is_bit_for_bit_identical(trained_workspace: tuple[Path, Any],
+                                                  tmp_path: Path) -> None:
+    """Same data, configuration and lock give the same metrics and the same coefficients,
+    even from another checkout with its own MLflow store."""
+    _, first = trained_workspace
+    other = make_workspace(tmp_path / "again")
+    second = train(load_config(other / "governance.yml"), reporter=ConsoleReporter(io.StringIO()))
+    assert second.version == "1" and second.tracking_uri != first.tracking_uri
     assert second.metrics == first.metrics
     assert second.model_fingerprint == first.model_fingerprint
-    models = [mlflow.sklearn.load_model(f"models:/{first.model_name}/{v}")
-              for v in (first.version, second.version)]
+    models = [_load_registered(r) for r in (first, second)]
     a, b = (m.steps[-1][1] for m in models)
     assert a.coef_.tobytes() == b.coef_.tobytes()
     assert a.intercept_.tobytes() == b.intercept_.tobytes()
