@@ -7,5 +7,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.modelgate/tools/bin:$PWD/.venv/bin:$PATH"
 export MPLBACKEND=Agg
 unset MLFLOW_TRACKING_URI
+# Two workers (CI has two cores), one test file per worker so module fixtures build once;
+# MODELGATE_TEST_WORKERS=0 runs in one process. The slowest tests are listed at the end.
 # exit status 5 (no test collected) is a failure too: a suite that ran nothing proves nothing
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -p no:cacheprovider -n "${MODELGATE_TEST_WORKERS:-2}" \
+    --dist loadfile --durations=15 "$@"
