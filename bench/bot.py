@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# The repository root replaces this script's folder on the path: `tests` becomes
-# importable, and bench/serving.py no longer shadows the `serving` package.
+# The repository root replaces this script's folder on the path: `tests` becomes importable.
 sys.path[0] = str(REPO_ROOT)
 
 from bot import cli, cli_github  # noqa: E402
