@@ -286,7 +286,7 @@ class ServingAPI(FastAPI):
 
     ``POST /predict`` goes straight to :class:`RequestContextMiddleware` around the
     endpoint, skipping Starlette's and FastAPI's middleware stack and the router (about
-    30 µs of a ~160 µs request, measured by ``bench/serving_latency.py``). Everything else, and
+    30 µs of a ~160 µs request, measured by ``bench/serving.py``). Everything else, and
     /predict itself for documentation, stays ordinary FastAPI. The fast path answers an
     unexpected exception with the same JSON 500 the stack would, then re-raises it for
     the server (Mangum, uvicorn) to log, as Starlette's ServerErrorMiddleware does.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Serving latency and cold start, measured side by side in one run.
 
-    .venv/bin/python bench/serving_latency.py [--requests 10000] [--json out.json] [--check]
+    .venv/bin/python bench/serving.py [--requests 10000] [--json out.json] [--check]
 
 What is timed (wall clock, ``time.perf_counter_ns``, one request at a time, as Lambda runs):
 
