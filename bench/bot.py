@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# The repository root replaces this script's folder on the path: `tests` becomes importable.
 sys.path[0] = str(REPO_ROOT)  # the repository root instead of bench/, as for the tests
 
 from bot import cli, cli_github  # noqa: E402
