@@ -21,13 +21,21 @@ import re
 import stat
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.audit_report import CARD_JSON_FILE, METADATA_FILE, REPORT_FILE, AuditReport
+from bot.audit_report import (
+    CARD_JSON_FILE,
+    EVAL_ROWS_FILE,
+    METADATA_FILE,
+    PREDICTIONS_FILE,
+    REPORT_FILE,
+    AuditReport,
+)
 from bot.card import CardError, ModelCard, load_card_json
 
 RUN_METADATA_SCHEMA_VERSION: Literal[1] = 1
@@ -37,6 +45,8 @@ MAX_TOTAL_BYTES = 16 * 1024 * 1024
 MAX_ZIP_BYTES = 24 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 NEEDED = (REPORT_FILE, METADATA_FILE, CARD_JSON_FILE)
+OPTIONAL = (EVAL_ROWS_FILE, PREDICTIONS_FILE)  # read (same limits) for the trusted jobs
+READ = NEEDED + OPTIONAL
 ALLOWED_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 WINDOWS_DRIVE_RE = re.compile(r"^[A-Za-z]:")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -87,6 +97,8 @@ class AuditArtifact:
     report: AuditReport
     metadata: RunMetadata
     card: ModelCard
+    # every member as read (size-capped, unvalidated): evidence for the trusted jobs
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def check_belongs(self, *, repository: str, pr_number: int, head_sha: str) -> None:
         """Refuse an artifact for another repository, pull request or commit."""
@@ -179,7 +191,7 @@ def validate_documents(files: dict[str, bytes]) -> AuditArtifact:
         raise ArtifactError(
             f"{CARD_JSON_FILE} describes {card.overview.name!r}, the report {report.model_name!r}"
         )
-    return AuditArtifact(report=report, metadata=metadata, card=card)
+    return AuditArtifact(report=report, metadata=metadata, card=card, files=dict(files))
 
 
 # ------------------------------------------------------------------------ reading
@@ -248,7 +260,7 @@ def _select(infos: list[zipfile.ZipInfo], limits: Limits) -> dict[str, zipfile.Z
         declared += info.file_size
         if declared > limits.total_bytes:
             raise ArtifactError(f"the archive inflates past {limits.total_bytes} bytes")
-        if name in NEEDED:
+        if name in READ:
             wanted[name] = info
     return wanted
 
@@ -286,7 +298,7 @@ def read_directory(root: Path, limits: Limits = Limits()) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     total = 0
     for entry in entries:
-        if entry.name not in NEEDED:
+        if entry.name not in READ:
             continue
         info = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(info.st_mode):

@@ -22,6 +22,9 @@ CARD_MD_FILE = "model_card.md"
 CARD_JSON_FILE = "model_card.json"
 MCT_FILE = "model_card.mct.json"
 METADATA_FILE = "run_metadata.json"
+# the PR job's evidence for the trusted jobs (see bot.evidence and bot.production_gate)
+EVAL_ROWS_FILE = "evaluation_rows.json"
+PREDICTIONS_FILE = "candidate_predictions.json"
 
 Sha = Annotated[str, Field(pattern=r"^([0-9a-f]{40}|[0-9a-f]{64}|unversioned)$")]
 ShortText = Annotated[str, Field(max_length=2000)]

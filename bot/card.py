@@ -161,7 +161,9 @@ def _float(value: Any) -> float | None:
     return None if out != out else out  # NaN -> None
 
 
-def _performance(perf: dict[str, Any], run_metrics: dict[str, float]) -> Performance:
+def performance_from_gate(perf: dict[str, Any], run_metrics: dict[str, float]) -> Performance:
+    """The card's performance section from the gate's evidence (also after the report job
+    judged the gate again against production)."""
     cand = perf.get("candidate", {})
     ref = perf.get("reference", {})
     cis = cand.get("ci95", {})
@@ -232,7 +234,8 @@ def build_card(
             doi=str(manifest.get("doi", "")), pii_status=dataset.manifest.pii_status,
             pii_certified_by=dataset.manifest.pii_certified_by,
         ),
-        performance=_performance(_details(by_id, "performance_gate"), train.get("metrics", {})),
+        performance=performance_from_gate(_details(by_id, "performance_gate"),
+                                          train.get("metrics", {})),
         subgroups=_subgroups(_details(by_id, "bias")),
         limitations=gov.model.limitations,
         risks=risks + small,

@@ -22,7 +22,7 @@ from typing import Any
 
 from github import Auth, Github
 
-from bot.artifact import ArtifactError, StaleArtifact, load_artifact
+from bot.artifact import ArtifactError, AuditArtifact, StaleArtifact, load_artifact
 from bot.card import CardError
 from bot.chain import DEFAULT_BOT_LOGIN, ApprovalBot, BotConfig, ReportInput, run_report
 from bot.checks import write_job_summary
@@ -166,6 +166,8 @@ def run_report_command(
     try:
         settings = Settings.from_env(env, args)
         artifact = load_artifact(args.artifact)
+        if args.production == "lambda":
+            artifact = _judged_against_production(artifact, Path(args.governance_path), rep)
         bot = build_bot(settings, rep, sleep=sleep)
         run_url = args.run_url or settings.run_url
         result = run_report(
@@ -182,6 +184,29 @@ def run_report_command(
         return EXIT_FAILED
     rep.info(f"report posted on #{result.number} ({result.comment} comment)")
     return EXIT_OK
+
+
+def _aws_clients(region: str) -> tuple[Any, Any]:
+    import boto3
+
+    return boto3.client("lambda", region_name=region), boto3.client("s3", region_name=region)
+
+
+def _judged_against_production(artifact: AuditArtifact, governance: Path,
+                               rep: Reporter) -> AuditArtifact:
+    """The PR job could only compare with a baseline; judge its gate again against the
+    bundle production serves (see ``bot.production_gate``), with this checkout's rules."""
+    from bot.production_gate import rejudge
+    from training.config import load_config
+
+    gov = load_config(governance).governance
+    judged, note = rejudge(artifact, gov, lambda: _aws_clients(gov.deploy.region))
+    gate = [a for a in judged.report.audits if a.id == "performance_gate"]
+    if gate and gate[0].status == "error":
+        rep.error(note, title=TITLE_REPORT)
+    else:
+        rep.info(note)
+    return judged
 
 
 def cmd_handle(args: argparse.Namespace, rep: Reporter) -> int:
@@ -223,5 +248,9 @@ def register(sub: Any) -> None:
     p.add_argument("--pr", type=int, help="pull request number (default: from the artifact, "
                    "accepted only when GitHub confirms its head)")
     p.add_argument("--run-url", help="link to the full report (default: this workflow run)")
+    p.add_argument("--production", choices=("lambda", "none"), default="none",
+                   help="judge the performance gate again against the bundle the Lambda's "
+                   "live alias serves (needs read access to Lambda and S3); 'none' keeps "
+                   "the PR job's own comparison (default)")
     _common(p)
     p.set_defaults(handler=cmd_report)

@@ -17,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.artifact import RunMetadata
-from bot.audit_report import METADATA_FILE, REPORT_FILE, AuditReport
+from bot.audit_report import (
+    EVAL_ROWS_FILE,
+    METADATA_FILE,
+    PREDICTIONS_FILE,
+    REPORT_FILE,
+    AuditReport,
+)
 from training.config import LoadedConfig
 from training.data import load_dataset, split_dataset
-
-EVAL_ROWS_FILE = "evaluation_rows.json"
-PREDICTIONS_FILE = "candidate_predictions.json"
 
 
 class EvidenceError(Exception):

@@ -301,7 +301,8 @@ class Road:
                 "runner": {"temp": str(self.runner_temp)},
                 "vars": {"MLFLOW_TRACKING_URI": self.services.mlflow_uri,
                          "AWS_REGION": "us-east-1",
-                         "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy"},
+                         "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
+                         "AWS_READ_ROLE_ARN": "arn:aws:iam::123456789012:role/read"},
                 "secrets": {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""},
                 "inputs": {}, "steps": {}}
 
@@ -645,6 +646,7 @@ class RoadResult:
     worse: PullRun
     second: PullRun
     comment: str
+    second_comment: str
     served_first: Served
     served_second: Served
     served_after_rollback: Served
@@ -703,6 +705,9 @@ def play(workdir: Path) -> RoadResult:
         road.pr_report(second)
         for login in ROLE_HOLDERS.values():
             road.approve(second, login)
+        # the report job judged this PR's gate against the bundle production serves (v1)
+        (second_comment,) = [body for login, body in gh.comments(REPO, second.number)
+                             if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
         road.release(second)
         served_second = invoke_live(road, eval_records(road.origin), log_file)
         status, _ = modelgate(road, ["rollback"], road.origin, {})
@@ -711,6 +716,7 @@ def play(workdir: Path) -> RoadResult:
         road.comment_file = workdir / "pr-comment.md"
         road.comment_file.write_text(comment)
         return RoadResult(first=first, worse=worse, second=second, comment=comment,
+                          second_comment=second_comment,
                           served_first=served_first, served_second=served_second,
                           served_after_rollback=served_back, trace_text=trace_text,
                           labels_after_push=labels_after_push,

@@ -58,6 +58,14 @@ def test_worse_model_is_blocked_and_a_push_resets_approvals(played: Any) -> None
     assert not [label for label in played.labels_after_push if label.startswith("approved:")]
 
 
+def test_the_report_judges_later_prs_against_the_production_bundle(played: Any) -> None:
+    """Once v1 is live, the report job scores its bundle on the PR's evaluation rows: the
+    worse PR fails against production v1, the better one passes against it."""
+    assert "production v1" in played.second_comment
+    assert "majority-class baseline" not in played.second_comment
+    assert played.second.merged
+
+
 def test_release_with_a_different_fingerprint_is_refused(played: Any) -> None:
     """The release refuses a retrained model whose fingerprint differs from the audited one."""
     assert played.refused_release_status == 1

@@ -40,7 +40,8 @@ EXPECTED_PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
     "pr-check.yml": {"check": {"contents": "read"}},
     # write: when the last approval came before the audits finished, the report merges
     "pr-report.yml": {"report": {"actions": "write", "checks": "write", "contents": "write",
-                                 "issues": "write", "pull-requests": "write"}},
+                                 "id-token": "write", "issues": "write",
+                                 "pull-requests": "write"}},
     "pr-commands.yml": {"handle": {"actions": "write", "checks": "read", "contents": "write",
                                    "issues": "write", "pull-requests": "write"}},
     "pr-labels.yml": {"handle": {"checks": "read", "issues": "write",
@@ -200,7 +201,7 @@ def test_secrets_are_read_only_inside_an_environment() -> None:
     assert job("drift.yml")["environment"] == "monitoring"
 
 
-@pytest.mark.parametrize("name", ["release.yml", "rollback.yml", "drift.yml"])
+@pytest.mark.parametrize("name", ["release.yml", "rollback.yml", "drift.yml", "pr-report.yml"])
 def test_aws_access_is_an_oidc_role_never_a_stored_key(name: str) -> None:
     """configure-aws-credentials assumes a role from a repository variable; no access keys."""
     (aws,) = steps_using(name, AWS_CREDENTIALS)
@@ -208,6 +209,18 @@ def test_aws_access_is_an_oidc_role_never_a_stored_key(name: str) -> None:
     assert re.fullmatch(r"\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}", aws["with"]["role-to-assume"])
     assert not {"aws-access-key-id", "aws-secret-access-key"} & set(aws["with"])
     assert "AWS_SECRET_ACCESS_KEY" not in workflow(name).text
+
+
+def test_the_report_judges_the_gate_against_production_with_a_read_role() -> None:
+    """The report job re-judges the performance gate against the live bundle, with its own
+    read-only role (never the deploy role), and asks for it only when the team set it."""
+    (aws,) = steps_using("pr-report.yml", AWS_CREDENTIALS)
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_READ_ROLE_ARN }}"
+    assert aws["if"] == "vars.AWS_READ_ROLE_ARN != ''"
+    (report,) = [s for s in job("pr-report.yml")["steps"] if "modelgate report --" in
+                 str(s.get("run", ""))]
+    assert "--production lambda" in report["run"]
+    assert "secrets." not in workflow("pr-report.yml").text
 
 
 def test_the_release_checks_out_the_merged_commit() -> None:

@@ -10,6 +10,7 @@ same rows for both models, so the CI describes the *difference*, not two noisy l
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.audits.base import AuditContext, AuditResult, EvidenceMissing
+from training.config import Governance
 from training.evaluate import compute_metrics
 
 AUDIT_ID = "performance_gate"
@@ -103,12 +105,20 @@ def run(ctx: AuditContext) -> AuditResult:
     started = time.perf_counter()
     dataset, split = ctx.need_dataset()
     candidate = ctx.need_candidate()
-    gov = ctx.config.governance
-    spec = gov.metrics
     X, y = dataset.X[split.test], dataset.y[split.test]
-    threshold = gov.estimator.threshold
     p_cand = candidate.predict_positive(X)
     reference = _production(ctx, X) or _baseline(dataset.y[split.train], len(y))
+    result = judge(ctx.config.governance, y, p_cand, reference, ctx.model_version)
+    return dataclasses.replace(result, duration_s=time.perf_counter() - started)
+
+
+def judge(gov: Governance, y: NDArray[np.int64], p_cand: NDArray[np.float64],
+          reference: Reference, candidate_version: str | None) -> AuditResult:
+    """The verdict on two sets of scores for the same rows; shared with the trusted job
+    that re-judges a pull request against what production serves."""
+    started = time.perf_counter()
+    spec = gov.metrics
+    threshold = gov.estimator.threshold
     cand_m = compute_metrics(y, p_cand, threshold)
     ref_m = compute_metrics(y, reference.p_positive, threshold)
     primary = spec.primary
@@ -136,7 +146,7 @@ def run(ctx: AuditContext) -> AuditResult:
             "evaluation_rows": len(y),
             "reference": {"name": reference.name, "version": reference.version,
                           "metrics": ref_m},
-            "candidate": {"version": ctx.model_version, "metrics": cand_m,
+            "candidate": {"version": candidate_version, "metrics": cand_m,
                           "ci95": cand_ci},
             "delta": delta,
             "bootstrap": boot,
