@@ -12,6 +12,7 @@ re-render a card from an untrusted artifact without trusting its Markdown.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -138,6 +139,12 @@ class ModelCard(_Strict):
     approvals: dict[str, Any] | None = None
 
 
+def checklist_of(audits: Sequence[AuditEntry]) -> list[ChecklistItem]:
+    """The card's checklist: one item per audit result, in order."""
+    return [ChecklistItem(id=a.id, title=a.title, status=a.status, summary=a.summary)
+            for a in audits]
+
+
 def load_card_json(data: bytes) -> ModelCard:
     """Strictly validate a card's JSON twin (size-capped, UTF-8, schema-checked)."""
     if len(data) > MAX_CARD_JSON_BYTES:
@@ -242,8 +249,7 @@ def build_card(
         lineage=Lineage(data_sha256=dataset.sha256, run_id=train.get("run_id"),
                         model_version=train.get("version"), commit=str(train.get("commit")),
                         tracking_uri=train.get("tracking_uri")),
-        checklist=[ChecklistItem(id=r.id, title=r.title, status=r.status, summary=r.summary)
-                   for r in results],
+        checklist=checklist_of(results),
         approvals=pending_approvals(config),
     )
 

@@ -50,7 +50,7 @@ from bot.approvals import (
 )
 from bot.artifact import ArtifactError, AuditArtifact
 from bot.audit_report import checklist_markdown
-from bot.card import ChecklistItem, ModelCard
+from bot.card import ModelCard, checklist_of
 from bot.checks import (
     CHECK_NAME,
     conclusion_of,
@@ -655,10 +655,7 @@ def _trusted_card(artifact: AuditArtifact, number: int) -> ModelCard:
     """The artifact's card with what the trusted side knows better put in: the checklist
     from the validated report, the pull request's number, and no approvals of its own."""
     card = artifact.card
-    checklist = [
-        ChecklistItem(id=a.id, title=a.title, status=a.status, summary=a.summary)
-        for a in artifact.report.audits
-    ]
+    checklist = checklist_of(artifact.report.audits)
     lineage = card.lineage.model_copy(update={"pull_request": number})
     return card.model_copy(update={"checklist": checklist, "lineage": lineage, "approvals": None})
 

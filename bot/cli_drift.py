@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.cli_support import boto3_client
 from bot.drift import (
     MSG_BAD_WINDOW,
     OUTCOME_DRIFT,
@@ -178,10 +179,7 @@ def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
         uri = config.tracking_uri(args.tracking_uri)
         logs_client = None
         if args.cloudwatch:
-            import boto3
-
-            logs_client = boto3.client("logs", region_name=args.region
-                                       or config.governance.deploy.region)
+            logs_client = boto3_client("logs", args.region or config.governance.deploy.region)
         with rep.step("Compare served traffic with the training baseline"):
             result = run_drift(config, _options(args), clock=clock, logs_client=logs_client,
                                mlflow_client=MlflowClient(tracking_uri=uri, registry_uri=uri))

@@ -26,6 +26,7 @@ from bot.artifact import ArtifactError, AuditArtifact, StaleArtifact, load_artif
 from bot.card import CardError
 from bot.chain import DEFAULT_BOT_LOGIN, ApprovalBot, BotConfig, ReportInput, run_report
 from bot.checks import write_job_summary
+from bot.cli_support import boto3_client
 from bot.events import EventError, handle_event, read_event
 from bot.github_api import GitHubApiError, GitHubDataError, PyGithubApi
 from training.config import ConfigError
@@ -186,12 +187,6 @@ def run_report_command(
     return EXIT_OK
 
 
-def _aws_clients(region: str) -> tuple[Any, Any]:
-    import boto3
-
-    return boto3.client("lambda", region_name=region), boto3.client("s3", region_name=region)
-
-
 def _judged_against_production(artifact: AuditArtifact, governance: Path,
                                rep: Reporter) -> AuditArtifact:
     """The PR job could only compare with a baseline; judge its gate again against the
@@ -200,7 +195,9 @@ def _judged_against_production(artifact: AuditArtifact, governance: Path,
     from training.config import load_config
 
     gov = load_config(governance).governance
-    judged, note = rejudge(artifact, gov, lambda: _aws_clients(gov.deploy.region))
+    region = gov.deploy.region
+    judged, note = rejudge(artifact, gov, lambda: (boto3_client("lambda", region),
+                                                   boto3_client("s3", region)))
     gate = [a for a in judged.report.audits if a.id == "performance_gate"]
     if gate and gate[0].status == "error":
         rep.error(note, title=TITLE_REPORT)

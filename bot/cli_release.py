@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli_support import boto3_client, write_record
 from training.config import load_config
 from training.progress import Reporter
 
@@ -53,7 +54,6 @@ MSG_NO_ROLE = ("function {function} does not exist yet, so it has no role to reu
                "--role-arn (the RoleArn output of infra/template.yaml)")
 MSG_AWS = "AWS: {error}"
 MSG_MLFLOW = "MLflow: {error}"
-MSG_RECORD_WRITTEN = "deploy record written to {path}"
 
 
 def _now() -> datetime:
@@ -75,12 +75,6 @@ def _aws_errors() -> tuple[type[Exception], ...]:
     return (BotoCoreError, ClientError)
 
 
-def _boto3_client(service: str, region: str) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=region)
-
-
 # --- promote ----------------------------------------------------------------------------
 
 
@@ -98,7 +92,7 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
     out = out if out.is_absolute() else config.root / out
     try:
         client = tracking.configure(config, args.tracking_uri)
-        s3 = _boto3_client("s3", gov.deploy.region)
+        s3 = boto3_client("s3", gov.deploy.region)
         with rep.step(f"Promote {gov.model.name} version {args.version} to {args.alias}"):
             record = promote(client, config, version=args.version, alias=args.alias,
                              s3_client=s3, out_dir=out, clock=_now,
@@ -208,14 +202,6 @@ def _role_arn(lam: Any, function: str, given: str | None) -> str:
         raise
 
 
-def _write_record(path: Path | None, text: str, rep: Reporter) -> None:
-    if path is None:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
-    rep.info(MSG_RECORD_WRITTEN.format(path=path))
-
-
 def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
     from mlflow.exceptions import MlflowException
     from serving.bundle import BundleError, load_bundle
@@ -227,8 +213,8 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
     config = load_config(args.config)
     d = config.governance.deploy
     try:
-        s3 = _boto3_client("s3", d.region)
-        lam = _boto3_client("lambda", d.region)
+        s3 = boto3_client("s3", d.region)
+        lam = boto3_client("lambda", d.region)
         uri = args.bundle_uri
         if uri is None:
             uri, sha = _promoted_bundle(args, config)
@@ -249,7 +235,7 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
         return _fail(rep, "deploy", MSG_AWS.format(error=_short(exc)))
     text = record.to_json()
     print(text)
-    _write_record(args.record, text, rep)
+    write_record(args.record, text, rep)
     rep.summary(f"### modelgate deploy: {record.function_name}:{record.alias} -> version "
                 f"{record.version}\n\nModel {record.model_name} v{record.model_version}, "
                 f"bundle sha256 `{record.bundle_sha256[:16]}`, previous version "
@@ -263,7 +249,7 @@ def cmd_rollback(args: argparse.Namespace, rep: Reporter) -> int:
     config = load_config(args.config)
     d = config.governance.deploy
     try:
-        lam = _boto3_client("lambda", d.region)
+        lam = boto3_client("lambda", d.region)
         record = rollback(lam, function_name=d.function_name, alias=d.live_alias)
     except DeployError as exc:
         return _fail(rep, "rollback", str(exc))
@@ -271,7 +257,7 @@ def cmd_rollback(args: argparse.Namespace, rep: Reporter) -> int:
         return _fail(rep, "rollback", MSG_AWS.format(error=_short(exc)))
     text = record.to_json()
     print(text)
-    _write_record(args.record, text, rep)
+    write_record(args.record, text, rep)
     rep.summary(f"### modelgate rollback: {record.function_name}:{record.alias} -> version "
                 f"{record.version} (was {record.previous_version})")
     return EXIT_OK

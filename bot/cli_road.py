@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bot.cli_support import boto3_client, write_record
 from training.config import load_config
 from training.progress import Reporter
 
@@ -63,11 +64,9 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
     promote_fn: Any = None
     s3: Any = None
     if not args.no_promote:
-        import boto3
-
         from bot.promote import promote as promote_fn
 
-        s3 = boto3.client("s3", region_name=config.governance.deploy.region)
+        s3 = boto3_client("s3", config.governance.deploy.region)
     out = args.out if args.out.is_absolute() else config.root / args.out
     try:
         record = release(config, merge_sha=args.merge_sha, audited_head_sha=args.audited_head_sha,
@@ -79,8 +78,7 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
         return EXIT_FAILED
     text = json.dumps(record.to_json(), indent=2)
     print(text)
-    if args.record:
-        args.record.write_text(text + "\n", encoding="utf-8")
+    write_record(args.record, text, rep)
     rep.summary(f"### modelgate release: {record.model_name} v{record.version}\n\n"
                 f"PR #{record.pr_number}, merge `{record.merge_sha[:12]}`, fingerprint "
                 f"`{record.model_fingerprint[:16]}` = audited; alias `{record.alias}`; "
@@ -98,10 +96,8 @@ def cmd_trace(args: argparse.Namespace, rep: Reporter) -> int:
     lambda_client = logs_client = None
     function = args.function or deploy.function_name
     if args.cloudwatch or args.with_deploy:
-        import boto3
-
-        logs_client = boto3.client("logs", region_name=deploy.region)
-        lambda_client = boto3.client("lambda", region_name=deploy.region)
+        logs_client = boto3_client("logs", deploy.region)
+        lambda_client = boto3_client("lambda", deploy.region)
     lines: Any
     if args.log:
         lines = iter_log_lines(args.log)

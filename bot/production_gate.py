@@ -29,8 +29,8 @@ from bot.artifact import ArtifactError, AuditArtifact, parse_json
 from bot.audit_report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
 from bot.audits import performance_gate
 from bot.audits.performance_gate import Reference
-from bot.card import ChecklistItem, performance_from_gate
-from bot.runner import plain
+from bot.card import checklist_of, performance_from_gate
+from bot.runner import entry
 from training.config import DeploySection, Governance
 
 Clients = Callable[[], tuple[Any, Any]]  # () -> (lambda client, s3 client)
@@ -90,40 +90,32 @@ class Production:
     positive_probability: Callable[[np.ndarray[Any, Any]], np.ndarray[Any, Any]]
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str((response or {}).get("Error", {}).get("Code", ""))
-
-
 def find_production(lambda_client: Any, s3_client: Any, deploy: DeploySection,
                     workdir: Path) -> Production | None:
     """The bundle behind ``deploy.function_name:deploy.live_alias``, verified; None when
     nothing is deployed. Any other failure is a ``GateError`` (fail closed)."""
     from serving.bundle import BundleError, load_bundle
-    from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+    from serving.settings import ENV_BUNDLE_URI
+
+    from infra.deploy import live_bundle
 
     where = {"function": deploy.function_name, "alias": deploy.live_alias}
     try:
-        alias = lambda_client.get_alias(FunctionName=deploy.function_name,
-                                        Name=deploy.live_alias)
-        conf = lambda_client.get_function_configuration(
-            FunctionName=deploy.function_name, Qualifier=alias["FunctionVersion"])
+        live = live_bundle(lambda_client, deploy.function_name, deploy.live_alias)
     except Exception as exc:  # botocore: missing credentials, denied, throttled, ...
-        if _error_code(exc) == "ResourceNotFoundException":
-            return None
         raise GateError(E_LOOKUP.format(**where, error=f"{type(exc).__name__}: {exc}")
                         ) from None
-    env = (conf.get("Environment") or {}).get("Variables") or {}
-    uri = str(env.get(ENV_BUNDLE_URI, ""))
-    if not uri:
-        raise GateError(E_NO_URI.format(version=alias["FunctionVersion"],
+    if live is None:
+        return None
+    if not live.bundle_uri:
+        raise GateError(E_NO_URI.format(version=live.function_version,
                                         function=deploy.function_name, env=ENV_BUNDLE_URI))
     try:
-        bundle = load_bundle(uri, expected_manifest_sha256=env.get(ENV_BUNDLE_SHA256) or None,
+        bundle = load_bundle(live.bundle_uri, expected_manifest_sha256=live.bundle_sha256,
                              s3_client_factory=lambda: s3_client, download_root=workdir)
     except BundleError as exc:
-        raise GateError(E_BUNDLE.format(uri=uri, error=exc)) from None
-    return Production(version=bundle.manifest.model_version, bundle_uri=uri,
+        raise GateError(E_BUNDLE.format(uri=live.bundle_uri, error=exc)) from None
+    return Production(version=bundle.manifest.model_version, bundle_uri=live.bundle_uri,
                       features=tuple(bundle.features),
                       positive_probability=bundle.positive_probability)
 
@@ -184,15 +176,13 @@ def judge(artifact: AuditArtifact, production: Production, gov: Governance) -> A
                                     reference, artifact.report.model_version)
     details = {**result.details, "judged_by": "report job, against the live bundle",
                "bundle_uri": production.bundle_uri}
-    return AuditEntry(id=result.id, title=result.title, status=result.status,
-                      summary=result.summary[:2000], details=plain(details),  # type: ignore[arg-type]
-                      duration_s=result.duration_s)
+    return entry(result.id, result.title, result.status, result.summary, details,
+                 result.duration_s)
 
 
 def failed_entry(reason: str) -> AuditEntry:
-    return AuditEntry(id=performance_gate.AUDIT_ID, title=performance_gate.TITLE,
-                      status="error", summary=reason[:2000],
-                      details={"judged_by": "report job", "error": reason})
+    return entry(performance_gate.AUDIT_ID, performance_gate.TITLE, "error", reason,
+                 {"judged_by": "report job", "error": reason})
 
 
 def with_gate(artifact: AuditArtifact, entry: AuditEntry) -> AuditArtifact:
@@ -203,8 +193,7 @@ def with_gate(artifact: AuditArtifact, entry: AuditEntry) -> AuditArtifact:
     report = artifact.report.model_copy(update={
         "audits": audits, "passed": all(a.status == "pass" for a in audits)})
     card = artifact.card
-    checklist = [ChecklistItem(id=a.id, title=a.title, status=a.status, summary=a.summary)
-                 for a in audits]
+    checklist = checklist_of(audits)
     run_metrics = {m.name: m.value for m in card.performance.metrics if m.value is not None}
     performance = (performance_from_gate(entry.details, run_metrics) if entry.status != "error"
                    else card.performance)

@@ -60,8 +60,9 @@ def plain(value: object) -> object:
     return str(value)
 
 
-def _entry(audit_id: str, title: str, status: str, summary: str, details: dict[str, object],
-           seconds: float) -> AuditEntry:
+def entry(audit_id: str, title: str, status: str, summary: str, details: dict[str, object],
+          seconds: float = 0.0) -> AuditEntry:
+    """A report entry: summary capped, details made JSON-safe."""
     return AuditEntry(id=audit_id, title=title, status=status,  # type: ignore[arg-type]
                       summary=summary[:2000], details=plain(details),  # type: ignore[arg-type]
                       duration_s=seconds)
@@ -87,27 +88,27 @@ def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
     thread.join(timeout_s)
     seconds = time.perf_counter() - started
     if thread.is_alive():
-        return _entry(audit_id, title, "error",
+        return entry(audit_id, title, "error",
                       f"timed out after {timeout_s:g} s; treated as a failure",
                       {"reason": "timeout", "timeout_s": timeout_s}, seconds)
     if isinstance(outcome.error, EvidenceMissing):
-        return _entry(audit_id, title, "fail", f"evidence missing: {outcome.error}",
+        return entry(audit_id, title, "fail", f"evidence missing: {outcome.error}",
                       {"reason": "evidence_missing", "message": str(outcome.error)}, seconds)
     if outcome.error is not None:
-        return _entry(audit_id, title, "error",
+        return entry(audit_id, title, "error",
                       f"audit crashed: {type(outcome.error).__name__}: {outcome.error}",
                       {"reason": "exception", "exception": type(outcome.error).__name__,
                        "message": str(outcome.error)[:2000], "traceback": outcome.trace[-4000:]},
                       seconds)
     result = outcome.result
     if result is None or result.id != audit_id or result.status not in ("pass", "fail", "error"):
-        return _entry(audit_id, title, "error", "audit returned no valid result",
+        return entry(audit_id, title, "error", "audit returned no valid result",
                       {"reason": "invalid_result", "returned": repr(result)[:500]}, seconds)
     try:
-        return _entry(result.id, result.title, result.status, result.summary,
+        return entry(result.id, result.title, result.status, result.summary,
                       dict(result.details), seconds)
     except (ValueError, TypeError) as exc:
-        return _entry(audit_id, title, "error", f"audit result does not validate: {exc}",
+        return entry(audit_id, title, "error", f"audit result does not validate: {exc}",
                       {"reason": "invalid_result"}, seconds)
 
 

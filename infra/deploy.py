@@ -277,6 +277,29 @@ def _current_alias(lambda_client: LambdaClient, function_name: str,
         raise
 
 
+@dataclass(frozen=True)
+class LiveBundle:
+    """What an alias serves: the function version and the bundle in its environment."""
+
+    function_version: str
+    bundle_uri: str
+    bundle_sha256: str | None
+
+
+def live_bundle(lambda_client: LambdaClient, function_name: str, alias: str) -> LiveBundle | None:
+    """The bundle behind ``function_name:alias``; None when the function or the alias does
+    not exist. Other AWS errors propagate."""
+    current = _current_alias(lambda_client, function_name, alias)
+    if current is None:
+        return None
+    version = str(current["FunctionVersion"])
+    conf = lambda_client.get_function_configuration(FunctionName=function_name,
+                                                    Qualifier=version)
+    env = (conf.get("Environment") or {}).get("Variables") or {}
+    return LiveBundle(version, str(env.get(ENV_BUNDLE_URI, "")),
+                      str(env.get(ENV_BUNDLE_SHA256, "")) or None)
+
+
 def _existing_function(lambda_client: LambdaClient, function_name: str) -> dict[str, Any] | None:
     try:
         return dict(lambda_client.get_function(FunctionName=function_name)["Configuration"])

@@ -384,3 +384,15 @@ class Scene:
 
     def bot_calls(self) -> int:
         return sum(1 for c in self.gh.calls if c.login in (BOT, ORG_READER))
+
+
+@pytest.fixture
+def scene(
+    github_double: GitHubDouble,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Scene:
+    """A repository on the GitHub double that the bot's commands run against (registered
+    for every test file by ``tests/conftest.py``; the file imports ``github_double``)."""
+    return Scene(github_double, tmp_path, monkeypatch, capsys)

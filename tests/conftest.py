@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# fixtures shared by many test files: `scene` (a repository on the GitHub double)
+pytest_plugins = ("tests.bot_support",)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
 

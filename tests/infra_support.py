@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,25 @@ from training.data import load_dataset, split_dataset
 from training.estimator import build_estimator
 
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# the wheel tags a python3.12 x86_64 Lambda zip may carry
+GOOD_TAGS = ("cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64")
+# the execution role's trust policy: Lambda may assume it
+TRUST_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+})
+
+
+def make_zip(path: Path, *, marker: str, tags: tuple[str, ...] = GOOD_TAGS) -> Path:
+    """A small Lambda-shaped zip: serving sources plus one dependency's dist-info whose
+    wheel carries the given tags."""
+    wheel = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("serving/__init__.py", "")
+        archive.writestr("serving/handler.py", f"MARKER = {marker!r}\n")
+        archive.writestr("dep-1.0.dist-info/WHEEL", wheel)
+    return path
 
 
 @dataclass(frozen=True)

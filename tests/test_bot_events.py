@@ -23,7 +23,6 @@ from bot.events import (
 )
 from tests.bot_support import BOT, DS, REPO, Scene
 from tests.conftest import FIXTURES, load_fixture_json
-from tests.github_double import GitHubDouble
 from tests.github_double.fixtures import github_double  # noqa: F401
 
 WEBHOOKS = FIXTURES / "github-webhooks"
@@ -73,16 +72,6 @@ def pointed_at_the_double(file: str, number: int) -> dict[str, Any]:
     if "number" in payload:
         payload["number"] = number
     return payload
-
-
-@pytest.fixture
-def scene(
-    github_double: GitHubDouble,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Scene:
-    return Scene(github_double, tmp_path, monkeypatch, capsys)
 
 
 def test_every_fixture_is_covered() -> None:

@@ -6,13 +6,10 @@ retried (reads, and anything refused by a secondary rate limit), after the wait 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.github_api import TEAM_FORBIDDEN_HINT
 from tests.bot_support import BOT, CS, DS, ML, REPO, Scene
-from tests.github_double import GitHubDouble
 from tests.github_double.fixtures import github_double  # noqa: F401
 
 ALL = {f"approved:{DS}", f"approved:{ML}", f"approved:{CS}"}
@@ -26,16 +23,6 @@ class Sleeps:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-@pytest.fixture
-def scene(
-    github_double: GitHubDouble,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Scene:
-    return Scene(github_double, tmp_path, monkeypatch, capsys)
 
 
 def ready_but_one(scene: Scene) -> tuple[int, int]:

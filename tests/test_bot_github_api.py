@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from bot.github_api import (
 )
 from tests.bot_support import BOT, ORG_READER, REPO, Scene, zip_of
 from tests.conftest import FIXTURES
-from tests.github_double import GitHubDouble
 from tests.github_double.fixtures import github_double  # noqa: F401
 
 REST = FIXTURES / "github-rest"
@@ -85,16 +83,6 @@ def test_a_deleted_account_reads_as_the_ghost_user() -> None:
 def test_a_row_missing_what_the_bot_needs_is_an_error_not_a_guess(row: Any) -> None:
     with pytest.raises(GitHubDataError):
         parse_timeline_entry(row)
-
-
-@pytest.fixture
-def scene(
-    github_double: GitHubDouble,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Scene:
-    return Scene(github_double, tmp_path, monkeypatch, capsys)
 
 
 def api_for(scene: Scene, **kwargs: Any) -> PyGithubApi:

@@ -7,7 +7,6 @@ nothing from the artifact posted unescaped."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,18 +25,7 @@ from tests.bot_support import (
     make_report,
     zip_of,
 )
-from tests.github_double import GitHubDouble
 from tests.github_double.fixtures import github_double  # noqa: F401
-
-
-@pytest.fixture
-def scene(
-    github_double: GitHubDouble,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Scene:
-    return Scene(github_double, tmp_path, monkeypatch, capsys)
 
 
 def test_reporting_five_times_leaves_one_comment_and_one_check_run(scene: Scene) -> None:

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +27,9 @@ from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 from bot import cli_release, promote
 from bot.cli import EXIT_FAILED, EXIT_OK, main
 from tests.conftest import REPO, make_workspace
+from tests.infra_support import TRUST_POLICY, make_zip
 from tests.promote_support import REGION, Workspace, aws_env, open_workspace, record_audit
 from training.train import TrainResult
-
-GOOD_TAGS = ("cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64")
-TRUST_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-})
 
 
 @dataclass
@@ -91,15 +84,6 @@ def promoted(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         outs[alias] = out
     return outs
 
-
-def make_zip(path: Path, *, marker: str, tags: tuple[str, ...] = GOOD_TAGS) -> Path:
-    """A small Lambda-shaped zip whose one dependency carries the given wheel tags."""
-    wheel = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("serving/__init__.py", "")
-        archive.writestr("serving/handler.py", f"MARKER = {marker!r}\n")
-        archive.writestr("dep-1.0.dist-info/WHEEL", wheel)
-    return path
 
 
 def live_version(setup: Setup) -> str:

@@ -8,7 +8,6 @@ import hashlib
 import itertools
 import json
 import logging
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,18 +35,18 @@ from infra.deploy import (
     wait_until_ready,
 )
 from infra.package import PackageError
-from tests.infra_support import FIXED_NOW, FittedBundle, fit_and_export
+from tests.infra_support import (
+    FIXED_NOW,
+    TRUST_POLICY,
+    FittedBundle,
+    fit_and_export,
+    make_zip,
+)
 
 REGION = "us-east-1"
 BUCKET = "modelgate-test-bundles"
 FUNCTION = "modelgate-test-serving"
 RUNTIME = "python3.12"
-TRUST_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-})
-GOOD_TAGS = ("cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64")
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +76,6 @@ def aws(bundle: FittedBundle, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         yield Aws(s3=s3, lam=boto3.client("lambda", region_name=REGION),
                   role_arn=role["Role"]["Arn"], bundle_uri=uri)
 
-
-def make_zip(path: Path, *, marker: str, tags: tuple[str, ...] = GOOD_TAGS) -> Path:
-    """A small Lambda-shaped zip: serving sources plus one dependency's dist-info."""
-    wheel = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("serving/__init__.py", "")
-        archive.writestr("serving/handler.py", f"MARKER = {marker!r}\n")
-        archive.writestr("dep-1.0.dist-info/WHEEL", wheel)
-    return path
 
 
 def ticking_clock() -> Callable[[], datetime]:

@@ -6,9 +6,7 @@ Lambda and S3, a real ONNX bundle), from the evaluation rows the PR job shipped 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +27,10 @@ from bot.production_gate import NOT_DEPLOYED, rejudge
 from infra.bundle import upload_bundle
 from tests.bot_support import artifact_files, make_report
 from tests.conftest import REPO
-from tests.infra_support import FittedBundle, fit_and_export
+from tests.infra_support import TRUST_POLICY, FittedBundle, fit_and_export, make_zip
 from training.config import Governance, load_config
 
 HEAD = "c" * 40
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-    "Action": "sts:AssumeRole"}]})
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +54,14 @@ class Live:
     s3: Any
     bucket: str
     prefix: str
+    tmp: Path
 
     def clients(self) -> tuple[Any, Any]:
         return self.lam, self.s3
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("serving/handler.py", "def handler(event, context):\n    return {}\n")
-    return buf.getvalue()
-
-
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, gov: Governance) -> Iterator[Live]:
+def aws(monkeypatch: pytest.MonkeyPatch, gov: Governance, tmp_path: Path) -> Iterator[Live]:
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_SESSION_TOKEN": "testing"}.items():
         monkeypatch.setenv(name, value)
@@ -81,7 +70,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, gov: Governance) -> Iterator[Live]:
         s3 = boto3.client("s3", region_name=region)
         s3.create_bucket(Bucket=gov.deploy.bucket)
         yield Live(boto3.client("lambda", region_name=region), s3, gov.deploy.bucket,
-                   "models/bundles/v4/production")
+                   "models/bundles/v4/production", tmp_path)
 
 
 def deploy(live: Live, gov: Governance, bundle: FittedBundle) -> str:
@@ -90,11 +79,12 @@ def deploy(live: Live, gov: Governance, bundle: FittedBundle) -> str:
     uri = upload_bundle(live.s3, bundle.directory, live.bucket, live.prefix)
     sha = hashlib.sha256((bundle.directory / MANIFEST_NAME).read_bytes()).hexdigest()
     iam = boto3.client("iam", region_name=gov.deploy.region)
-    role = iam.create_role(RoleName="serving", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = iam.create_role(RoleName="serving",
+                           AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
     name = gov.deploy.function_name
     live.lam.create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="serving.handler.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": make_zip(live.tmp / "code.zip", marker="production").read_bytes()},
         Environment={"Variables": {ENV_BUNDLE_URI: uri, ENV_BUNDLE_SHA256: sha}})
     version = live.lam.publish_version(FunctionName=name)["Version"]
     live.lam.create_alias(FunctionName=name, Name=gov.deploy.live_alias, FunctionVersion=version)
@@ -235,9 +225,11 @@ def test_nothing_is_written_outside_a_temporary_folder(
         aws: Live, gov: Governance, rows: dict[str, Any], bundle: FittedBundle,
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     deploy(aws, gov, bundle)
-    monkeypatch.chdir(tmp_path)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
     rejudge(artifact(rows, [0.5] * 114), gov, aws.clients)
-    assert list(tmp_path.iterdir()) == []
+    assert list(cwd.iterdir()) == []
 
 
 def test_the_evidence_files_survive_loading_the_artifact_from_disk_and_zip(
