@@ -47,7 +47,6 @@ and checking that its manifest names this version, run, commit and data.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import tempfile
@@ -77,7 +76,8 @@ from infra.bundle import (
 )
 from training import tracking
 from training.config import LoadedConfig
-from training.data import DataError, load_dataset
+from training.data import DataError, load_dataset, sha256_file
+from training.provenance import sha256_bytes
 from training.train import fingerprint, positive_probability
 
 STAGES = ("staging", "production")
@@ -353,7 +353,7 @@ def _check_audit_tags(version: str, vtags: dict[str, str], commit: str,
 
 def _check_report(raw: bytes, expected: dict[str, str | None], report_sha: str | None,
                   version: str, reasons: list[str]) -> None:
-    actual_sha = hashlib.sha256(raw).hexdigest()
+    actual_sha = sha256_bytes(raw)
     if report_sha is not None and actual_sha != report_sha:
         reasons.append(R_REPORT_SHA.format(path=AUDIT_REPORT_ARTIFACT, actual=actual_sha,
                                            version=version, expected=report_sha))
@@ -430,10 +430,6 @@ def check_promotable(client: Any, config: LoadedConfig, version: str, alias: str
                     data_sha256=rtags[tracking.TAG_DATA_SHA],
                     model_fingerprint=rtags[tracking.TAG_FINGERPRINT],
                     report_sha256=vtags[VERSION_TAG_REPORT_SHA], version_tags=vtags)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _short(exc: BaseException) -> str:
@@ -584,7 +580,7 @@ def _publish_bundle(client: Any, config: LoadedConfig, ev: Evidence, alias: str,
                              download_root=workdir)
     except BundleError as exc:
         raise PromotionFailed(f"{F_VERIFY.format(uri=uri, error=exc)}. {state}") from None
-    if not reused and _sha256(bundle_dir / MANIFEST_NAME) != loaded.manifest_sha256:
+    if not reused and sha256_file(bundle_dir / MANIFEST_NAME) != loaded.manifest_sha256:
         raise PromotionFailed(F_VERIFY.format(uri=uri, error=F_COPY) + f". {state}")
     mismatch = _identity_mismatch(loaded.manifest, ev, alias)
     if mismatch is not None:
