@@ -90,7 +90,7 @@ class Production:
     positive_probability: Callable[[np.ndarray[Any, Any]], np.ndarray[Any, Any]]
 
 
-def find_production(lambda_client: Any, s3_client: Any, deploy: DeploySection,
+def find_production(clients: Clients, deploy: DeploySection,
                     workdir: Path) -> Production | None:
     """The bundle behind ``deploy.function_name:deploy.live_alias``, verified; None when
     nothing is deployed. Any other failure is a ``GateError`` (fail closed)."""
@@ -101,8 +101,9 @@ def find_production(lambda_client: Any, s3_client: Any, deploy: DeploySection,
 
     where = {"function": deploy.function_name, "alias": deploy.live_alias}
     try:
+        lambda_client, s3_client = clients()
         live = live_bundle(lambda_client, deploy.function_name, deploy.live_alias)
-    except Exception as exc:  # botocore: missing credentials, denied, throttled, ...
+    except Exception as exc:  # boto3/botocore: no region, no credentials, denied, ...
         raise GateError(E_LOOKUP.format(**where, error=f"{type(exc).__name__}: {exc}")
                         ) from None
     if live is None:
@@ -206,20 +207,14 @@ def rejudge(artifact: AuditArtifact, gov: Governance,
     """The artifact as the trusted job judges it, and one line saying what it did."""
     deploy = gov.deploy
     try:
-        try:
-            lambda_client, s3_client = clients()
-        except Exception as exc:  # boto3: no region, bad profile, ...
-            raise GateError(E_LOOKUP.format(function=deploy.function_name,
-                                            alias=deploy.live_alias,
-                                            error=f"{type(exc).__name__}: {exc}")) from None
         with tempfile.TemporaryDirectory(prefix="modelgate-production-") as tmp:
-            production = find_production(lambda_client, s3_client, deploy, Path(tmp))
-            if production is None:
-                return artifact, NOT_DEPLOYED.format(function=deploy.function_name,
-                                                     alias=deploy.live_alias)
-            entry = judge(artifact, production, gov)
+            production = find_production(clients, deploy, Path(tmp))
+            judged = judge(artifact, production, gov) if production is not None else None
     except GateError as exc:
         return with_gate(artifact, failed_entry(str(exc))), str(exc)
+    if production is None or judged is None:
+        return artifact, NOT_DEPLOYED.format(function=deploy.function_name,
+                                             alias=deploy.live_alias)
     note = (f"performance gate judged against production v{production.version} "
-            f"({production.bundle_uri}): {entry.status}")
-    return with_gate(artifact, entry), note
+            f"({production.bundle_uri}): {judged.status}")
+    return with_gate(artifact, judged), note
