@@ -22,7 +22,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 setup: $(VENV)/.synced
 
 demo: setup
-	$(VENV)/bin/python scripts/road.py
+	$(VENV)/bin/python -m demo.road
 
 test: setup
 	bash scripts/test.sh

@@ -24,7 +24,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO_ROOT)  # the repository root instead of bench/, as for the tests
 
-from bot import cli, cli_github  # noqa: E402
+from bot.cli import handle as cli_github  # noqa: E402
+from bot.cli import main as cli  # noqa: E402
+from demo.github_double import GitHubDouble  # noqa: E402
+from demo.github_double.webhooks import WebhookEvent  # noqa: E402
+from modelgate.progress import ConsoleReporter  # noqa: E402
 from tests.bot_support import (  # noqa: E402
     BOT,
     DEFAULT_ROLES,
@@ -36,9 +40,6 @@ from tests.bot_support import (  # noqa: E402
     governance_text,
     write_dir,
 )
-from tests.github_double import GitHubDouble  # noqa: E402
-from tests.github_double.webhooks import WebhookEvent  # noqa: E402
-from training.progress import ConsoleReporter  # noqa: E402
 
 TARGET_APPROVE = 8
 

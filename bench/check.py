@@ -21,10 +21,10 @@ sys.path[0] = str(ROOT)  # the repository root instead of bench/, as for the tes
 
 
 def main() -> int:
-    from bot.check import run_check
-    from tests.conftest import mlflow_template_db
-    from training.config import load_config
-    from training.progress import ConsoleReporter
+    from bot.check.pipeline import run_check
+    from demo.mlflow_store import mlflow_template_db
+    from modelgate.governance import load_config
+    from modelgate.progress import ConsoleReporter
 
     with tempfile.TemporaryDirectory() as tmp:
         clone = Path(tmp) / "clone"

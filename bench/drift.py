@@ -60,8 +60,8 @@ def prepare(work: Path, largest: int, batch: int) -> None:
     from serving.logs import ModelRef, RequestLogger, RequestRecord
     from serving.validation import to_matrix
 
+    from modelgate.governance import load_config
     from training.baseline import feature_baseline
-    from training.config import load_config
     from training.train import fit_and_evaluate, positive_probability
 
     config = load_config(REPO / "governance.yml")
@@ -113,7 +113,7 @@ def measure(work: Path, log: Path) -> dict[str, float | str]:
     import numpy as np
     import scipy.stats  # noqa: F401  (loaded before the after-imports RSS reading)
 
-    from bot.drift import (
+    from bot.drift.stats import (
         Baseline,
         LogScan,
         ModelVersionRef,
@@ -122,7 +122,7 @@ def measure(work: Path, log: Path) -> dict[str, float | str]:
         assess,
         file_lines,
     )
-    from training.config import DriftSection
+    from modelgate.governance import DriftSection
 
     baseline = Baseline.from_json(json.loads((work / "baseline.json").read_text()), "bench")
     reference = Reference(np.load(work / "reference.npy"), "train split")

@@ -92,7 +92,7 @@ def _event(body: bytes) -> dict[str, Any]:
 def build_bundle(out: Path) -> tuple[Any, tuple[str, ...], NDArray[np.float64]]:
     """Fit the configured pipeline on the shipped data and export its bundle."""
     from infra.bundle import BundleMeta, export_bundle
-    from training.config import load_config
+    from modelgate.governance import load_config
     from training.data import load_dataset, split_dataset
     from training.estimator import build_estimator
 

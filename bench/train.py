@@ -32,12 +32,12 @@ def main() -> int:
 
     import_s = time.perf_counter() - t
 
+    from modelgate.governance import load_config
+    from modelgate.progress import ConsoleReporter
     from tests.conftest import make_workspace
     from training import tracking
-    from training.config import load_config
     from training.data import load_dataset, split_dataset
     from training.estimator import build_estimator
-    from training.progress import ConsoleReporter
     from training.train import train
 
     with tempfile.TemporaryDirectory() as tmp:

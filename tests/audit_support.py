@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from bot.audits.base import AuditContext, Predictor
+from bot.check.audits.base import AuditContext, Predictor
+from modelgate.governance import load_config
 from tests.conftest import REPO
-from training.config import load_config
 from training.data import load_dataset, split_dataset
 
 SHIPPED_CONFIG = REPO / "governance.yml"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Helpers for the GitHub bot's tests: a governed repository in the GitHub double, people
 who comment and label, valid audit artifacts, and ``modelgate handle``/``report`` runs
-through ``bot.cli.main`` with the environment GitHub Actions would give them."""
+through ``bot.cli.main.main`` with the environment GitHub Actions would give them."""
 
 from __future__ import annotations
 
@@ -19,16 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot import cli, cli_github
-from bot.artifact import RunMetadata
-from bot.audit_report import (
-    CARD_JSON_FILE,
-    METADATA_FILE,
-    REPORT_FILE,
-    AuditEntry,
-    AuditReport,
-)
-from bot.card import (
+from bot.chain.comment import marker_for
+from bot.check.artifact import RunMetadata
+from bot.check.card import (
     ChecklistItem,
     Lineage,
     MetricRow,
@@ -39,12 +32,20 @@ from bot.card import (
     Subgroups,
     TrainingData,
 )
-from bot.comment import marker_for
+from bot.check.report import (
+    CARD_JSON_FILE,
+    METADATA_FILE,
+    REPORT_FILE,
+    AuditEntry,
+    AuditReport,
+)
+from bot.cli import handle as cli_github
+from bot.cli import main as cli
+from demo.github_double import ACTIONS_BOT, GitHubDouble
+from demo.github_double.webhooks import WebhookEvent
+from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO as REPO_ROOT
 from tests.conftest import load_fixture_json
-from tests.github_double import ACTIONS_BOT, GitHubDouble
-from tests.github_double.webhooks import WebhookEvent
-from training.progress import ConsoleReporter
 
 REPO = "acme/model"
 BOT = ACTIONS_BOT
@@ -198,7 +199,7 @@ class Run:
 @dataclass
 class Scene:
     """acme/model in the double, governed by ``governance.yml`` on main, and the people
-    of the approval chain; every ``handle``/``report`` goes through ``bot.cli.main``."""
+    of the approval chain; every ``handle``/``report`` goes through ``bot.cli.main.main``."""
 
     gh: GitHubDouble
     tmp: Path

@@ -15,6 +15,8 @@ import pytest
 # fixtures shared by many test files: `scene` (a repository on the GitHub double)
 pytest_plugins = ("tests.bot_support",)
 
+from demo.mlflow_store import mlflow_template_db  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
 
@@ -53,26 +55,6 @@ def git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-_TEMPLATE_DB: list[Path] = []
-
-
-def mlflow_template_db() -> Path:
-    """An empty, fully migrated MLflow SQLite store, made once per test session.
-
-    Creating a store runs every MLflow schema migration (seconds); tests copy this one.
-    """
-    if not _TEMPLATE_DB:
-        import tempfile
-
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-        folder = Path(tempfile.mkdtemp(prefix="modelgate-mlflow-template-"))
-        db = folder / "mlflow.db"
-        SqlAlchemyStore(f"sqlite:///{db}", (folder / "artifacts").as_uri())
-        _TEMPLATE_DB.append(db)
-    return _TEMPLATE_DB[0]
-
-
 def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False,
                    licensed: bool = False) -> Path:
     """Copy the shipped governance.yml, data and lock into ``dest`` as a git repository,
@@ -107,8 +89,8 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 
     from mlflow import MlflowClient
 
-    from training.config import load_config
-    from training.progress import ConsoleReporter
+    from modelgate.governance import load_config
+    from modelgate.progress import ConsoleReporter
     from training.train import train
 
     root = make_workspace(tmp_path_factory.mktemp("trained"))
@@ -126,9 +108,9 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 @pytest.fixture()
 def audit_context(trained_workspace: tuple[Path, Any], tmp_path: Path) -> Any:
     """The evidence of the shared trained run, as the audits see it."""
-    from bot.check import build_context
+    from bot.check.pipeline import build_context
+    from modelgate.governance import load_config
     from training import tracking
-    from training.config import load_config
 
     root, result = trained_workspace
     config = load_config(root / "governance.yml")

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from serving.logs import ModelRef, RequestLogger, RequestRecord
 from serving.validation import to_matrix
 
-from training.config import LoadedConfig, load_config
+from modelgate.governance import LoadedConfig, load_config
 from training.data import load_dataset, split_dataset
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from numpy.typing import NDArray
 from serving.manifest import BundleManifest
 
 from infra.bundle import BundleMeta, export_bundle
+from modelgate.governance import load_config
 from tests.conftest import REPO
-from training.config import load_config
 from training.data import load_dataset, split_dataset
 from training.estimator import build_estimator
 

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.audit_report import REPORT_FILE, AuditEntry, AuditReport
-from bot.check import record_report
-from bot.promote import REQUIRED_AUDITS
+from bot.check.pipeline import record_report
+from bot.check.report import REPORT_FILE, AuditEntry, AuditReport
+from bot.release.promote import REQUIRED_AUDITS
+from modelgate.governance import LoadedConfig, load_config
+from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO, git, make_workspace
 from training import tracking
-from training.config import LoadedConfig, load_config
-from training.progress import ConsoleReporter
 from training.train import TrainResult, train
 
 REGION = "us-east-1"
@@ -84,7 +84,7 @@ def ticking() -> Any:
 
 def record_audit(client: Any, result: TrainResult, dest: Path, *, passed: bool = True,
                  failing: tuple[str, ...] = (), commit: str | None = None) -> AuditReport:
-    """Record an audit report on ``result``'s version through ``bot.check.record_report``,
+    """Record an audit report on ``result``'s version through ``bot.check.pipeline.record_report``,
     the function ``modelgate check`` records with (same tags, same ``audit/`` artifact).
 
     The report lists every audit id promotion requires; ``failing`` ones get status

@@ -22,8 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from infra.bundle import BundleMeta, export_bundle
+from modelgate.governance import LoadedConfig, load_config
 from tests.conftest import REPO, load_fixture_json
-from training.config import LoadedConfig, load_config
 from training.data import load_dataset, split_dataset
 
 EVENTS = "aws-lambda-events"

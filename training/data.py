@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from training.config import Governance, LoadedConfig
+from modelgate.governance import Governance, LoadedConfig
 
 MAX_ROWS_NAMED = 5
 

@@ -16,7 +16,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from training.config import EstimatorSection, EstimatorStep
+from modelgate.governance import EstimatorSection, EstimatorStep
 
 
 class EstimatorError(Exception):

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from training.config import LoadedConfig
+from modelgate.governance import LoadedConfig
 
 # Quiet, offline-friendly MLflow defaults; explicit environment settings still win.
 _MLFLOW_ENV_DEFAULTS = {

@@ -23,13 +23,13 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
+from modelgate.governance import LoadedConfig
+from modelgate.progress import ConsoleReporter, Reporter
 from training import tracking
 from training.baseline import feature_baseline
-from training.config import LoadedConfig
 from training.data import Dataset, Split, load_dataset, split_dataset
 from training.estimator import build_estimator, loggable_params, model_type
 from training.evaluate import Evaluation, confusion_png, evaluate
-from training.progress import ConsoleReporter, Reporter
 from training.provenance import Provenance, collect
 
 RUN_MANIFEST_SCHEMA = 1

@@ -1,0 +1,440 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The one living PR comment: the model card, the checklist and the approval chain.
+
+The comment is found by a hidden marker on its first line *and* by its author: only a
+comment the bot wrote is ever edited, so a marker pasted by someone else is inert. It is
+rewritten only when its text changes, and it always fits GitHub's 65,536-character limit:
+when the card is too long, the longest lists and texts of the card's *data* are shortened
+(rows are dropped, never cut in half, so tables and diagrams stay valid Markdown), the
+comment says what was cut and links to the full report.
+
+The comment also carries a hidden, compressed state block: the validated card (so an
+``/approve`` can re-render the card without the artifact), the commit its audits ran on,
+and which comments and label changes the bot has already answered. It is read back only
+from the bot's own comment, and the card in it is validated again before use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from bot.check.card import CardError, ModelCard, load_card_json, render_markdown
+from bot.github.api import CommentInfo, GitHubApi
+from modelgate.markdown import code_span, escape_md
+
+COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
+COMMENT_BUDGET = 65_000  # what the bot allows itself, leaving room for GitHub's counting
+MARKER = "<!-- modelgate:card {name} -->"
+STATE_PREFIX = "<!-- modelgate:state "
+STATE_SUFFIX = " -->"
+STATE_RE = re.compile(r"<!-- modelgate:state ([A-Za-z0-9+/=]+) -->")
+STATE_VERSION = 1
+MAX_STATE_CHARS = 2_000_000
+MAX_STATE_JSON = 8_000_000
+
+TITLE_NO_CARD = "## modelgate: {name}"
+WAITING = "⏳ Waiting for the audit report of {sha}; the model card appears here when it arrives."
+STALE = (
+    "⚠️ The card below is for {old}. The pull request's head is now {new}: its audits have "
+    "not reported yet, and approvals count only for the head."
+)
+SHORTENED = (
+    "✂️ This comment was shortened to stay under GitHub's 65,536-character limit: {what}. "
+    "{link}"
+)
+FULL_REPORT_LINK = "The full report is in [the workflow run]({url})."
+NO_LINK = "The full report is in the audit job's artifact."
+FOOTER = "<sub>modelgate · head {sha}{run}</sub>"
+FOOTER_RUN = " · [workflow run]({url})"
+HARD_CUT = "\n\n…(cut here: the rest did not fit in one comment)\n"
+APPROVALS_HEADING = "## Approval chain"
+SAFE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.:_~%/?#=&+-]+$")
+
+
+@dataclass(frozen=True)
+class CommentState:
+    """What the bot keeps in its own comment between events."""
+
+    card: dict[str, Any] | None = None  # ModelCard JSON as shown (possibly shortened)
+    report_sha: str | None = None  # the commit the card's audits ran on
+    run_url: str | None = None
+    answered: tuple[int, ...] = ()  # comment ids the bot reacted to
+    reverts: tuple[str, ...] = ()  # LabelItem.key of label changes it explained
+    members: tuple[tuple[str, bool], ...] = ()  # "org/team/login" -> active member
+    members_head: str | None = None  # the head those answers were read for
+    card_notes: tuple[str, ...] = ()  # what was cut from the stored card, for the notice
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": STATE_VERSION,
+            "card": self.card,
+            "report_sha": self.report_sha,
+            "run_url": self.run_url,
+            "answered": list(self.answered),
+            "reverts": list(self.reverts),
+            "members": [[key, value] for key, value in self.members],
+            "members_head": self.members_head,
+            "card_notes": list(self.card_notes),
+        }
+
+
+def encode_state(state: CommentState) -> str:
+    raw = json.dumps(state.to_json(), separators=(",", ":"), sort_keys=True).encode()
+    packed = base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+    return f"{STATE_PREFIX}{packed}{STATE_SUFFIX}"
+
+
+def decode_state(body: str) -> CommentState | None:
+    """The state block of a comment the bot wrote, or ``None`` when absent or unreadable."""
+    match = STATE_RE.search(body)
+    if match is None or len(match.group(1)) > MAX_STATE_CHARS:
+        return None
+    try:
+        packed = base64.b64decode(match.group(1), validate=True)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(packed, MAX_STATE_JSON)
+        if inflater.unconsumed_tail:
+            return None
+        data = json.loads(raw)
+    except (binascii.Error, zlib.error, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
+        return None
+    card = data.get("card")
+    answered = data.get("answered")
+    reverts = data.get("reverts")
+    members = data.get("members")
+    notes = data.get("card_notes")
+    return CommentState(
+        card=card if isinstance(card, dict) else None,
+        report_sha=_text_or_none(data.get("report_sha")),
+        run_url=_safe_url(data.get("run_url")),
+        answered=tuple(i for i in answered if isinstance(i, int)) if isinstance(answered, list)
+        else (),
+        reverts=tuple(k for k in reverts if isinstance(k, str)) if isinstance(reverts, list)
+        else (),
+        members=tuple(
+            (m[0], m[1]) for m in members
+            if isinstance(m, list) and len(m) == 2 and isinstance(m[0], str)
+            and isinstance(m[1], bool)
+        ) if isinstance(members, list) else (),
+        members_head=_text_or_none(data.get("members_head")),
+        card_notes=tuple(n for n in notes if isinstance(n, str))[:20]
+        if isinstance(notes, list) else (),
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40,64}", value) else None
+
+
+def _safe_url(value: Any) -> str | None:
+    """A link target that cannot break out of Markdown link syntax."""
+    return value if isinstance(value, str) and SAFE_URL_RE.match(value) else None
+
+
+def stored_card(state: CommentState | None) -> ModelCard | None:
+    """The card kept in the state, validated again: the comment could have been edited."""
+    if state is None or state.card is None:
+        return None
+    try:
+        return load_card_json(json.dumps(state.card).encode())
+    except CardError:
+        return None
+
+
+# ------------------------------------------------------------------------ finding
+
+
+def marker_for(model_name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", model_name)[:100] or "model"
+    return MARKER.format(name=safe)
+
+
+@dataclass(frozen=True)
+class Found:
+    comment: CommentInfo | None
+    duplicates: tuple[CommentInfo, ...] = ()
+
+
+def find_living_comment(
+    comments: Sequence[CommentInfo], *, bot_login: str, marker: str
+) -> Found:
+    """The bot's own comment whose first line is the marker (the oldest, if several)."""
+    mine = [
+        c
+        for c in comments
+        if c.author.casefold() == bot_login.casefold() and c.body.split("\n", 1)[0] == marker
+    ]
+    mine.sort(key=lambda c: (c.created_at, c.id))
+    if not mine:
+        return Found(None)
+    return Found(mine[0], tuple(mine[1:]))
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything one rendering of the comment needs."""
+
+    model_name: str
+    head_sha: str
+    card: ModelCard | None
+    report_sha: str | None
+    approvals: dict[str, Any]
+    run_url: str | None
+    state: CommentState
+    card_notes: tuple[str, ...] = ()  # cuts already made to ``card`` (a stored card)
+    card_frozen: bool = False  # a stored card is shown as it was stored, never cut again
+
+
+@dataclass
+class _Cuts:
+    """How much of each shortenable list or text is kept (``None``: all of it)."""
+
+    keep: dict[str, int] = field(default_factory=dict)
+
+    def notes(self, sizes: dict[str, int], *, card: bool) -> list[str]:
+        """The notice's phrases, for the card's cuts or for the approval history's."""
+        return [
+            CUT_LABELS[path].format(kept=kept, total=sizes[path])
+            for path, kept in sorted(self.keep.items())
+            if path.startswith("approvals.") is not card
+        ]
+
+
+# path -> how the notice names the cut
+CUT_LABELS = {
+    "approvals.history": "the approval history shows the last {kept} of {total} events",
+    "subgroups.rows": "the subgroup table shows {kept} of {total} rows",
+    "risks": "{kept} of {total} risks are listed",
+    "checklist": "the checklist shows {kept} of {total} audits",
+    "training_data.features": "{kept} of {total} feature names are kept",
+    "overview.owners": "{kept} of {total} owners are listed",
+    "intended_use": "the intended use is cut to {kept} of {total} characters",
+    "out_of_scope_use": "the out-of-scope use is cut to {kept} of {total} characters",
+    "limitations": "the limitations are cut to {kept} of {total} characters",
+    "overview.description": "the description is cut to {kept} of {total} characters",
+}
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    target = data
+    for part in parts[:-1]:
+        target = target[part]
+    target[parts[-1]] = value
+
+
+def _more_row(path: str, hidden: int) -> Any:
+    """The row that says, inside the table or list itself, that rows were dropped."""
+    more = f"{hidden} more in the full report"
+    if path == "subgroups.rows":
+        return {"group": "…", "band": more, "rows": 0, "accuracy": None, "recall": None,
+                "auc": None, "status": "not shown"}
+    if path == "checklist":
+        return {"id": "more", "title": "…", "status": "pending", "summary": more}
+    if path == "approvals.history":
+        return {"at": None, "event": "…", "actor": "", "role": None,
+                "detail": f"{hidden} earlier events are in the workflow logs", "sha": None,
+                "comment_id": None}
+    if path in ("risks", "overview.owners"):
+        return f"… {more}"
+    return None
+
+
+def _shorten(original: Any, path: str, keep: int) -> Any:
+    if isinstance(original, str):
+        return original[:keep].rstrip() + "…"
+    hidden = len(original) - keep
+    kept = original[-keep:] if path == "approvals.history" else original[:keep]
+    more = _more_row(path, hidden)
+    if more is None:
+        return kept
+    return [more, *kept] if path == "approvals.history" else [*kept, more]
+
+
+class CommentRenderer:
+    """Builds the comment text for a :class:`View`, shortened to fit when needed."""
+
+    def __init__(self, budget: int = COMMENT_BUDGET) -> None:
+        self.budget = budget
+
+    def render(self, view: View) -> tuple[str, CommentState]:
+        """The comment body and the state stored in it."""
+        card_data = view.card.model_dump(mode="json") if view.card is not None else None
+        data = {"card": card_data, "approvals": json.loads(json.dumps(view.approvals))}
+        sizes = self._sizes(data, frozen=view.card_frozen)
+        cuts = _Cuts()
+        while True:
+            shaped = self._apply(data, cuts)
+            card_notes = (*view.card_notes, *cuts.notes(sizes, card=True))
+            notes = [*card_notes, *cuts.notes(sizes, card=False)]
+            body, state = self._compose(view, shaped, notes, card_notes)
+            if len(body) <= self.budget:
+                return body, state
+            if not self._cut_more(shaped, cuts, sizes, frozen=view.card_frozen):
+                return self._hard_cut(body, state), state
+
+    # -- shaping the data
+
+    @staticmethod
+    def _targets(data: dict[str, Any], *, frozen: bool) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        history = _get(data["approvals"], "history")
+        if isinstance(history, list):
+            found["approvals.history"] = history
+        card = data["card"]
+        if isinstance(card, dict) and not frozen:
+            for path in CUT_LABELS:
+                if path.startswith("approvals."):
+                    continue
+                value = _get(card, path)
+                if isinstance(value, list | str):
+                    found[path] = value
+        return found
+
+    def _sizes(self, data: dict[str, Any], *, frozen: bool) -> dict[str, int]:
+        return {path: len(value) for path, value in self._targets(data, frozen=frozen).items()}
+
+    def _apply(self, data: dict[str, Any], cuts: _Cuts) -> dict[str, Any]:
+        shaped: dict[str, Any] = json.loads(json.dumps(data))
+        for path, keep in cuts.keep.items():
+            if path.startswith("approvals."):
+                root, sub = shaped["approvals"], path.removeprefix("approvals.")
+            else:
+                root, sub = shaped["card"], path
+            _set(root, sub, _shorten(_get(root, sub), path, keep))
+        return shaped
+
+    def _cut_more(
+        self, shaped: dict[str, Any], cuts: _Cuts, sizes: dict[str, int], *, frozen: bool
+    ) -> bool:
+        """Halve the biggest thing that can still shrink; ``False`` when nothing can."""
+        weights = {
+            path: len(json.dumps(value))
+            for path, value in self._targets(shaped, frozen=frozen).items()
+            if cuts.keep.get(path, sizes[path]) > (20 if isinstance(value, str) else 1)
+        }
+        if not weights:
+            return False
+        biggest = max(weights, key=lambda p: (weights[p], p))
+        current = cuts.keep.get(biggest, sizes[biggest])
+        cuts.keep[biggest] = max(current // 2, 1)  # the original data stays whole
+        return True
+
+    # -- the text
+
+    def _compose(
+        self, view: View, shaped: dict[str, Any], notes: list[str], card_notes: tuple[str, ...]
+    ) -> tuple[str, CommentState]:
+        card = ModelCard.model_validate(shaped["card"]) if shaped["card"] is not None else None
+        state = replace(view.state, card=shaped["card"], report_sha=view.report_sha,
+                        run_url=view.run_url, card_notes=card_notes if card else ())
+        parts = [marker_for(view.model_name)]
+        if card is not None and view.report_sha not in (None, view.head_sha):
+            parts.append(
+                STALE.format(old=code_span(view.report_sha), new=code_span(view.head_sha))
+            )
+        if notes:
+            link = FULL_REPORT_LINK.format(url=view.run_url) if view.run_url else NO_LINK
+            parts.append(SHORTENED.format(what="; ".join(notes), link=link))
+        if card is not None:
+            parts.append(
+                render_markdown(card, approvals=shaped["approvals"], front_matter=False).strip()
+            )
+        else:
+            parts.append(TITLE_NO_CARD.format(name=escape_md(view.model_name)))
+            parts.append(WAITING.format(sha=code_span(view.head_sha)))
+            parts.append(approvals_markdown(shaped["approvals"]))
+        run = FOOTER_RUN.format(url=view.run_url) if view.run_url else ""
+        parts.append(FOOTER.format(sha=code_span(view.head_sha[:12]), run=run))
+        parts.append(encode_state(state))
+        return "\n\n".join(parts) + "\n", state
+
+    def _hard_cut(self, body: str, state: CommentState) -> str:
+        """Last resort: whole lines up to the budget, open blocks closed; the state is kept
+        without the card, which the next report brings back."""
+        tail = encode_state(replace(state, card=None, card_notes=()))
+        room = self.budget - len(tail) - len(HARD_CUT) - 40
+        kept = body[: max(room, 0)].rsplit("\n", 1)[0]
+        if kept.count("```") % 2:
+            kept += "\n```"
+        if kept.count("<details>") > kept.count("</details>"):
+            kept += "\n</details>"
+        return kept + HARD_CUT + "\n" + tail + "\n"
+
+
+def approvals_markdown(approvals: dict[str, Any]) -> str:
+    """The approval table and history on their own (before any card exists)."""
+    lines = [APPROVALS_HEADING, "", "| role | name | date | status |", "| --- | --- | --- | --- |"]
+    for role in approvals.get("roles") or []:
+        approvers = role.get("approvers") or []
+        names = ", ".join("&#64;" + escape_md(a.get("login", "")) for a in approvers) or "—"
+        dates = ", ".join(escape_md(str(a.get("at") or "")[:10]) for a in approvers) or "—"
+        lines.append(
+            f"| {escape_md(role.get('name', ''))} | {names} | {dates} | "
+            f"{escape_md(role.get('status_text', ''))} |"
+        )
+    hold = approvals.get("hold") or {}
+    if hold.get("held"):
+        by = ", ".join(escape_md(who) for who in hold.get("by") or [])
+        lines += ["", f"**On hold** by {by}."]
+    history = approvals.get("history") or []
+    if history:
+        lines += [
+            "",
+            f"<details><summary>Approval history ({len(history)} events)</summary>",
+            "",
+            "| when | event | who | role | detail |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for h in history:
+            cells = [h.get("at") or "", h.get("event") or "", h.get("actor") or "",
+                     h.get("role") or "", h.get("detail") or ""]
+            lines.append("| " + " | ".join(escape_md(c) for c in cells) + " |")
+        lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ writing
+
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+def upsert_comment(
+    api: GitHubApi, number: int, found: Found, body: str, *, log: Callable[[str], None]
+) -> Outcome:
+    """Create the living comment, or edit the bot's own one when the text changed."""
+    if len(body) > COMMENT_LIMIT:
+        raise ValueError(f"comment of {len(body)} characters exceeds GitHub's {COMMENT_LIMIT}")
+    for duplicate in found.duplicates:
+        api.delete_comment(duplicate.id)
+        log(f"deleted duplicate modelgate comment {duplicate.id} on #{number}")
+    if found.comment is None:
+        created = api.create_comment(number, body)
+        log(f"created the modelgate comment {created.id} on #{number}")
+        return "created"
+    if found.comment.body == body:
+        return "unchanged"
+    api.edit_comment(found.comment.id, body)
+    log(f"updated the modelgate comment {found.comment.id} on #{number}")
+    return "updated"

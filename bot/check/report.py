@@ -1,0 +1,75 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``audit_report.json``: what the audits found, as a typed document with a schema version.
+
+The untrusted PR job writes it; the trusted report job, promotion and ``modelgate trace``
+read it back, so the model is strict (unknown keys, wrong types and oversized strings are
+refused) and is the one definition both sides share.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate.markdown import escape_md
+
+REPORT_SCHEMA_VERSION: Literal[1] = 1
+REPORT_FILE = "audit_report.json"
+CHECKLIST_FILE = "checklist.md"
+CARD_MD_FILE = "model_card.md"
+CARD_JSON_FILE = "model_card.json"
+MCT_FILE = "model_card.mct.json"
+METADATA_FILE = "run_metadata.json"
+# the PR job's evidence for the trusted jobs (see bot.check.evidence and bot.check.production_gate)
+EVAL_ROWS_FILE = "evaluation_rows.json"
+PREDICTIONS_FILE = "candidate_predictions.json"
+
+Sha = Annotated[str, Field(pattern=r"^([0-9a-f]{40}|[0-9a-f]{64}|unversioned)$")]
+ShortText = Annotated[str, Field(max_length=2000)]
+AuditId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+STATUS_ICON = {"pass": "✅", "fail": "❌", "error": "⚠️"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuditEntry(_Strict):
+    id: AuditId
+    title: ShortText
+    status: Literal["pass", "fail", "error"]
+    summary: ShortText
+    details: dict[str, Any] = Field(default_factory=dict)
+    duration_s: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class AuditReport(_Strict):
+    schema_version: Literal[1] = REPORT_SCHEMA_VERSION
+    kind: Literal["modelgate.audit_report"] = "modelgate.audit_report"
+    model_name: ShortText
+    commit: Sha
+    run_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None
+    model_version: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None
+    data_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None
+    model_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None
+    started_at: ShortText
+    finished_at: ShortText
+    duration_s: Annotated[float, Field(ge=0.0)]
+    passed: bool
+    audits: Annotated[list[AuditEntry], Field(min_length=1, max_length=50)]
+
+    def failing(self) -> list[AuditEntry]:
+        return [a for a in self.audits if a.status != "pass"]
+
+
+def checklist_markdown(audits: list[AuditEntry]) -> str:
+    """The checklist as GitHub task-list Markdown; every string from the report is escaped."""
+    lines = []
+    for audit in audits:
+        box = "x" if audit.status == "pass" else " "
+        lines.append(f"- [{box}] {STATUS_ICON[audit.status]} **{escape_md(audit.title)}** "
+                     f"(`{audit.id}`): {escape_md(audit.summary)}")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Run every audit, each with a time limit, and fail closed.
+
+An audit that raises, hangs past its limit or cannot find its evidence becomes a failing
+entry with the reason; the runner itself never crashes on an audit and always returns
+one entry per audit, so the report and checklist are written whatever happened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Protocol
+
+from bot.check.audits import bias, ip_headers, leakage, lineage, performance_gate, pii, security
+from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from bot.check.report import AuditEntry
+
+DEFAULT_TIMEOUT_S = 300.0
+# model_card runs last, on the card rendered from the others' results
+AUDITS_BEFORE_CARD: tuple[ModuleType, ...] = (
+    pii, ip_headers, security, leakage, bias, performance_gate, lineage,
+)
+
+
+class AuditModule(Protocol):
+    AUDIT_ID: str
+    TITLE: str
+
+    def run(self, ctx: AuditContext) -> AuditResult: ...
+
+
+@dataclass
+class _Outcome:
+    result: AuditResult | None = None
+    error: BaseException | None = None
+    trace: str = ""
+
+
+def plain(value: object) -> object:
+    """JSON-safe evidence: numpy scalars to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            return str(value)
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def entry(audit_id: str, title: str, status: str, summary: str, details: dict[str, object],
+          seconds: float = 0.0) -> AuditEntry:
+    """A report entry: summary capped, details made JSON-safe."""
+    return AuditEntry(id=audit_id, title=title, status=status,  # type: ignore[arg-type]
+                      summary=summary[:2000], details=plain(details),  # type: ignore[arg-type]
+                      duration_s=seconds)
+
+
+def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> AuditEntry:
+    """One audit in a daemon thread; whatever it does, one entry comes back."""
+    audit_id, title = str(module.AUDIT_ID), str(module.TITLE)
+    outcome = _Outcome()
+
+    def target() -> None:
+        try:
+            outcome.result = module.run(ctx)
+        except BaseException as exc:  # fail closed on anything
+            outcome.error = exc
+            outcome.trace = traceback.format_exc(limit=5)
+
+    started = time.perf_counter()
+    # a daemon thread: a hung audit cannot keep the process (and CI) alive after the report
+    thread = threading.Thread(target=target, name=f"audit-{audit_id}", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    seconds = time.perf_counter() - started
+    if thread.is_alive():
+        return entry(audit_id, title, "error",
+                      f"timed out after {timeout_s:g} s; treated as a failure",
+                      {"reason": "timeout", "timeout_s": timeout_s}, seconds)
+    if isinstance(outcome.error, EvidenceMissing):
+        return entry(audit_id, title, "fail", f"evidence missing: {outcome.error}",
+                      {"reason": "evidence_missing", "message": str(outcome.error)}, seconds)
+    if outcome.error is not None:
+        return entry(audit_id, title, "error",
+                      f"audit crashed: {type(outcome.error).__name__}: {outcome.error}",
+                      {"reason": "exception", "exception": type(outcome.error).__name__,
+                       "message": str(outcome.error)[:2000], "traceback": outcome.trace[-4000:]},
+                      seconds)
+    result = outcome.result
+    if result is None or result.id != audit_id or result.status not in ("pass", "fail", "error"):
+        return entry(audit_id, title, "error", "audit returned no valid result",
+                      {"reason": "invalid_result", "returned": repr(result)[:500]}, seconds)
+    try:
+        return entry(result.id, result.title, result.status, result.summary,
+                      dict(result.details), seconds)
+    except (ValueError, TypeError) as exc:
+        return entry(audit_id, title, "error", f"audit result does not validate: {exc}",
+                      {"reason": "invalid_result"}, seconds)
+
+
+def run_all(modules: Sequence[ModuleType | AuditModule], ctx: AuditContext, *,
+            timeout_s: float = DEFAULT_TIMEOUT_S,
+            on_result: Callable[[AuditEntry], None] | None = None) -> list[AuditEntry]:
+    entries = []
+    for module in modules:
+        entry = run_audit(module, ctx, timeout_s)
+        entries.append(entry)
+        if on_result is not None:
+            on_result(entry)
+    return entries

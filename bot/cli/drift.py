@@ -1,0 +1,262 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``modelgate drift``: compare served traffic with a model version's training baseline.
+
+    modelgate drift --log FILE... [--since ISO] [--until ISO]
+    modelgate drift --cloudwatch [--function NAME] [--since ISO] [--until ISO]
+        [--model-version N] [--out DIR] [--github-issue]
+
+Exit status: 0 no drift, 1 drift, 2 bad input (no baseline, no logs in the window, an
+unknown version, unreadable files), 3 insufficient data (fewer scored records than
+``drift.min_requests``: neither pass nor fail), 4 the report was written but the GitHub
+issue could not be (the report's verdict is then only in the files and the summary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.cli.support import boto3_client
+from bot.drift.issue import BOT_LOGIN, sync_drift_issue
+from bot.drift.report import render_markdown, write_report
+from bot.drift.stats import (
+    MSG_BAD_WINDOW,
+    OUTCOME_DRIFT,
+    OUTCOME_INSUFFICIENT,
+    OUTCOME_NO_DRIFT,
+    DriftInputError,
+    DriftResult,
+    Line,
+    LogScan,
+    SourceInfo,
+    assess,
+    cloudwatch_lines,
+    file_lines,
+    load_baseline,
+    parse_instant,
+    resolve_version,
+    scan_sources,
+    train_reference,
+)
+from modelgate.governance import CONFIG_FILENAME, ConfigError, LoadedConfig, load_config
+from modelgate.progress import Reporter, reporter_from_env
+from training.data import DataError
+
+EXIT_NO_DRIFT = 0
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+EXIT_INSUFFICIENT = 3
+EXIT_GITHUB = 4
+EXIT_FOR_OUTCOME = {OUTCOME_NO_DRIFT: EXIT_NO_DRIFT, OUTCOME_DRIFT: EXIT_DRIFT,
+                    OUTCOME_INSUFFICIENT: EXIT_INSUFFICIENT}
+
+DEFAULT_WINDOW = timedelta(hours=24)
+DEFAULT_OUT = Path("drift-report")
+DEFAULT_API_URL = "https://api.github.com"
+LOG_GROUP = "/aws/lambda/{function}"
+
+MSG_NO_FILE = "{path}: log file not found"
+MSG_NOT_FILE = "{path}: not a regular file"
+MSG_GITHUB_ENV = ("--github-issue needs {missing} in the environment (a token that may write "
+                  "issues, and owner/repo)")
+MSG_GITHUB_FAILED = "the drift issue could not be written: {detail}"
+MSG_RESULT = "{outcome}: model {name} version {version}; report {path}"
+MSG_ISSUE = "drift issue #{number}: {action} ({url})"
+MSG_DRIFTED = "drifted: {what}"
+MSG_BAD_INSTANT = "not an ISO 8601 date and time: {text!r}"
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    """What to compare: log files or a CloudWatch window, and which model version."""
+
+    logs: tuple[Path, ...] = ()
+    cloudwatch: bool = False
+    function_name: str | None = None
+    region: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    model_version: str | None = None
+    tracking_uri: str | None = None
+
+
+def _window(options: DriftOptions, clock: Callable[[], datetime]) -> tuple[datetime | None,
+                                                                           datetime | None]:
+    """The window as given; for CloudWatch, defaults (the last ``DEFAULT_WINDOW``)."""
+    since, until = options.since, options.until
+    if options.cloudwatch:
+        until = until or clock()
+        since = since or until - DEFAULT_WINDOW
+    if since and until and since >= until:
+        raise DriftInputError(MSG_BAD_WINDOW.format(since=since.isoformat(),
+                                                    until=until.isoformat()))
+    return since, until
+
+
+def _file_sources(paths: Sequence[Path]) -> list[tuple[str, Iterable[Line]]]:
+    for path in paths:
+        if not path.exists():
+            raise DriftInputError(MSG_NO_FILE.format(path=path))
+        if not path.is_file():
+            raise DriftInputError(MSG_NOT_FILE.format(path=path))
+    return [(str(path), file_lines(path)) for path in paths]
+
+
+def run_drift(config: LoadedConfig, options: DriftOptions, *, mlflow_client: Any,
+              logs_client: Any = None,
+              clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> DriftResult:
+    """The whole check, with its collaborators passed in: resolve the version, read its
+    baseline, stream the log, judge. Raises ``DriftInputError`` on bad input."""
+    gov = config.governance
+    since, until = _window(options, clock)
+    model = resolve_version(mlflow_client, gov.model.name, version=options.model_version,
+                            alias=gov.aliases.production,
+                            uri=config.tracking_uri(options.tracking_uri))
+    baseline = load_baseline(mlflow_client, model)
+    stamp = {"since": since.isoformat() if since else None,
+             "until": until.isoformat() if until else None}
+    if options.cloudwatch and since and until:
+        group = LOG_GROUP.format(function=options.function_name or gov.deploy.function_name)
+        region = options.region or gov.deploy.region
+        sources: list[tuple[str, Iterable[Line]]] = [
+            (group, cloudwatch_lines(logs_client, group, since, until, region=region))]
+        source = SourceInfo("cloudwatch", (group,), **stamp)
+        scan = LogScan(baseline, model_name=model.name, model_version=model.version)
+    else:
+        sources = _file_sources(options.logs)
+        source = SourceInfo("files", tuple(str(p) for p in options.logs), **stamp)
+        scan = LogScan(baseline, model_name=model.name, model_version=model.version,
+                       since=since, until=until)
+    reference = train_reference(config, model, baseline)
+    scan_sources(scan, sources)
+    threshold = model.threshold if model.threshold is not None else gov.estimator.threshold
+    return assess(scan, model, gov.drift, source=source, reference=reference,
+                  generated_at=clock(), threshold=threshold)
+
+
+def _details_url(env: Mapping[str, str]) -> str | None:
+    parts = [env.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")]
+    if all(parts):
+        return f"{parts[0]}/{parts[1]}/actions/runs/{parts[2]}"
+    return None
+
+
+def _github_repo(env: Mapping[str, str]) -> Any:
+    from github import Auth, Github
+
+    missing = [k for k in ("GITHUB_TOKEN", "GITHUB_REPOSITORY") if not env.get(k)]
+    if missing:
+        raise DriftInputError(MSG_GITHUB_ENV.format(missing=" and ".join(missing)))
+    gh = Github(auth=Auth.Token(env["GITHUB_TOKEN"]),
+                base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, lazy=True)
+    return gh.get_repo(env["GITHUB_REPOSITORY"])
+
+
+def _options(args: argparse.Namespace) -> DriftOptions:
+    return DriftOptions(
+        logs=tuple(args.log or ()), cloudwatch=args.cloudwatch, function_name=args.function,
+        region=args.region, since=args.since, until=args.until,
+        model_version=args.model_version, tracking_uri=args.tracking_uri)
+
+
+def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
+              env: Mapping[str, str] | None = None,
+              clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    """Build the collaborators once, run the check, write the report, sync the issue."""
+    from github import GithubException
+    from mlflow import MlflowClient
+
+    env = os.environ if env is None else env
+    try:
+        config = load_config(args.config)
+        repo = _github_repo(env) if args.github_issue else None
+        uri = config.tracking_uri(args.tracking_uri)
+        logs_client = None
+        if args.cloudwatch:
+            logs_client = boto3_client("logs", args.region or config.governance.deploy.region)
+        with rep.step("Compare served traffic with the training baseline"):
+            result = run_drift(config, _options(args), clock=clock, logs_client=logs_client,
+                               mlflow_client=MlflowClient(tracking_uri=uri, registry_uri=uri))
+    except (ConfigError, DataError, DriftInputError) as exc:
+        rep.error(str(exc), title="modelgate drift")
+        return EXIT_BAD_INPUT
+    positive = config.governance.data.target.positive_class
+    details = _details_url(env)
+    files = write_report(result, args.out, positive_class=positive, details_url=details)
+    summary = render_markdown(result, charts=False, positive_class=positive, details_url=details)
+    rep.summary(summary)
+    print(MSG_RESULT.format(outcome=result.outcome, name=result.model.name,
+                            version=result.model.version, path=files.markdown))
+    if result.outcome == OUTCOME_DRIFT:
+        what = [*result.drifted_features, *(["prediction"] if result.prediction_drifted else [])]
+        print(MSG_DRIFTED.format(what=", ".join(what)))
+    for message in result.messages:
+        rep.warning(message, title="modelgate drift")
+    if repo is not None:
+        try:
+            synced = sync_drift_issue(repo, result, summary, bot_login=args.bot_login)
+        except GithubException as exc:
+            rep.error(MSG_GITHUB_FAILED.format(detail=f"{exc.status} {exc.data}"),
+                      title="modelgate drift")
+            return EXIT_GITHUB
+        if synced.number is not None:
+            print(MSG_ISSUE.format(number=synced.number, action=synced.action, url=synced.url))
+    return EXIT_FOR_OUTCOME[result.outcome]
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(MSG_BAD_INSTANT.format(text=text)) from None
+
+
+def register(sub: Any) -> None:
+    """Add ``drift`` to the ``modelgate`` parser."""
+    p = sub.add_parser(
+        "drift", help="compare served inputs and predictions with the training baseline",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--log", nargs="+", type=Path, metavar="FILE",
+                        help="serving request log files (JSON lines), read in order")
+    source.add_argument("--cloudwatch", action="store_true",
+                        help="read the function's CloudWatch log group instead")
+    p.add_argument("--function", help="Lambda function name (default: deploy.function_name)")
+    p.add_argument("--region", help="AWS region (default: deploy.region)")
+    p.add_argument("--since", type=_instant, help="window start, ISO 8601 (UTC if no zone; "
+                   "CloudWatch default: 24 hours before --until)")
+    p.add_argument("--until", type=_instant, help="window end, ISO 8601 (CloudWatch "
+                   "default: now)")
+    p.add_argument("--model-version", help="model version (default: the one under the "
+                   "production alias, else the latest)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"report directory (default: {DEFAULT_OUT})")
+    p.add_argument("--github-issue", action="store_true", help="open or update the version's "
+                   "drift issue (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL)")
+    p.add_argument("--bot-login", default=BOT_LOGIN,
+                   help=f"the login the token writes as (default: {BOT_LOGIN}); only its "
+                   "issues count")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (overrides governance.yml "
+                   "and MLFLOW_TRACKING_URI)")
+    p.set_defaults(handler=cmd_drift)
+
+
+def main(argv: Sequence[str] | None = None, *, reporter: Reporter | None = None) -> int:
+    """``python -m bot.cli.drift [--config FILE] drift ...`` until ``bot/cli.py`` lists it."""
+    parser = argparse.ArgumentParser(prog="modelgate")
+    parser.add_argument("--config", type=Path, default=Path(CONFIG_FILENAME))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    register(sub)
+    args = parser.parse_args(argv)
+    result: int = args.handler(args, reporter or reporter_from_env())
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

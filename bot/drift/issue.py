@@ -1,0 +1,139 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""ONE GitHub issue per model version, labelled ``drift``, kept up to date by the bot.
+
+The issue is found by a hidden marker in its body AND the bot as its author (an issue
+anyone else writes with the marker is ignored), so repeated checks edit it in place
+rather than opening new ones. Its life:
+
+- drift, no issue yet: open it with the report;
+- drift, issue open: edit the body (nothing is written when the text is unchanged);
+- drift, issue closed: reopen it, edit the body, comment that drift is back;
+- no drift, issue open: edit the body to say it is back under the thresholds, comment
+  the same, and close it (reason ``completed``); drift later reopens the same issue;
+- no drift and no open issue, or insufficient data: leave GitHub alone (insufficient data
+  is neither a pass nor a fail, so it neither closes nor reopens anything).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from bot.drift.stats import OUTCOME_DRIFT, OUTCOME_NO_DRIFT, DriftResult
+from modelgate.markdown import code_span
+
+if TYPE_CHECKING:
+    from github.Issue import Issue
+    from github.Repository import Repository
+
+DRIFT_LABEL = "drift"
+BOT_LOGIN = "github-actions[bot]"  # the author of issues written with GITHUB_TOKEN
+BODY_LIMIT = 65_536  # GitHub's limit on an issue body, in characters
+MARKER = "<!-- modelgate:drift-issue model={name} version={version} -->"
+TITLE = "Drift: {name} version {version}"
+HEAD_DRIFT = ("_Kept up to date by `modelgate drift`: this issue is edited in place on "
+              "every check of this model version and closes itself when drift is back "
+              "under the thresholds._")
+HEAD_RESOLVED = ("> ✅ **Back under the thresholds** as of the check at {when}: no feature "
+                 "and not the prediction distribution drifts. The latest report follows; "
+                 "this issue reopens if drift returns.")
+COMMENT_RESOLVED = ("✅ Drift is back under the thresholds (check at {when}). Closing; the "
+                    "same issue reopens if drift returns.")
+COMMENT_REOPENED = "🔴 Drift is back (check at {when}): {what}. The body holds the report."
+TRUNCATED = "\n\n_…report truncated to GitHub's issue size limit; the full report is in the " \
+            "workflow artifact._\n"
+
+Action = Literal["created", "updated", "reopened", "resolved", "unchanged", "none"]
+
+
+@dataclass(frozen=True)
+class IssueSync:
+    """What the check did on GitHub."""
+
+    action: Action
+    number: int | None = None
+    url: str | None = None
+
+
+def marker(model_name: str, version: str) -> str:
+    return MARKER.format(name=model_name, version=version)
+
+
+def _fit(body: str) -> str:
+    if len(body) <= BODY_LIMIT:
+        return body
+    return body[:BODY_LIMIT - len(TRUNCATED)] + TRUNCATED
+
+
+def issue_body(result: DriftResult, report_markdown: str) -> str:
+    """Marker, a one-line header for the state, then the report (without images)."""
+    head = (HEAD_DRIFT if result.outcome == OUTCOME_DRIFT
+            else HEAD_RESOLVED.format(when=result.generated_at))
+    return _fit(f"{marker(result.model.name, result.model.version)}\n{head}\n\n"
+                f"{report_markdown}")
+
+
+def find_issue(repo: Repository, model_name: str, version: str, *,
+               bot_login: str = BOT_LOGIN) -> Issue | None:
+    """The bot's issue for this version (oldest first if a race ever made two)."""
+    mark = marker(model_name, version)
+    # PyGithub types `creator` as a NamedUser; GitHub takes the login, and so does PyGithub
+    issues = repo.get_issues(state="all", creator=cast(Any, bot_login), sort="created",
+                             direction="asc")
+    for issue in issues:
+        if (issue.pull_request is None and issue.user.login == bot_login
+                and mark in (issue.body or "")):
+            return issue
+    return None
+
+
+def _what(result: DriftResult) -> str:
+    parts = [code_span(n) for n in result.drifted_features]
+    if result.prediction_drifted:
+        parts.append("the prediction distribution")
+    return ", ".join(parts) or "drift"
+
+
+def sync_drift_issue(repo: Repository, result: DriftResult, report_markdown: str, *,
+                     bot_login: str = BOT_LOGIN) -> IssueSync:
+    """Open, edit, reopen or close the version's drift issue to match ``result``.
+
+    ``report_markdown`` is the report drawn for places without the chart files
+    (``render_markdown(..., charts=False)``).
+    """
+    m = result.model
+    if result.outcome not in (OUTCOME_DRIFT, OUTCOME_NO_DRIFT):
+        return IssueSync("none")
+    issue = find_issue(repo, m.name, m.version, bot_login=bot_login)
+    body = issue_body(result, report_markdown)
+    if result.outcome == OUTCOME_DRIFT:
+        if issue is None:
+            created = repo.create_issue(title=TITLE.format(name=m.name, version=m.version),
+                                        body=body, labels=[DRIFT_LABEL])
+            _ensure_label(created)
+            return IssueSync("created", created.number, created.html_url)
+        if issue.state == "closed":
+            issue.edit(body=body, state="open")
+            _ensure_label(issue)
+            issue.create_comment(COMMENT_REOPENED.format(when=result.generated_at,
+                                                         what=_what(result)))
+            return IssueSync("reopened", issue.number, issue.html_url)
+        if (issue.body or "") == body:
+            return IssueSync("unchanged", issue.number, issue.html_url)
+        issue.edit(body=body)
+        _ensure_label(issue)
+        return IssueSync("updated", issue.number, issue.html_url)
+    if issue is None or issue.state == "closed":
+        return IssueSync("none", issue.number if issue else None,
+                         issue.html_url if issue else None)
+    issue.create_comment(COMMENT_RESOLVED.format(when=result.generated_at))
+    issue.edit(body=body, state="closed", state_reason="completed")
+    return IssueSync("resolved", issue.number, issue.html_url)
+
+
+def _ensure_label(issue: Issue) -> None:
+    """GitHub silently drops labels on create without push access; add it explicitly so
+    the issue is findable by label, and fail loudly when that is not allowed either."""
+    if DRIFT_LABEL not in {label.name for label in issue.labels}:
+        issue.add_to_labels(DRIFT_LABEL)

@@ -1,0 +1,744 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The whole road on one machine: pull requests played through the same `modelgate`
+commands the workflows run, read from `.github/workflows/*.yml`, in the order they run,
+with the environment GitHub Actions gives them (event files, GITHUB_OUTPUT,
+GITHUB_STEP_SUMMARY, tokens), against the local GitHub double, a local MLflow tracking
+server and a moto server standing in for S3, IAM, Lambda and CloudWatch.
+
+`make demo` runs it and prints each step, the PR comment and a traced prediction; the
+end-to-end test asserts on what it returns. What cannot run here is emulated and said so:
+`actions/*` steps (checkout is a git clone, artifacts are zips handed to the double), the
+release's `gh api` lookup of the audited run, and Lambda itself (moto cannot run code
+without Docker: the deployed configuration is read back from moto and the same handler
+runs in this process). The double does not run git, so its merge is replayed in the real
+repository with the message the bot sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from demo.github_double import ACTIONS_BOT  # noqa: E402
+from demo.github_double.double import GitHubDouble  # noqa: E402
+from demo.mlflow_store import mlflow_template_db  # noqa: E402
+
+REPO = "modelgate-demo/breast-cancer"
+AUTHOR = "pat-author"
+ROLE_HOLDERS = {"data-steward": "dana-steward", "ml-reviewer": "mo-reviewer",
+                "clinical-safety": "cleo-clinician"}
+WORKFLOWS = ROOT / ".github" / "workflows"
+EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+SHELL_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+FUNCTION_URL_HOST = "road.lambda-url.us-east-1.on.aws"
+GIT_ENV = {"GIT_AUTHOR_NAME": "pat", "GIT_AUTHOR_EMAIL": "pat@example.com",
+           "GIT_COMMITTER_NAME": "pat", "GIT_COMMITTER_EMAIL": "pat@example.com"}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def patched_env(values: dict[str, str], cwd: Path) -> Iterator[None]:
+    saved = dict(os.environ)
+    here = Path.cwd()
+    os.environ.update(values)
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+# ----------------------------------------------------------------------- services
+
+
+@dataclass
+class Services:
+    double: GitHubDouble
+    mlflow_uri: str
+    moto_url: str
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    moto: Any = None
+
+    def stop(self) -> None:
+        self.double.stop()
+        for proc in self.procs:
+            proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=30)
+        if self.moto is not None:
+            self.moto.stop()
+
+
+def start_mlflow(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    port = free_port()
+    store = workdir / "mlflow-server"
+    store.mkdir()
+    shutil.copy2(mlflow_template_db(), store / "db.sqlite")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
+         "--port", str(port), "--backend-store-uri", f"sqlite:///{store / 'db.sqlite'}",
+         "--artifacts-destination", (store / "artifacts").as_uri(), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=store,
+        # no background job workers: the road logs runs and models, it runs no MLflow jobs
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            health = f"http://127.0.0.1:{port}/health"
+            with urllib.request.urlopen(health, timeout=2) as r:  # nosec B310 - loopback http
+                if r.status == 200:
+                    return f"http://127.0.0.1:{port}", proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.terminate()
+            raise RuntimeError("the MLflow tracking server did not start")
+        time.sleep(0.5)
+
+
+def start_services(workdir: Path) -> Services:
+    from moto.server import ThreadedMotoServer
+
+    moto_port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    double = GitHubDouble().start()
+    uri, proc = start_mlflow(workdir)
+    return Services(double=double, mlflow_uri=uri, moto_url=f"http://127.0.0.1:{moto_port}",
+                    procs=[proc], moto=moto)
+
+
+# moto's documented dummy credentials, for the local moto server only
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
+           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1"}
+
+
+# ----------------------------------------------------------------------- workflows
+
+
+def _lookup(expr: str, ctx: dict[str, Any]) -> str:
+    node: Any = ctx
+    for part in expr.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"the road cannot evaluate ${{{{ {expr} }}}}: add it to the context")
+        node = node[part]
+    return "" if node is None else str(node)
+
+
+def evaluate(text: str, ctx: dict[str, Any]) -> str:
+    def one(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if "||" in expr:  # `a || b`: the first that is set
+            for alt in (e.strip() for e in expr.split("||")):
+                with contextlib.suppress(KeyError):
+                    value = _lookup(alt, ctx)
+                    if value:
+                        return value
+            return ""
+        return _lookup(expr, ctx)
+    return EXPR_RE.sub(one, text)
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: int
+    output: str = ""
+
+
+Emulator = Callable[[dict[str, Any], dict[str, str], "Job"], int]
+
+
+@dataclass
+class Job:
+    """One job of one workflow file, run step by step."""
+
+    workflow: str
+    job: str
+    ctx: dict[str, Any]
+    cwd: Path
+    env: dict[str, str]
+    emulate: dict[str, Emulator]
+    results: list[StepResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status != 0 for r in self.results)
+
+    def run(self) -> Job:
+        doc = yaml.safe_load((WORKFLOWS / self.workflow).read_text())
+        job = doc["jobs"][self.job]
+        say(f"  ── {self.workflow} / {self.job}")
+        for step in job["steps"]:
+            name = step.get("name", step.get("uses", "step"))
+            condition = str(step.get("if", ""))
+            if self.failed and "always()" not in condition and "cancelled()" not in condition:
+                self.results.append(StepResult(name, 0, "skipped"))
+                continue
+            env = {k: evaluate(str(v), self.ctx) for k, v in (step.get("env") or {}).items()}
+            if "uses" in step:
+                action = step["uses"].split("@")[0]
+                given = step.get("with") or {}
+                inputs = {k: evaluate(str(v), self.ctx) for k, v in given.items()}
+                status = self.emulate[action](inputs, env, self)
+            else:
+                status = self._run_script(name, str(step["run"]), env)
+            self.results.append(StepResult(name, status))
+            say(f"     {'✓' if status == 0 else '✗'} {name}")
+        return self
+
+    def _run_script(self, name: str, script: str, env: dict[str, str]) -> int:
+        if script.strip() == "make setup":
+            return 0  # this process already runs from the locked environment
+        lines = [ln for ln in script.replace("\\\n", " ").splitlines() if ln.strip()]
+        if not all(Path(shlex.split(ln)[0]).name == "modelgate" for ln in lines):
+            return self.emulate[name]({}, env, self)
+        status = 0
+        for line in lines:
+            argv = [SHELL_VAR_RE.sub(lambda m: env.get(m.group(1), os.environ.get(
+                m.group(1), m.group(0))), a) for a in shlex.split(line)[1:]]
+            status = self._modelgate(argv, env)
+            if status != 0:
+                break
+        return status
+
+    def _modelgate(self, argv: list[str], env: dict[str, str]) -> int:
+        from bot.cli.main import main
+
+        say(f"       $ modelgate {' '.join(argv)}")
+        with patched_env({**self.env, **env}, self.cwd):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    status = main(argv)
+                except SystemExit as exc:
+                    status = int(exc.code or 0)
+        text = out.getvalue()
+        self.results.append(StepResult("modelgate " + argv[0], status, text))
+        for line in text.splitlines():
+            if line.startswith("::error") or not line.startswith("::"):
+                say(f"         {line}")
+        if status != 0:
+            for line in err.getvalue().splitlines()[-5:]:
+                say(f"         {line}")
+        return status
+
+
+# ----------------------------------------------------------------------- the road
+
+
+@dataclass
+class PullRun:
+    number: int
+    branch: str
+    head_sha: str
+    artifact_dir: Path | None = None
+    check_conclusion: str = ""
+    merged: bool = False
+    merge_sha: str | None = None
+
+
+@dataclass
+class Road:
+    workdir: Path
+    services: Services
+    origin: Path
+    bot_token: str
+    runner_temp: Path
+    transcript: list[str] = field(default_factory=list)
+    comment_file: Path | None = None
+
+    # -- helpers ------------------------------------------------------------------------
+    def base_ctx(self) -> dict[str, Any]:
+        return {"github": {"token": self.bot_token, "repository": REPO,
+                           "server_url": self.services.double.base_url, "event": {}},
+                "runner": {"temp": str(self.runner_temp)},
+                "vars": {"MLFLOW_TRACKING_URI": self.services.mlflow_uri,
+                         "AWS_REGION": "us-east-1",
+                         "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
+                         "AWS_READ_ROLE_ARN": "arn:aws:iam::123456789012:role/read"},
+                "secrets": {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""},
+                "inputs": {}, "steps": {}}
+
+    def actions_env(self, event_name: str, event_path: Path, job_dir: Path) -> dict[str, str]:
+        job_dir.mkdir(parents=True, exist_ok=True)
+        (job_dir / "summary.md").touch()
+        (job_dir / "output").touch()
+        return {"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": event_name,
+                "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": REPO,
+                "GITHUB_API_URL": self.services.double.base_url,
+                "GITHUB_SERVER_URL": self.services.double.base_url,
+                "GITHUB_STEP_SUMMARY": str(job_dir / "summary.md"),
+                "GITHUB_OUTPUT": str(job_dir / "output"), "GITHUB_RUN_ID": str(int(time.time())),
+                "GITHUB_RUN_ATTEMPT": "1", "GITHUB_WORKSPACE": str(job_dir / "checkout"),
+                "RUNNER_TEMP": str(self.runner_temp), "AWS_ENDPOINT_URL": self.services.moto_url,
+                **AWS_ENV}
+
+    def checkout(self, dest: Path, ref: str) -> None:
+        git(self.workdir, "clone", "-q", "--no-hardlinks", str(self.origin), str(dest))
+        git(dest, "checkout", "-q", ref)
+        # the runner's embedded MLflow store starts empty (a migrated copy saves seconds)
+        (dest / ".modelgate").mkdir(exist_ok=True)
+        shutil.copy2(mlflow_template_db(), dest / ".modelgate" / "mlflow.db")
+
+    def event(self, event: Any, job_dir: Path) -> Path:
+        job_dir.mkdir(parents=True, exist_ok=True)
+        return event.write(job_dir)
+
+    # -- pull requests --------------------------------------------------------------------
+    def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None],
+                  title: str) -> PullRun:
+        gov_path = self.origin / "governance.yml"
+        git(self.origin, "checkout", "-q", "-b", branch, "main")
+        gov = yaml.safe_load(gov_path.read_text())
+        change(gov)
+        header = "".join(ln + "\n" for ln in gov_path.read_text().splitlines()[:2])
+        gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
+        git(self.origin, "commit", "-q", "-am", title)
+        sha = git(self.origin, "rev-parse", "HEAD")
+        git(self.origin, "checkout", "-q", "main")
+        number = self.services.double.create_pull(
+            REPO, AUTHOR, head_ref=branch, head_sha=sha, title=title,
+            files={"governance.yml": git(self.origin, "show", f"{sha}:governance.yml") + "\n"})
+        say(f"\n▶ PR #{number} opened by @{AUTHOR}: {title} (head {sha[:12]})")
+        return PullRun(number=number, branch=branch, head_sha=sha)
+
+    def push(self, run: PullRun, change: Callable[[dict[str, Any]], None], message: str) -> None:
+        git(self.origin, "checkout", "-q", run.branch)
+        gov_path = self.origin / "governance.yml"
+        gov = yaml.safe_load(gov_path.read_text())
+        change(gov)
+        header = "".join(ln + "\n" for ln in gov_path.read_text().splitlines()[:2])
+        gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
+        git(self.origin, "commit", "-q", "-am", message)
+        sha = git(self.origin, "rev-parse", "HEAD")
+        git(self.origin, "checkout", "-q", "main")
+        self.services.double.push(REPO, run.number, {"governance.yml": gov_path.read_text()},
+                                  sha=sha, message=message)
+        run.head_sha = sha
+        say(f"\n▶ @{AUTHOR} pushed {sha[:12]} to PR #{run.number}")
+        event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize",
+                                                           target=True)
+        self.handle("pr-labels.yml", "handle", event, f"pr{run.number}-sync-{sha[:7]}")
+
+    def handle(self, workflow: str, job: str, event: Any, tag: str) -> Job:
+        job_dir = self.workdir / "jobs" / tag
+        path = self.event(event, job_dir)
+        checkout = job_dir / "checkout"
+        self.checkout(checkout, "main")
+        ctx = self.base_ctx()
+        ctx["github"]["event"] = event.payload
+        env = self.actions_env(event.name, path, job_dir)
+        return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir)).run()
+
+    def pr_check(self, run: PullRun) -> None:
+        event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize"
+                                                           if run.artifact_dir else "opened")
+        job_dir = self.workdir / "jobs" / f"pr{run.number}-check-{run.head_sha[:7]}"
+        path = self.event(event, job_dir)
+        ctx = self.base_ctx()
+        ctx["github"]["event"] = event.payload
+        env = self.actions_env("pull_request", path, job_dir)
+        env["GITHUB_BASE_REF"] = "main"
+        job = Job("pr-check.yml", "check", ctx, job_dir / "checkout", env,
+                  self.emulators(job_dir, pull=run))
+        job.run()
+        run.check_conclusion = "failure" if job.failed else "success"
+
+    def pr_report(self, run: PullRun) -> Job:
+        run_id = self._check_run_id[run.head_sha]
+        event = self.services.double.webhooks.workflow_run(REPO, run_id)
+        return self.handle("pr-report.yml", "report", event,
+                           f"pr{run.number}-report-{run.head_sha[:7]}")
+
+    def approve(self, run: PullRun, login: str, body: str = "/approve") -> None:
+        comment_id = self.services.double.comment_as(login, REPO, run.number, body)
+        say(f"\n▶ @{login} comments {body!r} on PR #{run.number}")
+        event = self.services.double.webhooks.issue_comment(REPO, comment_id)
+        self.handle("pr-commands.yml", "handle", event, f"pr{run.number}-c{comment_id}")
+        pull = self.services.double.pull(REPO, run.number)
+        if pull["merged"] and not run.merged:
+            run.merged = True
+            self._replay_merge(run, pull)
+
+    def _replay_merge(self, run: PullRun, pull: dict[str, Any]) -> None:
+        double_sha = pull["merge_commit_sha"]
+        message = self.services.double.state.repos[REPO.casefold()].commits[double_sha].message
+        git(self.origin, "merge", "-q", "--no-ff", run.head_sha, "-m", message)
+        run.merge_sha = git(self.origin, "rev-parse", "HEAD")
+        say(f"  merged by the bot with the head pinned at {run.head_sha[:12]}; "
+            f"the road replays it in git as {run.merge_sha[:12]}")
+        dispatch = self.services.double.dispatches(REPO)[-1]
+        say(f"  release dispatched: {dispatch}")
+
+    def release(self, run: PullRun, *, audited_report: Path | None = None) -> Job:
+        assert run.merge_sha is not None
+        job_dir = self.workdir / "jobs" / f"pr{run.number}-release-{run.merge_sha[:7]}"
+        ctx = self.base_ctx()
+        ctx["inputs"] = {"merge_sha": run.merge_sha, "pr_number": str(run.number),
+                         "audited_head_sha": run.head_sha}
+        ctx["steps"] = {"audited": {"outputs": {"run-id": str(self._check_run_id[run.head_sha])}}}
+        event_path = job_dir / "workflow_dispatch.json"
+        job_dir.mkdir(parents=True, exist_ok=True)
+        event_path.write_text(json.dumps({"inputs": ctx["inputs"]}))
+        env = self.actions_env("workflow_dispatch", event_path, job_dir)
+        env.pop("GITHUB_TOKEN", None)
+        emulators = self.emulators(job_dir, audited_override=audited_report)
+        return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators).run()
+
+    # -- emulated actions -----------------------------------------------------------------
+    _check_run_id: dict[str, int] = field(default_factory=dict)
+
+    def emulators(self, job_dir: Path, *, pull: PullRun | None = None,
+                  audited_override: Path | None = None
+                  ) -> dict[str, Emulator]:
+        checkout = job_dir / "checkout"
+
+        def do_checkout(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+            if not checkout.exists():
+                self.checkout(checkout, inputs.get("ref") or "main")
+            return 0
+
+        def noop(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+            return 0
+
+        def upload(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+            source = checkout / inputs["path"]
+            if pull is None or inputs["name"] != "modelgate-audit":
+                return 0
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for file in sorted(source.rglob("*")):
+                    if file.is_file():
+                        zf.write(file, file.relative_to(source).as_posix())
+            failed = job.failed
+            run_id = self.services.double.add_workflow_run(
+                REPO, name="modelgate PR check", head_sha=pull.head_sha,
+                pull_number=pull.number, event="pull_request", workflow_file="pr-check.yml",
+                conclusion="failure" if failed else "success")
+            self.services.double.add_artifact(REPO, run_id, "modelgate-audit", buf.getvalue())
+            self._check_run_id[pull.head_sha] = run_id
+            pull.artifact_dir = source
+            return 0
+
+        def download(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+            dest = Path(inputs["path"])
+            run_id = int(inputs["run-id"])
+            repo = self.services.double.state.repos[REPO.casefold()]
+            artifact = next(repo.artifacts[a] for a in repo.runs[run_id].artifacts
+                            if repo.artifacts[a].name == inputs["name"])
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True)
+            with zipfile.ZipFile(io.BytesIO(artifact.data)) as zf:
+                zf.extractall(dest)  # the road's own zip; the CLI re-validates every file
+            if audited_override is not None:
+                shutil.copy2(audited_override, dest / "audit_report.json")
+            return 0
+
+        def bind(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+            meta = json.loads((Path(env["ARTIFACT_DIR"]) / "run_metadata.json").read_text())
+            return 0 if meta.get("head_sha") == env["BUILT_SHA"] else 1
+
+        return {
+            "actions/checkout": do_checkout, "actions/setup-python": noop,
+            "actions/upload-artifact": upload, "actions/download-artifact": download,
+            "aws-actions/configure-aws-credentials": noop,
+            "Bind the evidence to the commit the run built": bind,
+            "Find the PR check run that audited the head": noop,
+        }
+
+
+
+def setup(workdir: Path) -> Road:
+    services = start_services(workdir)
+    gh = services.double
+    for login in (AUTHOR, *ROLE_HOLDERS.values()):
+        gh.add_user(login)
+    bot_token = gh.add_bot()
+    gh.create_org("modelgate-demo", members=[AUTHOR, *ROLE_HOLDERS.values()])
+    gh.add_team("modelgate-demo", "ml-reviewers", members=["mo-reviewer"])
+    origin = workdir / "origin"
+    git(workdir, "clone", "-q", "--no-hardlinks", str(ROOT), str(origin))
+    base = git(origin, "rev-parse", "HEAD")
+    gh.create_repo(REPO, files={"README.md": "demo"})
+    gh.commit(REPO, "main", {"governance.yml": (origin / "governance.yml").read_text()},
+              sha=base, message="the shipped repository")
+    for login in (AUTHOR, *ROLE_HOLDERS.values()):
+        gh.set_permission(REPO, login, "write")
+    gh.set_permission(REPO, ACTIONS_BOT, "write")
+    runner_temp = workdir / "runner-temp"
+    runner_temp.mkdir()
+    _aws_infrastructure(services.moto_url)
+    return Road(workdir=workdir, services=services, origin=origin, bot_token=bot_token,
+                runner_temp=runner_temp)
+
+
+def _aws_infrastructure(endpoint: str) -> None:
+    """What `infra/template.yaml` would create: the bundle bucket, the role, the function."""
+    import boto3
+
+    kw = {"endpoint_url": endpoint, "region_name": "us-east-1",
+          "aws_access_key_id": "testing",
+          "aws_secret_access_key": "testing"}  # pragma: allowlist secret
+    boto3.client("s3", **kw).create_bucket(Bucket="modelgate-bundles")
+    iam = boto3.client("iam", **kw)
+    trust = {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    iam.create_role(RoleName="modelgate-serving", AssumeRolePolicyDocument=json.dumps(trust))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("placeholder.py", "def handler(event, context):\n    return {}\n")
+    boto3.client("lambda", **kw).create_function(
+        FunctionName="modelgate-breast-cancer", Runtime="python3.12",
+        Role="arn:aws:iam::123456789012:role/modelgate-serving",
+        Handler="placeholder.handler", Code={"ZipFile": buf.getvalue()})
+
+
+# ----------------------------------------------------------------------- serving
+
+
+@dataclass
+class Served:
+    request_id: str
+    body: dict[str, Any]
+    log_lines: list[str]
+    lambda_version: str
+
+
+def invoke_live(road: Road, records: list[dict[str, float]], log_file: Path) -> Served:
+    """A fresh container of the function's `live` alias, as Lambda would start it: the
+    deployed environment read back from moto, the handler run on an HTTP API event."""
+    import boto3
+
+    lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
+    cfg = lam.get_function_configuration(FunctionName="modelgate-breast-cancer", Qualifier="live")
+    env = {**cfg["Environment"]["Variables"], "AWS_ENDPOINT_URL": road.services.moto_url,
+           **AWS_ENV}
+    body = json.dumps({"records": records} if len(records) > 1 else {"features": records[0]})
+    event = {  # a Lambda Function URL request (payload format 2.0)
+        "version": "2.0", "routeKey": "$default", "rawPath": "/predict", "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": FUNCTION_URL_HOST},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "road", "domainName": FUNCTION_URL_HOST,
+            "domainPrefix": "road", "requestId": "road", "routeKey": "$default",
+            "stage": "$default", "time": "23/Nov/2026:12:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": "POST", "path": "/predict", "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "modelgate-road"}},
+        "body": body, "isBase64Encoded": False,
+    }
+    out = io.StringIO()
+    with patched_env(env, road.workdir), contextlib.redirect_stdout(out):
+        from serving import bundle as serving_bundle
+        from serving.app import create_app
+        from serving.handler import make_handler
+
+        serving_bundle.reset_cache()
+        handler = make_handler(create_app())
+        response = handler(event, _Context())
+    lines = [ln for ln in out.getvalue().splitlines() if ln.startswith("{")]
+    with log_file.open("a", encoding="utf-8") as fh:
+        fh.writelines(ln + "\n" for ln in lines)
+    body = json.loads(base64.b64decode(response["body"]) if response.get("isBase64Encoded")
+                      else response["body"])
+    return Served(request_id=body["request_id"], body=body, log_lines=lines,
+                  lambda_version=cfg["Version"])
+
+
+@dataclass
+class _Context:
+    function_name: str = "modelgate-breast-cancer"
+    aws_request_id: str = "road"
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:modelgate-breast-cancer:live")
+    memory_limit_in_mb: int = 1024
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _aws_kwargs() -> dict[str, str]:
+    return {"region_name": "us-east-1", "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing"}  # pragma: allowlist secret
+
+
+def eval_records(origin: Path, n: int = 3) -> list[dict[str, float]]:
+    from modelgate.governance import load_config
+    from training.data import load_dataset, split_dataset
+
+    config = load_config(origin / "governance.yml")
+    ds = load_dataset(config)
+    split = split_dataset(ds, config.governance)
+    return [dict(zip(ds.features, map(float, ds.X[i]), strict=True)) for i in split.test[:n]]
+
+
+def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    job = Job("-", "-", {}, cwd, {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV},
+              {})
+    status = job._modelgate(argv, {})
+    return status, job.results[-1].output
+
+
+# ----------------------------------------------------------------------- scenario
+
+
+def _set_c(value: float) -> Callable[[dict[str, Any]], None]:
+    def change(gov: dict[str, Any]) -> None:
+        gov["estimator"]["steps"][-1]["params"]["C"] = value
+    return change
+
+
+def _dummy(gov: dict[str, Any]) -> None:
+    gov["estimator"]["steps"] = [{"class": "sklearn.dummy.DummyClassifier",
+                                  "params": {"strategy": "prior"}}]
+
+
+@dataclass
+class RoadResult:
+    first: PullRun
+    worse: PullRun
+    second: PullRun
+    comment: str
+    second_comment: str
+    served_first: Served
+    served_second: Served
+    served_after_rollback: Served
+    trace_text: str
+    labels_after_push: list[str]
+    refused_release_status: int
+    refused_release_output: str
+    seconds: float
+
+
+def play(workdir: Path) -> RoadResult:
+    started = time.monotonic()
+    road = setup(workdir)
+    gh = road.services.double
+    log_file = workdir / "serving.log"
+    try:
+        # 1. a PR that retunes the model: check, report, approvals, merge, release, deploy
+        first = road.open_pull("tune-c", _set_c(0.5), "Retune regularisation (C=0.5)")
+        road.pr_check(first)
+        road.pr_report(first)
+        for login in ROLE_HOLDERS.values():
+            road.approve(first, login)
+        assert first.merged, "the bot did not merge the approved, green PR"
+        # the one living comment, as it reads after the merge (edited in place all along)
+        (comment,) = [body for login, body in gh.comments(REPO, first.number)
+                      if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+        road.release(first)
+        served_first = invoke_live(road, eval_records(road.origin), log_file)
+        say(f"\n▶ POST /predict on live (Lambda version {served_first.lambda_version}): "
+            f"{json.dumps(served_first.body)[:300]}")
+        status, trace_text = modelgate(
+            road, ["trace", served_first.request_id, "--log", str(log_file), "--with-deploy",
+                   "--tracking-uri", road.services.mlflow_uri], road.origin, {})
+        say(f"\n▶ modelgate trace {served_first.request_id}\n{trace_text}")
+
+        # 2. a worse model: the gate fails, approvals cannot merge it; a push resets them
+        worse = road.open_pull("dummy-model", _dummy, "Try a prior-only model")
+        road.pr_check(worse)
+        road.pr_report(worse)
+        for login in ROLE_HOLDERS.values():
+            road.approve(worse, login)
+        road.push(worse, _set_c(2.0), "Back to logistic regression")
+        labels_after_push = gh.labels(REPO, worse.number)
+
+        # 3. a release whose retrained fingerprint differs from the audited one is refused
+        tampered = workdir / "tampered_report.json"
+        report = json.loads((first.artifact_dir / "audit_report.json").read_text())  # type: ignore[operator]
+        report["model_fingerprint"] = "0" * 64
+        tampered.write_text(json.dumps(report))
+        refused = road.release(first, audited_report=tampered)
+        refused_out = "\n".join(r.output for r in refused.results)
+
+        # 4. a second release, then rollback returns the first version's predictions
+        second = road.open_pull("tune-c-again", _set_c(0.25), "Retune regularisation (C=0.25)")
+        road.pr_check(second)
+        road.pr_report(second)
+        for login in ROLE_HOLDERS.values():
+            road.approve(second, login)
+        # the report job judged this PR's gate against the bundle production serves (v1)
+        (second_comment,) = [body for login, body in gh.comments(REPO, second.number)
+                             if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+        road.release(second)
+        served_second = invoke_live(road, eval_records(road.origin), log_file)
+        status, _ = modelgate(road, ["rollback"], road.origin, {})
+        say(f"\n▶ modelgate rollback: exit {status}")
+        served_back = invoke_live(road, eval_records(road.origin), log_file)
+        road.comment_file = workdir / "pr-comment.md"
+        road.comment_file.write_text(comment)
+        return RoadResult(first=first, worse=worse, second=second, comment=comment,
+                          second_comment=second_comment,
+                          served_first=served_first, served_second=served_second,
+                          served_after_rollback=served_back, trace_text=trace_text,
+                          labels_after_push=labels_after_push,
+                          refused_release_status=int(refused.failed),
+                          refused_release_output=refused_out,
+                          seconds=time.monotonic() - started)
+    finally:
+        road.services.stop()
+
+
+def main() -> int:
+    keep = os.environ.get("MODELGATE_DEMO_DIR")
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="modelgate-road-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = play(workdir)
+    say("\n" + "=" * 78 + "\nThe PR comment the bot posted (also in "
+        f"{workdir / 'pr-comment.md'}):\n" + "=" * 78)
+    say(result.comment)
+    say("=" * 78 + f"\nTraced prediction:\n{result.trace_text}")
+    say(f"\nThe road took {result.seconds:.0f} s; everything it wrote is in {workdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

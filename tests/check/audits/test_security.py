@@ -1,0 +1,228 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The security audit: bandit, detect-secrets and the lock, on temporary git repositories."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+import string
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.check.audits import security
+from bot.check.audits._util import DEAD_PROXY, ToolError, run_tool
+from bot.check.audits.base import AuditResult, EvidenceMissing
+from tests.audit_support import block_network, git_repo, shipped_context
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    attempts = block_network(monkeypatch)
+    yield
+    assert attempts == [], f"the audit tried to reach the network: {attempts}"
+
+
+UV = shutil.which("uv")
+needs_uv = pytest.mark.skipif(UV is None, reason="uv is not installed")
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["packaging>=24"]
+"""
+# what `uv lock` writes for PYPROJECT (hashes are packaging 26.3's published ones)
+UV_LOCK = """\
+version = 1
+revision = 5
+requires-python = ">=3.11"
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "packaging" },
+]
+
+[package.metadata]
+requires-dist = [{ name = "packaging", specifier = ">=24" }]
+
+[[package]]
+name = "packaging"
+version = "26.3"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.pythonhosted.org/packages/7d/fa/3944b40b07da9ce895c0e6303a5ab7d53da063554f534556b134a54d6093/packaging-26.3.tar.gz", hash = "sha256:94edc256424af38762eb31306eed28beb9f0efc50a8837492c9d6fd6004aed79", size = 313412, upload-time = "2026-08-04T18:15:28.737Z" }
+wheels = [
+    { url = "https://files.pythonhosted.org/packages/63/34/ba1c580383c9eada3711951fef0795c80b829a078d72188184bcab9dd527/packaging-26.3-py3-none-any.whl", hash = "sha256:d7193f7c8e4e93f444fde0262bf90af30e16fa0ad0ad44cb553c87339b23cd1c", size = 129956, upload-time = "2026-08-04T18:15:27.159Z" },
+]
+"""  # noqa: E501
+CLEAN = {
+    "pyproject.toml": PYPROJECT,
+    "uv.lock": UV_LOCK,
+    "demo/__init__.py": '"""Demo."""\n',
+    "demo/run.py": (
+        "import subprocess\n\n\n"
+        "def count(path: str) -> str:\n"
+        '    return subprocess.run(["wc", "-l", path], capture_output=True, text=True).stdout\n'
+    ),
+    "data/manifest.json": json.dumps(
+        {"sha256": "425263b2245a8369a892452fc434abf4452f09c4a361b3e90ccdbdcb57b23022"}
+    ),
+}
+SHELL_TRUE = (
+    "import subprocess\n\n\n"
+    "def run(cmd: str) -> int:\n"
+    "    return subprocess.call(cmd, shell=True)\n"
+)
+# built at run time so that this file itself holds no key for a scanner to find
+FAKE_KEY_ID = "AKIA" + "Q7ZL3M2XK9PT4RWB"
+FAKE_SECRET = "".join(random.Random(20261123).choices(string.ascii_letters + string.digits, k=40))
+
+
+def audit(root: Path, uv: str | None = None) -> AuditResult:
+    return security.audit(root, uv=uv)
+
+
+@pytest.mark.parametrize("uv", [None, pytest.param(UV, marks=needs_uv)], ids=["toml", "uv"])
+def test_a_clean_tree_passes(tmp_path: Path, uv: str | None) -> None:
+    """It passes safe code, no secrets (a declared sha256 is not one) and a matching lock."""
+    root = git_repo(tmp_path / "repo", CLEAN)
+    result = audit(root, uv)
+    assert result.status == "pass", result.summary
+    assert result.details["bandit"]["files"] == 2
+    assert result.details["secrets"]["excluded"] == ["uv.lock"]
+    assert result.details["secrets"]["declared_hashes_skipped"] == 1
+    assert result.details["dependencies"]["locked_packages"] == 1
+    assert len(result.details["dependencies"]["checked_with"]) == (2 if uv else 1)
+
+
+def test_the_entry_point_audits_the_context_root(tmp_path: Path) -> None:
+    """It runs on ctx.root through run(ctx)."""
+    root = git_repo(tmp_path / "repo", CLEAN)
+    result = security.run(dataclasses.replace(shipped_context(), root=root))
+    assert result.status == "pass", result.summary
+
+
+def test_shell_true_fails(tmp_path: Path) -> None:
+    """It fails on subprocess with shell=True, naming file, line and bandit test."""
+    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/shell.py": SHELL_TRUE})
+    result = audit(root)
+    assert result.status == "fail"
+    issues = result.details["bandit"]["issues"]
+    assert [(i["file"], i["line"], i["test"].split()[0]) for i in issues] == [
+        ("demo/shell.py", 5, "B602")
+    ]
+    assert issues[0]["severity"] in {"MEDIUM", "HIGH"}
+    assert "demo/shell.py:5 B602" in result.summary
+
+
+def test_test_code_is_left_to_the_tests(tmp_path: Path) -> None:
+    """It leaves files under tests/ out of the bandit scan (BANDIT_EXCLUDE_PREFIXES)."""
+    root = git_repo(tmp_path / "repo", {**CLEAN, "tests/test_shell.py": SHELL_TRUE})
+    result = audit(root)
+    assert result.status == "pass", result.summary
+
+
+def test_unparseable_code_fails(tmp_path: Path) -> None:
+    """It fails when bandit cannot parse a file: unscanned code is not clean code."""
+    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/broken.py": "def broken(:\n"})
+    result = audit(root)
+    assert result.status == "fail"
+    assert result.details["bandit"]["errors"][0]["file"] == "demo/broken.py"
+
+
+def test_a_hard_coded_aws_key_fails_without_being_reported(tmp_path: Path) -> None:
+    """It fails on an AWS key pair in code, giving file, line and type but not the key."""
+    settings = (
+        '"""Settings."""\n\n'
+        f'AWS_ACCESS_KEY_ID = "{FAKE_KEY_ID}"\n'
+        f'aws_secret_access_key = "{FAKE_SECRET}"\n'
+    )
+    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/settings.py": settings})
+    result = audit(root)
+    assert result.status == "fail"
+    findings = result.details["secrets"]["findings"]
+    assert ("demo/settings.py", 3, "AWS Access Key") in {
+        (f["file"], f["line"], f["type"]) for f in findings
+    }
+    assert any(f["line"] == 4 for f in findings)
+    text = json.dumps(result.to_json())
+    assert FAKE_KEY_ID not in text
+    assert FAKE_SECRET not in text
+    assert FAKE_SECRET[:12] not in text
+
+
+@pytest.mark.parametrize("uv", [None, pytest.param(UV, marks=needs_uv)], ids=["toml", "uv"])
+def test_an_unlocked_dependency_fails(tmp_path: Path, uv: str | None) -> None:
+    """It fails when pyproject.toml asks for a package the lock does not hold."""
+    pyproject = PYPROJECT.replace('["packaging>=24"]', '["packaging>=24", "requests>=2.31"]')
+    root = git_repo(tmp_path / "repo", {**CLEAN, "pyproject.toml": pyproject})
+    result = audit(root, uv)
+    assert result.status == "fail"
+    problems = result.details["dependencies"]["problems"]
+    assert security.LOCK_NOT_LOCKED.format(name="requests") in problems
+    assert any("requests>=2.31" in p for p in problems)
+    if uv:
+        assert any(p.startswith("uv lock --check --offline:") for p in problems)
+
+
+def test_a_changed_specifier_fails(tmp_path: Path) -> None:
+    """It fails when the lock recorded another version range than pyproject.toml asks for."""
+    pyproject = PYPROJECT.replace("packaging>=24", "packaging>=25")
+    root = git_repo(tmp_path / "repo", {**CLEAN, "pyproject.toml": pyproject})
+    problems = audit(root).details["dependencies"]["problems"]
+    assert problems == [
+        security.LOCK_DIFFERS.format(
+            group="dependencies", expected=["packaging>=25"], locked=["packaging>=24"]
+        )
+    ]
+
+
+def test_a_locked_package_without_hashes_is_not_pinned(tmp_path: Path) -> None:
+    """It fails when a registry package in the lock carries no hashes."""
+    lock = "\n".join(line for line in UV_LOCK.splitlines() if "hash =" not in line) + "\n"
+    lock = lock.replace("wheels = [\n]\n", "")
+    root = git_repo(tmp_path / "repo", {**CLEAN, "uv.lock": lock})
+    problems = audit(root).details["dependencies"]["problems"]
+    assert security.LOCK_UNPINNED.format(name="packaging") in problems
+
+
+def test_a_missing_lock_fails(tmp_path: Path) -> None:
+    """It fails when there is no uv.lock at all."""
+    files = {k: v for k, v in CLEAN.items() if k != "uv.lock"}
+    root = git_repo(tmp_path / "repo", files)
+    result = audit(root, UV)
+    assert result.status == "fail"
+    assert result.details["dependencies"]["problems"] == [security.LOCK_MISSING]
+
+
+def test_outside_a_git_work_tree_is_missing_evidence(tmp_path: Path) -> None:
+    """It raises EvidenceMissing when the tracked files cannot be listed."""
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(EvidenceMissing, match="not a git work tree"):
+        audit(tmp_path / "plain")
+
+
+def test_tools_run_with_the_network_pointed_at_a_closed_port(tmp_path: Path) -> None:
+    """It starts every tool with proxies at a closed loopback port and uv offline."""
+    script = "import json, os; print(json.dumps(dict(os.environ)))"
+    env = json.loads(run_tool([sys.executable, "-c", script], cwd=tmp_path).stdout)
+    assert env["HTTPS_PROXY"] == env["HTTP_PROXY"] == DEAD_PROXY
+    assert env["UV_OFFLINE"] == "1"
+    assert env["NO_PROXY"] == ""
+
+
+def test_a_missing_or_hanging_tool_is_an_error(tmp_path: Path) -> None:
+    """It raises, never passes, when a tool cannot start or does not finish in time."""
+    with pytest.raises(ToolError, match="cannot be started"):
+        run_tool([str(tmp_path / "no-such-tool")], cwd=tmp_path)
+    with pytest.raises(ToolError, match="did not finish within"):
+        run_tool([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path, timeout_s=0.5)

@@ -1,0 +1,145 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Bad training input stops with one message naming the file, row or key, a non-zero exit,
+and no successful run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from modelgate.governance import load_config
+from tests.conftest import make_workspace
+from training.data import DataError, load_dataset, sha256_file, split_dataset
+
+CSV = "data/breast_cancer.csv"
+
+
+def _rewrite(
+    root: Path, edit: Callable[[list[str]], list[str]], *, fix_manifest: bool = True
+) -> None:
+    path = root / CSV
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(edit(lines)) + "\n")
+    if fix_manifest:
+        manifest_path = root / "data/breast_cancer.manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["sha256"] = sha256_file(path)
+        manifest_path.write_text(json.dumps(manifest))
+
+
+def _set_cell(lines: list[str], row: int, column: str, value: str) -> list[str]:
+    header = lines[0].split(",")
+    cells = lines[row].split(",")
+    cells[header.index(column)] = value
+    lines[row] = ",".join(cells)
+    return lines
+
+
+def _drop_column(lines: list[str], column: str) -> list[str]:
+    idx = lines[0].split(",").index(column)
+    return [",".join(c for i, c in enumerate(line.split(",")) if i != idx) for line in lines]
+
+
+CASES = [
+    ("non-numeric", lambda ls: _set_cell(ls, 5, "mean_texture", "abc"),
+     ["column 'mean_texture'", "non-numeric", "row(s) 6", "'abc'"]),
+    ("nan", lambda ls: _set_cell(ls, 7, "worst_area", "NaN"),
+     ["column 'worst_area'", "row(s) 8"]),
+    ("empty cell", lambda ls: _set_cell(ls, 9, "mean_area", ""),
+     ["column 'mean_area'", "row(s) 10"]),
+    ("infinite", lambda ls: _set_cell(ls, 3, "mean_radius", "inf"),
+     ["column 'mean_radius'", "NaN or infinite", "row(s) 4"]),
+    ("duplicated id", lambda ls: _set_cell(ls, 4, "id", ls[2].split(",")[0]),
+     ["duplicated ids", "row(s) 3, 5"]),
+    ("target outside mapping", lambda ls: _set_cell(ls, 11, "diagnosis", "X"),
+     ["target column 'diagnosis'", "'X'", "['B', 'M']", "row(s) 12"]),
+    ("missing column", lambda ls: _drop_column(ls, "worst_symmetry"),
+     ["missing configured column(s) ['worst_symmetry']"]),
+    ("header only", lambda ls: ls[:1], ["header but no rows"]),
+]
+
+
+@pytest.mark.parametrize(("name", "edit", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_data_is_named(tmp_path: Path, name: str, edit: object, expected: list[str]) -> None:
+    """Each defect in the CSV is reported with its file, column and row."""
+    root = make_workspace(tmp_path, commit=False)
+    _rewrite(root, edit)  # type: ignore[arg-type]
+    with pytest.raises(DataError) as err:
+        load_dataset(load_config(root / "governance.yml"))
+    message = str(err.value)
+    assert str(root / CSV) in message
+    for fragment in expected:
+        assert fragment in message, (fragment, message)
+
+
+def test_manifest_hash_mismatch_is_refused(tmp_path: Path) -> None:
+    """A CSV that changed without its manifest is refused, naming both hashes."""
+    root = make_workspace(tmp_path, commit=False)
+    _rewrite(root, lambda ls: _set_cell(ls, 1, "mean_radius", "18.0"), fix_manifest=False)
+    with pytest.raises(DataError, match="does not match the manifest"):
+        load_dataset(load_config(root / "governance.yml"))
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    """A missing data file, a missing manifest and an unreadable file are each named."""
+    root = make_workspace(tmp_path, commit=False)
+    config = load_config(root / "governance.yml")
+    (root / CSV).chmod(0o000)
+    try:
+        import os
+
+        if os.geteuid() != 0:  # root reads anything; the check only means something otherwise
+            with pytest.raises(DataError, match="cannot read data file"):
+                load_dataset(config)
+    finally:
+        (root / CSV).chmod(0o644)
+    (root / CSV).unlink()
+    with pytest.raises(DataError, match="data file not found"):
+        load_dataset(config)
+    (root / "data/breast_cancer.manifest.json").unlink()
+    with pytest.raises(DataError, match="dataset manifest not found"):
+        load_dataset(config)
+
+
+def test_split_is_deterministic_and_stratified() -> None:
+    """The same configuration gives the same split, with the class balance kept."""
+    from tests.conftest import REPO
+
+    config = load_config(REPO / "governance.yml")
+    ds = load_dataset(config)
+    a, b = split_dataset(ds, config.governance), split_dataset(ds, config.governance)
+    assert (a.test == b.test).all() and (a.train == b.train).all()
+    assert len(a.test) == 114 and not set(a.train) & set(a.test)
+    assert abs(ds.y[a.test].mean() - ds.y.mean()) < 0.01
+
+
+BAD_FOR_CLI = [
+    ("data", lambda ls: _set_cell(ls, 5, "mean_texture", "abc"), "non-numeric"),
+    ("config", None, "invalid configuration"),
+]
+
+
+@pytest.mark.parametrize(("kind", "edit", "expected"), BAD_FOR_CLI, ids=["data", "config"])
+def test_cli_stops_with_one_message_and_no_successful_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    kind: str, edit: object, expected: str,
+) -> None:
+    """`modelgate train` on bad input prints one message, exits 1, and MLflow has no run."""
+    root = make_workspace(tmp_path, commit=False, fresh_store=True)
+    if edit is None:
+        gov = root / "governance.yml"
+        gov.write_text(gov.read_text().replace("test_size: 0.2", "test_size: two"))
+    else:
+        _rewrite(root, edit)  # type: ignore[arg-type]
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    assert main(["train"]) == 1
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err
+    assert not (root / ".modelgate" / "mlflow.db").exists()
