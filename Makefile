@@ -11,6 +11,8 @@ export UV_COMPILE_BYTECODE := 1
 export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
 
+# uv to bootstrap the venv; the venv then holds the same uv as a locked dependency
+# (.venv/bin/uv), which `modelgate package` finds without PATH (modelgate/tools.py)
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"

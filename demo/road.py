@@ -13,6 +13,11 @@ release's `gh api` lookup of the audited run, and Lambda itself (moto cannot run
 without Docker: the deployed configuration is read back from moto and the same handler
 runs in this process). The double does not run git, so its merge is replayed in the real
 repository with the message the bot sent.
+
+The road stops at the first step that fails when the story needs it to pass (a job not
+marked ``expect_failure``, a `modelgate` call, a merge that did not happen): it prints
+that step's message and exits with status 1 (``EXIT_ROAD_STOPPED``), instead of walking
+on into a later step that would fail for want of what the failed one should have made.
 """
 
 from __future__ import annotations
@@ -57,10 +62,38 @@ SHELL_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 FUNCTION_URL_HOST = "road.lambda-url.us-east-1.on.aws"
 GIT_ENV = {"GIT_AUTHOR_NAME": "pat", "GIT_AUTHOR_EMAIL": "pat@example.com",
            "GIT_COMMITTER_NAME": "pat", "GIT_COMMITTER_EMAIL": "pat@example.com"}
+EXIT_ROAD_STOPPED = 1
+MSG_STEP_FAILED = "{where}: step {step!r} failed (exit {status})"
+MSG_PASSED_UNEXPECTEDLY = "{where}: every step passed, but the road expected this job to fail"
+MSG_STOPPED = "the road stopped: {reason}"
+
+
+class RoadStopped(RuntimeError):
+    """A step the road needed failed; the message says which and why."""
 
 
 def say(text: str) -> None:
     print(text, flush=True)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Stop the road with ``reason`` unless ``condition`` holds."""
+    if not condition:
+        raise RoadStopped(reason)
+
+
+def _unescape(data: str) -> str:
+    """Undo the workflow-command escaping of an ``::error`` line's text."""
+    return data.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+
+
+def step_message(stdout: str, stderr: str) -> str:
+    """What a failed `modelgate` step said: its ``::error`` texts, else its last stderr lines."""
+    errors = [_unescape(line.split("::", 2)[2]) for line in stdout.splitlines()
+              if line.startswith("::error") and line.count("::") >= 2]
+    if errors:
+        return "\n".join(errors)
+    return "\n".join([ln for ln in stderr.splitlines() if ln.strip()][-5:])
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -68,7 +101,7 @@ def git(cwd: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)}: {done.stderr.strip()}")
+        raise RoadStopped(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout.strip()
 
 
@@ -136,7 +169,7 @@ def start_mlflow(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.terminate()
-            raise RuntimeError("the MLflow tracking server did not start")
+            raise RoadStopped("the MLflow tracking server did not start")
         time.sleep(0.5)
 
 
@@ -190,6 +223,7 @@ class StepResult:
     name: str
     status: int
     output: str = ""
+    message: str = ""
 
 
 Emulator = Callable[[dict[str, Any], dict[str, str], "Job"], int]
@@ -197,7 +231,11 @@ Emulator = Callable[[dict[str, Any], dict[str, str], "Job"], int]
 
 @dataclass
 class Job:
-    """One job of one workflow file, run step by step."""
+    """One job of one workflow file, run step by step.
+
+    A failing step stops the road (:class:`RoadStopped`) unless ``expect_failure`` is set;
+    then the job goes on as GitHub runs it (only ``always()``/``cancelled()`` steps) and
+    the road stops if, after all, nothing failed."""
 
     workflow: str
     job: str
@@ -206,6 +244,7 @@ class Job:
     env: dict[str, str]
     emulate: dict[str, Emulator]
     results: list[StepResult] = field(default_factory=list)
+    expect_failure: bool = False
 
     @property
     def failed(self) -> bool:
@@ -231,7 +270,21 @@ class Job:
                 status = self._run_script(name, str(step["run"]), env)
             self.results.append(StepResult(name, status))
             say(f"     {'✓' if status == 0 else '✗'} {name}")
+            if status != 0 and not self.expect_failure:
+                raise RoadStopped(self._failure(name, status))
+        if self.expect_failure and not self.failed:
+            raise RoadStopped(MSG_PASSED_UNEXPECTEDLY.format(where=self.where))
         return self
+
+    @property
+    def where(self) -> str:
+        return f"{self.workflow} / {self.job}"
+
+    def _failure(self, name: str, status: int) -> str:
+        """The failed step's name and exit status, then what the step said."""
+        said = next((r.message for r in reversed(self.results) if r.message), "")
+        head = MSG_STEP_FAILED.format(where=self.where, step=name, status=status)
+        return f"{head}\n{said}" if said else head
 
     def _run_script(self, name: str, script: str, env: dict[str, str]) -> int:
         if script.strip() == "make setup":
@@ -260,7 +313,8 @@ class Job:
                 except SystemExit as exc:
                     status = int(exc.code or 0)
         text = out.getvalue()
-        self.results.append(StepResult("modelgate " + argv[0], status, text))
+        message = step_message(text, err.getvalue()) if status != 0 else ""
+        self.results.append(StepResult("modelgate " + argv[0], status, text, message))
         for line in text.splitlines():
             if line.startswith("::error") or not line.startswith("::"):
                 say(f"         {line}")
@@ -329,7 +383,7 @@ class Road:
 
     def event(self, event: Any, job_dir: Path) -> Path:
         job_dir.mkdir(parents=True, exist_ok=True)
-        return event.write(job_dir)
+        return Path(event.write(job_dir))
 
     # -- pull requests --------------------------------------------------------------------
     def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None],
@@ -377,7 +431,7 @@ class Road:
         env = self.actions_env(event.name, path, job_dir)
         return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir)).run()
 
-    def pr_check(self, run: PullRun) -> None:
+    def pr_check(self, run: PullRun, *, expect_failure: bool = False) -> None:
         event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize"
                                                            if run.artifact_dir else "opened")
         job_dir = self.workdir / "jobs" / f"pr{run.number}-check-{run.head_sha[:7]}"
@@ -387,7 +441,7 @@ class Road:
         env = self.actions_env("pull_request", path, job_dir)
         env["GITHUB_BASE_REF"] = "main"
         job = Job("pr-check.yml", "check", ctx, job_dir / "checkout", env,
-                  self.emulators(job_dir, pull=run))
+                  self.emulators(job_dir, pull=run), expect_failure=expect_failure)
         job.run()
         run.check_conclusion = "failure" if job.failed else "success"
 
@@ -417,8 +471,10 @@ class Road:
         dispatch = self.services.double.dispatches(REPO)[-1]
         say(f"  release dispatched: {dispatch}")
 
-    def release(self, run: PullRun, *, audited_report: Path | None = None) -> Job:
-        assert run.merge_sha is not None
+    def release(self, run: PullRun, *, audited_report: Path | None = None,
+                expect_failure: bool = False) -> Job:
+        if run.merge_sha is None:
+            raise RoadStopped(f"PR #{run.number} was not merged: there is nothing to release")
         job_dir = self.workdir / "jobs" / f"pr{run.number}-release-{run.merge_sha[:7]}"
         ctx = self.base_ctx()
         ctx["inputs"] = {"merge_sha": run.merge_sha, "pr_number": str(run.number),
@@ -430,7 +486,8 @@ class Road:
         env = self.actions_env("workflow_dispatch", event_path, job_dir)
         env.pop("GITHUB_TOKEN", None)
         emulators = self.emulators(job_dir, audited_override=audited_report)
-        return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators).run()
+        return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators,
+                   expect_failure=expect_failure).run()
 
     # -- emulated actions -----------------------------------------------------------------
     _check_run_id: dict[str, int] = field(default_factory=dict)
@@ -497,7 +554,16 @@ class Road:
 
 
 def setup(workdir: Path) -> Road:
+    """Start the services and give them the shipped repository; stop them if that fails."""
     services = start_services(workdir)
+    try:
+        return _prepare(workdir, services)
+    except BaseException:
+        services.stop()
+        raise
+
+
+def _prepare(workdir: Path, services: Services) -> Road:
     gh = services.double
     for login in (AUTHOR, *ROLE_HOLDERS.values()):
         gh.add_user(login)
@@ -620,10 +686,23 @@ def eval_records(origin: Path, n: int = 3) -> list[dict[str, float]]:
 
 
 def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run one `modelgate` command as a person would; a failure stops the road."""
     job = Job("-", "-", {}, cwd, {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV},
               {})
     status = job._modelgate(argv, {})
+    if status != 0:
+        head = f"modelgate {argv[0]} failed (exit {status})"
+        said = job.results[-1].message
+        raise RoadStopped(f"{head}\n{said}" if said else head)
     return status, job.results[-1].output
+
+
+def card_comment(gh: GitHubDouble, number: int) -> str:
+    """The bot's one living comment on PR ``number``."""
+    found = [body for login, body in gh.comments(REPO, number)
+             if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+    require(len(found) == 1, f"PR #{number} has {len(found)} modelgate comments, not one")
+    return found[0]
 
 
 # ----------------------------------------------------------------------- scenario
@@ -669,10 +748,9 @@ def play(workdir: Path) -> RoadResult:
         road.pr_report(first)
         for login in ROLE_HOLDERS.values():
             road.approve(first, login)
-        assert first.merged, "the bot did not merge the approved, green PR"
+        require(first.merged, f"the bot did not merge PR #{first.number}, approved and green")
         # the one living comment, as it reads after the merge (edited in place all along)
-        (comment,) = [body for login, body in gh.comments(REPO, first.number)
-                      if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+        comment = card_comment(gh, first.number)
         road.release(first)
         served_first = invoke_live(road, eval_records(road.origin), log_file)
         say(f"\n▶ POST /predict on live (Lambda version {served_first.lambda_version}): "
@@ -684,10 +762,11 @@ def play(workdir: Path) -> RoadResult:
 
         # 2. a worse model: the gate fails, approvals cannot merge it; a push resets them
         worse = road.open_pull("dummy-model", _dummy, "Try a prior-only model")
-        road.pr_check(worse)
+        road.pr_check(worse, expect_failure=True)
         road.pr_report(worse)
         for login in ROLE_HOLDERS.values():
             road.approve(worse, login)
+        require(not worse.merged, f"the bot merged PR #{worse.number}, whose gate failed")
         road.push(worse, _set_c(2.0), "Back to logistic regression")
         labels_after_push = gh.labels(REPO, worse.number)
 
@@ -696,7 +775,7 @@ def play(workdir: Path) -> RoadResult:
         report = json.loads((first.artifact_dir / "audit_report.json").read_text())  # type: ignore[operator]
         report["model_fingerprint"] = "0" * 64
         tampered.write_text(json.dumps(report))
-        refused = road.release(first, audited_report=tampered)
+        refused = road.release(first, audited_report=tampered, expect_failure=True)
         refused_out = "\n".join(r.output for r in refused.results)
 
         # 4. a second release, then rollback returns the first version's predictions
@@ -705,9 +784,9 @@ def play(workdir: Path) -> RoadResult:
         road.pr_report(second)
         for login in ROLE_HOLDERS.values():
             road.approve(second, login)
+        require(second.merged, f"the bot did not merge PR #{second.number}, approved and green")
         # the report job judged this PR's gate against the bundle production serves (v1)
-        (second_comment,) = [body for login, body in gh.comments(REPO, second.number)
-                             if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+        second_comment = card_comment(gh, second.number)
         road.release(second)
         served_second = invoke_live(road, eval_records(road.origin), log_file)
         status, _ = modelgate(road, ["rollback"], road.origin, {})
@@ -728,10 +807,15 @@ def play(workdir: Path) -> RoadResult:
 
 
 def main() -> int:
+    """Play the road and print what it made; exit ``EXIT_ROAD_STOPPED`` when a step fails."""
     keep = os.environ.get("MODELGATE_DEMO_DIR")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="modelgate-road-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    result = play(workdir)
+    try:
+        result = play(workdir)
+    except RoadStopped as exc:
+        print(MSG_STOPPED.format(reason=exc), file=sys.stderr, flush=True)
+        return EXIT_ROAD_STOPPED
     say("\n" + "=" * 78 + "\nThe PR comment the bot posted (also in "
         f"{workdir / 'pr-comment.md'}):\n" + "=" * 78)
     say(result.comment)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +14,10 @@ import pytest
 # fixtures shared by many test files: `scene` (a repository on the GitHub double)
 pytest_plugins = ("tests.bot_support",)
 
+from demo.fixtures import FIXTURES, load_fixture_json  # noqa: E402, F401  (re-exported)
 from demo.mlflow_store import mlflow_template_db  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
-
-
-def load_fixture_json(relative: str) -> Any:
-    return json.loads((FIXTURES / relative).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
