@@ -1,0 +1,205 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The doctor's pure core: settings in, findings out, no client; and the workflow reader
+and the App JWT it relies on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.cli.doctor import DoctorUsageError, mint_app_jwt
+from bot.doctor.core import (
+    BypassActor,
+    Environment,
+    Expectations,
+    Finding,
+    Installation,
+    MergeMethods,
+    Names,
+    NameUse,
+    Protection,
+    RequiredCheck,
+    Rule,
+    Ruleset,
+    Settings,
+    Status,
+    Unreadable,
+    WorkflowPermissions,
+    diagnose,
+    verdict,
+)
+from bot.doctor.workflows import WorkflowReadError, uses_in, workflow_uses
+from tests.conftest import REPO as REPO_ROOT
+
+APP = 4242
+PERMS = {"checks": "write", "contents": "write"}
+EXPECT = Expectations(app_id=APP, app_slug="modelgate", release_branch="main",
+                      app_permissions=PERMS)
+CHECK = RequiredCheck("modelgate", APP)
+RULES = (Rule("required_status_checks", 1, (CHECK,), strict=True),
+         Rule("pull_request", 1, merge_methods=("merge",)), Rule("non_fast_forward", 1),
+         Rule("deletion", 1))
+RULESET = Ruleset(1, "gate", "active", (), (CHECK,))
+USE = NameUse("vars", "AWS_REGION", "release.yml", "release", "production")
+SOUND = Settings(
+    repo="acme/model",
+    branch_rules=RULES,
+    rulesets=(RULESET,),
+    protection=None,
+    merge_methods=MergeMethods(merge=True, squash=False, rebase=False),
+    environment=Environment("production", ("rita",), True, False, "custom", ("main",)),
+    installation=Installation(APP, "modelgate", PERMS, "selected", False),
+    workflow_permissions=WorkflowPermissions("read", False),
+    retention_days=30,
+    names=Names(repo_vars=frozenset({"AWS_REGION"}), repo_secrets=frozenset()),
+    uses=(USE,),
+)
+ADMIN_ONLY = "Administration: read"
+
+
+def statuses(settings: Settings, expect: Expectations = EXPECT) -> dict[str, set[Status]]:
+    found: dict[str, set[Status]] = {}
+    for f in diagnose(settings, expect):
+        found.setdefault(f.check, set()).add(f.status)
+    return found
+
+
+def test_sound_settings_are_sound() -> None:
+    """Every check passes on the documented set-up, and nothing is a risk."""
+    findings = diagnose(SOUND, EXPECT)
+    assert {f.status for f in findings} == {"ok"}
+    assert verdict(findings) == "sound"
+
+
+def _rules(*rules: Rule) -> tuple[Rule, ...]:
+    return (*rules, *RULES[1:])
+
+
+@pytest.mark.parametrize(("change", "check", "status"), [
+    # the required check: missing, from any source, from another app, not strict
+    ({"branch_rules": RULES[1:], "rulesets": ()}, "required-check", "fail"),
+    ({"branch_rules": _rules(Rule("required_status_checks", 1,
+                                  (RequiredCheck("modelgate", None),), True))},
+     "required-check", "fail"),
+    ({"branch_rules": _rules(Rule("required_status_checks", 1,
+                                  (RequiredCheck("modelgate", 15368),), True))},
+     "required-check", "fail"),
+    ({"branch_rules": _rules(Rule("required_status_checks", 1, (CHECK,), False))},
+     "up-to-date", "fail"),
+    # an evaluate-mode ruleset enforces nothing
+    ({"branch_rules": RULES[1:], "rulesets": (replace(RULESET, enforcement="evaluate"),)},
+     "required-check", "fail"),
+    # bypass: a team fails, admins are a risk, the App itself is fine, hidden is unknown
+    ({"rulesets": (replace(RULESET, bypass_actors=(BypassActor("Team", 3),)),)}, "bypass",
+     "fail"),
+    ({"rulesets": (replace(RULESET, bypass_actors=(BypassActor("OrganizationAdmin", 1),)),)},
+     "bypass", "risk"),
+    ({"rulesets": (replace(RULESET, bypass_actors=(BypassActor("Integration", APP),)),)},
+     "bypass", "ok"),
+    ({"rulesets": (replace(RULESET, bypass_actors=None),)}, "bypass", "unknown"),
+    ({"branch_rules": (RULES[0], RULES[1], RULES[3])}, "rule-non_fast_forward", "fail"),
+    # classic protection stands in for a ruleset; admins not enforced is a risk
+    ({"branch_rules": (), "rulesets": (),
+      "protection": Protection((CHECK,), True, False, True, False, False, False)},
+     "bypass", "risk"),
+    ({"branch_rules": (), "rulesets": (),
+      "protection": Protection((CHECK,), True, True, True, False, False, False)},
+     "required-check", "ok"),
+    ({"protection": Unreadable("branch protection", ADMIN_ONLY)}, "required-check", "unknown"),
+    # merge methods
+    ({"merge_methods": MergeMethods(False, True, True)}, "merge-method", "fail"),
+    ({"merge_methods": MergeMethods(True, True, False)}, "merge-method", "risk"),
+    ({"branch_rules": (*RULES, Rule("required_linear_history", 1))}, "merge-method", "fail"),
+    ({"merge_methods": MergeMethods(None, None, None)}, "merge-method", "unknown"),
+    # the environment
+    ({"environment": None}, "environment", "fail"),
+    ({"environment": replace(SOUND.environment, reviewers=())},
+     "environment-reviewers", "fail"),
+    ({"environment": replace(SOUND.environment, prevent_self_review=False)},
+     "environment-reviewers", "risk"),
+    ({"environment": replace(SOUND.environment, branch_policy="all")},
+     "environment-branches", "fail"),
+    ({"environment": replace(SOUND.environment, custom_branches=("main", "dev"))},
+     "environment-branches", "fail"),
+    # the installation
+    ({"installation": None}, "app-installation", "fail"),
+    ({"installation": Installation(APP, "modelgate", PERMS, "all", False)},
+     "app-installation", "risk"),
+    ({"installation": Installation(APP, "modelgate", PERMS, "selected", True)},
+     "app-installation", "fail"),
+    ({"installation": Installation(APP, "modelgate", {"checks": "read"}, "selected", False)},
+     "app-permissions", "fail"),
+    ({"installation": Installation(APP, "modelgate", {**PERMS, "administration": "read"},
+                                   "selected", False)}, "app-permissions", "fail"),
+    ({"installation": Unreadable("the installation", "the App's key")}, "app-installation",
+     "unknown"),
+    # Actions settings
+    ({"workflow_permissions": WorkflowPermissions("write", False)}, "workflow-permissions",
+     "fail"),
+    ({"workflow_permissions": WorkflowPermissions("read", True)}, "workflow-approvals", "fail"),
+    ({"retention_days": 29}, "retention", "fail"),
+    ({"retention_days": Unreadable("retention", ADMIN_ONLY)}, "retention", "unknown"),
+    # names: missing, set in the job's environment, or unreadable
+    ({"names": Names(frozenset(), frozenset())}, "variable", "fail"),
+    ({"names": Names(frozenset(), frozenset(),
+                     env_vars={"production": frozenset({"AWS_REGION"})})}, "variable", "ok"),
+    ({"names": Names(Unreadable("variables", "Variables: read"), frozenset())}, "variable",
+     "unknown"),
+])
+def test_each_setting_is_judged(change: dict[str, object], check: str, status: Status) -> None:
+    """One setting changed from the sound set-up gives the named status on its check."""
+    assert status in statuses(replace(SOUND, **change))[check]
+
+
+def test_without_an_app_id_the_source_cannot_be_judged() -> None:
+    findings = diagnose(SOUND, replace(EXPECT, app_id=None))
+    assert any(f.check == "required-check" and f.status == "fail" and "github.app_id" in f.message
+               for f in findings)
+
+
+def test_verdict_order() -> None:
+    """Any failure is unsound; otherwise anything unread makes it unreadable; risks pass."""
+    ok, risk = Finding("a", "ok", "m"), Finding("b", "risk", "m")
+    unknown, fail = Finding("c", "unknown", "m"), Finding("d", "fail", "m")
+    assert verdict([ok, risk]) == "sound"
+    assert verdict([ok, unknown, risk]) == "unreadable"
+    assert verdict([unknown, fail]) == "unsound"
+
+
+def test_a_failure_line_carries_its_fix() -> None:
+    line = Finding("retention", "fail", "too short", "raise it", "https://docs").line()
+    assert line == "✗ retention: too short\n    fix: raise it"
+
+
+def test_workflow_names_come_from_the_workflows() -> None:
+    """The shipped workflows' names, with each job's environment; GITHUB_TOKEN is GitHub's."""
+    uses = workflow_uses(REPO_ROOT)
+    assert ("vars", "AWS_DEPLOY_ROLE_ARN", "production") in {
+        (u.kind, u.name, u.environment) for u in uses}
+    assert "GITHUB_TOKEN" not in {u.name for u in uses}
+
+
+def test_workflow_level_env_counts_for_every_job() -> None:
+    text = ("env:\n  A: ${{ vars.SHARED }}\njobs:\n  one:\n    environment: {name: prod}\n"
+            "    steps: [{run: 'echo ${{ secrets.KEY }} ${{ secrets.GITHUB_TOKEN }}'}]\n")
+    assert uses_in(text, "w.yml") == [NameUse("vars", "SHARED", "w.yml", "one", "prod"),
+                                      NameUse("secrets", "KEY", "w.yml", "one", "prod")]
+    with pytest.raises(WorkflowReadError, match=r"w\.yml"):
+        uses_in("- a list", "w.yml")
+
+
+def test_the_app_jwt_is_signed_by_the_key_and_short_lived() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    token = mint_app_jwt(APP, pem, now=1_700_000_000)
+    claims = jwt.decode(token, key.public_key(), algorithms=["RS256"],
+                        options={"verify_exp": False, "verify_iat": False})
+    assert claims == {"iss": str(APP), "iat": 1_700_000_000 - 60, "exp": 1_700_000_000 + 540}
+    with pytest.raises(DoctorUsageError, match="MODELGATE_APP_PRIVATE_KEY"):
+        mint_app_jwt(APP, "not a key")

@@ -1,0 +1,210 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``modelgate doctor`` against the GitHub double: a sound set-up exits 0, each unsound one
+exits 1 and names what to change, an unreadable one exits 4 and names the permission."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.cli import doctor as cli_doctor
+from tests.doctor.conftest import ADMIN, APP_ID, REPO, RULESET, SLUG, WRITER, Scene
+
+
+def _ruleset(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    body = copy.deepcopy(RULESET)
+    change(body)
+    return body
+
+
+def _status_rule(body: dict[str, Any]) -> dict[str, Any]:
+    rule: dict[str, Any] = next(r for r in body["rules"] if r["type"] == "required_status_checks")
+    return rule
+
+
+def _replace_ruleset(scene: Scene, change: Callable[[dict[str, Any]], None]) -> None:
+    scene.controls.clear_rulesets(REPO)
+    scene.controls.set_ruleset(REPO, _ruleset(change))
+
+
+def test_sound_setup_exits_0(scene: Scene) -> None:
+    """It accepts exactly docs/ruleset.json with the rest set as documented."""
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_SOUND, run.out
+    assert f"✓ required-check: 'modelgate' is required on 'main' from the App (id {APP_ID})" in (
+        run.out)
+    assert "✗" not in run.out
+    assert "sound: the gate holds" in run.out
+    # the double answers every merge button: squash and rebase are named as a risk only
+    assert "! merge-method: squash and rebase merges are allowed too" in run.out
+
+
+def _any_source(body: dict[str, Any]) -> None:
+    del _status_rule(body)["parameters"]["required_status_checks"][0]["integration_id"]
+
+
+def _other_app(body: dict[str, Any]) -> None:
+    _status_rule(body)["parameters"]["required_status_checks"][0]["integration_id"] = 15368
+
+
+def _not_strict(body: dict[str, Any]) -> None:
+    _status_rule(body)["parameters"]["strict_required_status_checks_policy"] = False
+
+
+def _evaluate(body: dict[str, Any]) -> None:
+    body["enforcement"] = "evaluate"
+
+
+def _team_bypass(body: dict[str, Any]) -> None:
+    body["bypass_actors"] = [{"actor_id": 7, "actor_type": "Team", "bypass_mode": "always"}]
+
+
+def _squash_only(body: dict[str, Any]) -> None:
+    pr = next(r for r in body["rules"] if r["type"] == "pull_request")
+    pr["parameters"]["allowed_merge_methods"] = ["squash"]
+
+
+def _no_force_push_rule(body: dict[str, Any]) -> None:
+    body["rules"] = [r for r in body["rules"] if r["type"] != "non_fast_forward"]
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (_any_source, "'modelgate' is required from any source"),
+    (_other_app, "'modelgate' is required from app id 15368, not the App"),
+    (_not_strict, "✗ up-to-date: the strict policy is off"),
+    (_evaluate, "its enforcement is 'evaluate'"),
+    (_team_bypass, "✗ bypass: ruleset 'modelgate release gate' lets Team 7 (always) skip"),
+    (_squash_only, "allows only squash; the bot merges with 'merge'"),
+    (_no_force_push_rule, "lacks the rule 'Block force pushes'"),
+])
+def test_unsound_rulesets_exit_1_and_say_what(scene: Scene,
+                                              change: Callable[[dict[str, Any]], None],
+                                              named: str) -> None:
+    """Each broken ruleset is named, with its fix, and the verdict is unsound."""
+    _replace_ruleset(scene, change)
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND, run.out
+    assert named in run.out
+    assert "UNSOUND" in run.out
+
+
+def test_no_ruleset(scene: Scene) -> None:
+    """Without any ruleset or protection the required check is missing."""
+    scene.controls.clear_rulesets(REPO)
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert ("✗ required-check: no active ruleset or branch protection on 'main' requires the "
+            "status check 'modelgate'") in run.out
+    assert "fix: Settings → Rules → Rulesets → New ruleset → Import a ruleset" in run.out
+
+
+def test_admin_bypass_is_a_risk_not_a_failure(scene: Scene) -> None:
+    """Repository admins on the bypass list are named; the gate still counts as sound."""
+    _replace_ruleset(scene, lambda b: b.update(bypass_actors=[
+        {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "pull_request"}]))
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_SOUND, run.out
+    assert "! bypass: ruleset 'modelgate release gate' lets RepositoryRole 5 (pull_request)" in (
+        run.out)
+
+
+def test_classic_protection_from_the_app_is_sound(scene: Scene) -> None:
+    """Branch protection pinned to the App (with PR, no force push) serves as well."""
+    scene.controls.clear_rulesets(REPO)
+    scene.controls.set_protection(REPO, "main", checks=[("modelgate", APP_ID)])
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_SOUND, run.out
+    assert "by branch protection" in run.out
+
+
+def test_classic_protection_from_any_source(scene: Scene) -> None:
+    scene.controls.clear_rulesets(REPO)
+    scene.controls.set_protection(REPO, "main", checks=[("modelgate", None)])
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "'modelgate' is required from any source" in run.out
+
+
+@pytest.mark.parametrize(("setup", "named"), [
+    (lambda c: c.set_environment(REPO, "production", branches=("main",)),
+     "✗ environment-reviewers: 'production' has no required reviewers"),
+    (lambda c: c.set_environment(REPO, "production", reviewers=["rita"], branches="protected"),
+     "✗ environment-branches: 'production' accepts deployments from any protected branch"),
+    (lambda c: c.set_environment(REPO, "production", reviewers=["rita"]),
+     "'production' accepts deployments from any branch"),
+    (lambda c: c.delete_environment(REPO, "production"),
+     "✗ environment: environment 'production' does not exist"),
+    (lambda c: c.set_names(REPO, variables={"MLFLOW_TRACKING_URI": "x"}),
+     "✗ variable: vars.AWS_REGION is read by"),
+    (lambda c: c.set_actions(REPO, default_workflow_permissions="write"),
+     "✗ workflow-permissions: the default GITHUB_TOKEN can write"),
+    (lambda c: c.set_actions(REPO, can_approve_pull_request_reviews=True),
+     "✗ workflow-approvals: GitHub Actions may create and approve pull requests"),
+    (lambda c: c.set_actions(REPO, retention_days=7),
+     "✗ retention: artifacts and logs are kept 7 days, shorter than the 30-day approval"),
+    (lambda c: c.uninstall_app(REPO),
+     "✗ app-installation: the App 'modelgate' is not installed on acme/model"),
+    (lambda c: c.install_app(REPO, app_id=APP_ID, slug=SLUG,
+                             permissions={"checks": "write", "contents": "read",
+                                          "administration": "write"}),
+     "✗ app-permissions: the App lacks actions: read, contents: write"),
+])
+def test_unsound_settings_exit_1_and_say_what(scene: Scene, setup: Callable[[Any], None],
+                                              named: str) -> None:
+    """Environment, names, Actions settings and the installation, each named."""
+    setup(scene.controls)
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND, run.out
+    assert named in run.out
+
+
+def test_extra_app_permissions_are_named(scene: Scene) -> None:
+    scene.controls.install_app(REPO, app_id=APP_ID, slug=SLUG, permissions={
+        **{"actions": "read", "checks": "write", "contents": "write", "issues": "write",
+           "metadata": "read", "pull_requests": "write", "workflows": "write"},
+        "administration": "write", "actions": "write"})
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "the App holds more than it needs: actions: write, administration: write" in run.out
+
+
+def test_missing_environment_secret(scene: Scene) -> None:
+    """A secret read by an environment's job must be in that environment (or above)."""
+    scene.controls.set_environment(REPO, "production", reviewers=["rita"], branches=("main",))
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "secrets.MLFLOW_TRACKING_PASSWORD is read by release.yml job release but not set " \
+           "for environment 'production'" in run.out
+
+
+def test_writer_token_cannot_read_admin_settings(scene: Scene) -> None:
+    """A writer's token reads the rules but not the admin settings: exit 4, permission named."""
+    run = scene.run(token=scene.double.token_for(WRITER))
+    assert run.code == cli_doctor.EXIT_CANNOT_READ, run.out
+    assert "? workflow-permissions: cannot read the default workflow permissions" in run.out
+    assert "fix: run doctor with a token that has Administration: read" in run.out
+    assert "cannot read the bypass list of ruleset 'modelgate release gate'" in run.out
+
+
+def test_without_the_app_key_the_installation_is_unknown(scene: Scene) -> None:
+    run = scene.run(app_key=False)
+    assert run.code == cli_doctor.EXIT_CANNOT_READ, run.out
+    assert "MODELGATE_APP_PRIVATE_KEY" in run.out
+
+
+def test_no_token_is_a_usage_error(scene: Scene, capsys: pytest.CaptureFixture[str]) -> None:
+    run = scene.run(token="", app_key=False)
+    assert run.code == cli_doctor.EXIT_USAGE
+    assert cli_doctor.MSG_NO_TOKEN in capsys.readouterr().err + run.out
+
+
+def test_a_refused_repository_read_exits_4(scene: Scene) -> None:
+    """A token that cannot see the private repository is told so, without a traceback."""
+    outsider = scene.double.add_user("olive")
+    run = scene.run(token=outsider)
+    assert run.code == cli_doctor.EXIT_CANNOT_READ
+    assert ADMIN not in run.out
