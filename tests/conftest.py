@@ -14,7 +14,8 @@ import pytest
 # fixtures shared by many test files: `scene` (a repository on the GitHub double)
 pytest_plugins = ("tests.bot_support",)
 
-from demo.fixtures import FIXTURES, load_fixture_json  # noqa: E402, F401  (re-exported)
+from demo.fixtures import FIXTURES as FIXTURES  # noqa: E402  (re-exported)
+from demo.fixtures import load_fixture_json as load_fixture_json  # noqa: E402
 from demo.mlflow_store import mlflow_template_db  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Slash commands in pull-request comments (``/approve``, ``/hold`` and their variants).
+"""Slash commands in pull-request comments and review bodies (``/approve``, ``/hold``,
+their variants, and Prow's ``/remove-approve`` for ``/approve cancel``).
 
 A command counts only where a reader of the rendered comment sees it as a command of its
 own: at the start of a line of ordinary text. GitHub renders comments as CommonMark, so
@@ -28,7 +29,7 @@ from enum import StrEnum
 
 # The line starts the command: up to three spaces, the verb, then whitespace or the end.
 COMMAND_RE = re.compile(
-    r"^ {0,3}/(?P<verb>approve|hold|unhold)(?:[ \t]+(?P<rest>.*?))?[ \t]*$",
+    r"^ {0,3}/(?P<verb>approve|remove-approve|hold|unhold)(?:[ \t]+(?P<rest>.*?))?[ \t]*$",
     re.IGNORECASE,
 )
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
@@ -64,7 +65,7 @@ class Command:
     """One command, with the line it came from so that replies can quote it."""
 
     kind: CommandKind
-    verb: str  # "approve", "hold" or "unhold", lower case
+    verb: str  # "approve", "remove-approve", "hold" or "unhold", lower case
     line: str  # the line as written, without surrounding whitespace
     line_number: int  # 1-based, within the comment body
     argument: str = ""  # the role (lower case) for APPROVE_ROLE, the reason for HOLD,
@@ -80,6 +81,8 @@ def _classify(verb: str, rest: str) -> tuple[CommandKind, str]:
         if ROLE_ARGUMENT_RE.match(rest):
             return CommandKind.APPROVE_ROLE, rest.lower()
         return CommandKind.INVALID, rest
+    if verb == "remove-approve":  # Prow's spelling of `/approve cancel`
+        return (CommandKind.INVALID, rest) if rest else (CommandKind.APPROVE_CANCEL, "")
     if verb == "hold":
         if rest.lower() == CANCEL:
             return CommandKind.UNHOLD, ""

@@ -11,7 +11,9 @@ import re
 APPROVAL_TRAILER = "Modelgate-Approved"
 _TRAILER_RE = re.compile(
     rf"^{APPROVAL_TRAILER}: (?P<role>[a-z0-9][a-z0-9_-]*) by @(?P<login>[A-Za-z0-9-]+(?:\[bot\])?)"
-    r" at (?P<at>\S+) on (?P<sha>[0-9a-f]{40})$", re.MULTILINE)
+    r" at (?P<at>\S+) on (?P<sha>[0-9a-f]{40})$",
+    re.MULTILINE,
+)
 
 
 def approval_trailer(role: str, login: str, at: str, sha: str) -> str:

@@ -164,3 +164,18 @@ def test_fenced_text_is_never_a_command(lines: list[str]) -> None:
     """It finds nothing inside a fence that the content cannot close."""
     inner = "\n".join(LINE_BREAK_RE.sub(" ", line).replace("~", "-") for line in lines)
     assert parse_commands(f"~~~\n{inner}\n~~~") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ("/remove-approve", CommandKind.APPROVE_CANCEL),
+        ("/REMOVE-APPROVE", CommandKind.APPROVE_CANCEL),
+        ("/remove-approve now", CommandKind.INVALID),
+        ("/hold cancel", CommandKind.UNHOLD),
+    ],
+)
+def test_prow_spellings(body: str, kind: CommandKind) -> None:
+    """It reads Prow's ``/remove-approve`` as ``/approve cancel``, and nothing after it."""
+    [command] = parse_commands(body)
+    assert command.kind == kind

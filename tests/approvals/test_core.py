@@ -872,16 +872,27 @@ def test_json_output_for_card_and_artifact() -> None:
     """It serialises to plain JSON the card can draw its approval table from."""
     state = busy_state()
     document = json.loads(json.dumps(state.to_json()))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["head_sha"] == SHA_B
     rows = {r["name"]: r for r in document["roles"]}
     assert rows[DS]["status_text"] == "approved"
     assert rows[DS]["approvers"] == [
-        {"login": "dana", "at": "2026-11-23T09:08:00Z", "sha": SHA_B, "comment_id": 7}
+        {
+            "login": "dana",
+            "at": "2026-11-23T09:08:00Z",
+            "sha": SHA_B,
+            "comment_id": 7,
+            "source": {"kind": "comment", "id": "7", "url": None},
+            "user_id": None,
+            "via": "command",
+        }
     ]
     assert rows[ML]["status"] == "pending"
     assert rows[CS]["approvers"][0]["login"] == "pat"
-    assert document["hold"] == {"held": True, "by": ["mallory"], "since": "2026-11-23T09:04:00Z"}
+    hold = {k: v for k, v in document["hold"].items() if k != "entries"}
+    assert hold == {"held": True, "by": ["mallory"], "since": "2026-11-23T09:04:00Z"}
+    assert [e["kind"] for e in document["hold"]["entries"]] == ["command"]
+    assert document["findings"] == []
     events = [(h["event"], h["actor"]) for h in document["history"]]
     assert ("reset", "cleo") in events and ("refused", "mallory") in events
     assert document["merge"]["action"] == "not_ready"
