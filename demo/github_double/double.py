@@ -20,21 +20,37 @@ from typing import Any, Literal
 
 from github import Auth, Github
 
+from demo.fixtures import FIXTURES
+from demo.github_double.errors import ApiError
 from demo.github_double.openapi import SPEC_RELATIVE, OpenApiSpec, SpecViolation
+from demo.github_double.permissions import (
+    APP_SCOPES,
+    JOB_SCOPES,
+    LEVELS,
+    RESTRICTED_DEFAULT,
+    normalise,
+)
 from demo.github_double.render import JSON
 from demo.github_double.server import Dispatcher, DoubleHttpServer
 from demo.github_double.state import (
+    ACTIONS_APP_SLUG,
     ROLES,
     AccountKind,
+    App,
     Artifact,
+    BranchProtection,
     Clock,
+    CommentEdit,
+    DeletedComment,
     Dispatch,
     GitHubState,
     Issue,
     Org,
     PullData,
     Repo,
+    RequiredCheck,
     Review,
+    Ruleset,
     Team,
     TeamMember,
     TickingClock,
@@ -47,13 +63,32 @@ from demo.github_double.traffic import (
     error_fault,
     secondary_rate_limit_fault,
 )
-from demo.github_double.webhooks import WebhookFactory
-from tests.conftest import FIXTURES
+from demo.github_double.webhooks import WebhookEvent, WebhookFactory
 
 ACTIONS_BOT = "github-actions[bot]"
 ARTIFACT_RETENTION = timedelta(days=90)
 FileChanges = Mapping[str, str | bytes | None]
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]
+ReviewEvent = Literal["APPROVE", "REQUEST_CHANGES", "COMMENT"]
+REVIEW_STATES: dict[str, str] = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
+JobPermissions = Mapping[str, str] | Literal["read-all", "write-all"] | None
+CheckSpec = str | tuple[str, int | None] | RequiredCheck
+
+
+def _required(checks: Iterable[CheckSpec]) -> tuple[RequiredCheck, ...]:
+    out: list[RequiredCheck] = []
+    for check in checks:
+        if isinstance(check, RequiredCheck):
+            out.append(check)
+        elif isinstance(check, str):
+            out.append(RequiredCheck(check))
+        else:
+            out.append(RequiredCheck(check[0], check[1]))
+    return tuple(out)
 
 
 def default_spec_path() -> Path:
@@ -143,6 +178,103 @@ class GitHubDouble:
             value = f"ghp_{secrets.token_hex(18)}"
             self.state.tokens[value] = Token(value, login, can_read_org_members)
             return value
+
+    def add_job_token(self, repo: str, *, permissions: JobPermissions = None) -> str:
+        """The GITHUB_TOKEN of one workflow job in `repo`: the `github-actions` App
+        (id 15368), only this repository, and the job's `permissions:` map (`read-all`,
+        `write-all`, or scopes such as `{"pull-requests": "write"}`; unnamed scopes are
+        `none`; without a map, GitHub's restricted default `contents: read`). It can never
+        hold `workflows`, and cannot read organisation membership.
+        https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token"""
+        if permissions == "read-all" or permissions == "write-all":
+            level = permissions.removesuffix("-all")
+            granted = dict.fromkeys(JOB_SCOPES, level)
+        else:
+            granted = dict(RESTRICTED_DEFAULT if permissions is None else permissions)
+        scoped = normalise(granted, JOB_SCOPES, "a GITHUB_TOKEN")
+        with self.state.lock:
+            target = self._repo(repo)
+            if ACTIONS_BOT not in self.state.accounts:
+                self.state.add_account(ACTIONS_BOT, "Bot")
+            value = f"ghs_{secrets.token_hex(18)}"
+            self.state.tokens[value] = Token(
+                value,
+                ACTIONS_BOT,
+                can_read_org_members=False,
+                kind="job",
+                permissions=scoped,
+                app_slug=ACTIONS_APP_SLUG,
+                repos=frozenset({target.full_name.casefold()}),
+            )
+            return value
+
+    def install_app(
+        self,
+        repos: str | Iterable[str],
+        app_slug: str,
+        app_id: int,
+        *,
+        permissions: Mapping[str, str],
+        owner: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Register the team's own GitHub App (once) and install it on `repos`; returns an
+        installation token with the installation's `permissions` (e.g. `checks: write`,
+        `workflows: write`, `members: read`). Its bot account is `<slug>[bot]`; what it
+        creates (check runs, comments) carries its own `app` (id, slug)."""
+        repo_names = [repos] if isinstance(repos, str) else list(repos)
+        granted = normalise(permissions, APP_SCOPES, f"the {app_slug} App")
+        with self.state.lock:
+            targets = [self._repo(r) for r in repo_names]
+            app = self.state.apps.get(app_slug)
+            if app is None:
+                if any(a.id == app_id for a in self.state.apps.values()):
+                    raise ValueError(f"app id {app_id} is taken")
+                owner_login = owner or targets[0].owner.login
+                app = App(app_id, app_slug, name or app_slug, owner_login, granted)
+                self.state.apps[app_slug] = app
+                self.state.add_account(app.bot_login, "Bot")
+            elif app.id != app_id:
+                raise ValueError(f"{app_slug} is app id {app.id}, not {app_id}")
+            return self._app_token(app, targets, granted)
+
+    def app_token(
+        self,
+        app_slug: str,
+        repos: str | Iterable[str],
+        *,
+        permissions: Mapping[str, str] | None = None,
+    ) -> str:
+        """Another installation token of an installed App, optionally narrowed (as
+        `actions/create-github-app-token`'s `permission-*` inputs narrow it)."""
+        repo_names = [repos] if isinstance(repos, str) else list(repos)
+        with self.state.lock:
+            app = self.state.apps[app_slug]
+            granted = dict(app.permissions)
+            if permissions is not None:
+                narrowed = normalise(permissions, APP_SCOPES, f"the {app_slug} App")
+                for scope, level in narrowed.items():
+                    if LEVELS[level] > LEVELS[granted.get(scope, "none")]:
+                        raise ValueError(f"{app_slug} was not granted {scope}: {level}")
+                granted = narrowed
+            return self._app_token(app, [self._repo(r) for r in repo_names], granted)
+
+    def _app_token(self, app: App, targets: list[Repo], granted: Mapping[str, str]) -> str:
+        value = f"ghs_{secrets.token_hex(18)}"
+        self.state.tokens[value] = Token(
+            value,
+            app.bot_login,
+            can_read_org_members=LEVELS[granted.get("members", "none")] >= 1,
+            kind="installation",
+            permissions=dict(granted),
+            app_slug=app.slug,
+            repos=frozenset(t.full_name.casefold() for t in targets),
+        )
+        return value
+
+    def app(self, app_slug: str) -> App:
+        with self.state.lock:
+            return self.state.apps[app_slug]
 
     def token_for(self, login: str) -> str:
         with self.state.lock:
@@ -271,6 +403,88 @@ class GitHubDouble:
             who = author or target.owner.login
             return self.state.commit(target, branch, _bytes(files), message, who, sha=sha).sha
 
+    def add_ruleset(
+        self,
+        repo: str,
+        *,
+        required_checks: Iterable[CheckSpec],
+        name: str = "protect the default branch",
+        include: Iterable[str] = ("~DEFAULT_BRANCH",),
+        exclude: Iterable[str] = (),
+        strict: bool = False,
+        enforcement: Literal["active", "evaluate", "disabled"] = "active",
+    ) -> int:
+        """A branch ruleset with a `required_status_checks` rule: entries are names,
+        `(name, integration_id)` pairs or `RequiredCheck`s; `strict` is
+        `strict_required_status_checks_policy`. Merges (API and human) are refused until
+        each check's newest run on the head, from its App, passed. Returns the ruleset id.
+        https://docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/available-rules-for-rulesets#require-status-checks-to-pass-before-merging"""
+        with self.state.lock:
+            target = self._repo(repo)
+            ruleset = Ruleset(
+                id=self.state.next_id("ruleset"),
+                name=name,
+                include=tuple(include),
+                exclude=tuple(exclude),
+                enforcement=enforcement,
+                required_checks=_required(required_checks),
+                strict=strict,
+                created_at=self.clock.now(),
+            )
+            target.rulesets[ruleset.id] = ruleset
+            return ruleset.id
+
+    def protect_branch(
+        self,
+        repo: str,
+        branch: str,
+        *,
+        required_checks: Iterable[CheckSpec],
+        strict: bool = False,
+    ) -> None:
+        """Classic branch protection with required status checks (`checks[].app_id`)."""
+        with self.state.lock:
+            target = self._repo(repo)
+            target.protections[branch] = BranchProtection(
+                branch, _required(required_checks), strict
+            )
+
+    def create_branch(
+        self,
+        repo: str,
+        branch: str,
+        *,
+        as_user: str,
+        from_ref: str | None = None,
+        files: FileChanges | None = None,
+    ) -> str:
+        """A branch pushed by `as_user` (needs write), from `from_ref` (default branch);
+        any branch can then be a PR's base. Returns its head sha."""
+        with self.state.lock:
+            target = self._repo(repo)
+            self._need_role(target, as_user, "write")
+            if branch in target.branches:
+                raise ValueError(f"branch {branch!r} already exists in {repo}")
+            start = target.resolve_ref(from_ref or target.default_branch)
+            if start is None:
+                raise KeyError(f"unknown ref {from_ref!r} in {repo}")
+            if not files:
+                target.branches[branch] = start
+                return start
+            message = f"Create {branch}"
+            commit = self.state.commit(
+                target, branch, _bytes(files), message, as_user, parent=start
+            )
+            return commit.sha
+
+    def _need_role(self, repo: Repo, login: str, role: str) -> None:
+        """The same refusal the REST route gives a person without `role`."""
+        self.state.account(login)
+        if not repo.can(login, role):
+            if not repo.can(login, "read"):
+                raise ApiError(404, "Not Found")
+            raise ApiError(403, "Must have push access to repository")
+
     def set_file(self, repo: str, branch: str, path: str, content: str | bytes) -> str:
         return self.commit(repo, branch, {path: content}, message=f"Update {path}")
 
@@ -340,14 +554,73 @@ class GitHubDouble:
         author: str | None = None,
         sha: str | None = None,
         force: bool = False,
+        as_user: str | None = None,
     ) -> str:
-        """A new head for PR `number` (a `committed` or `head_ref_force_pushed` event)."""
+        """A new head for PR `number` (a `committed` or `head_ref_force_pushed` event).
+
+        `as_user` pushed it (default: the git `author`, default the PR author); the next
+        `webhooks.pull_request(..., "synchronize")` names them as `sender`, with `before`
+        and `after` from the recorded head history."""
         with self.state.lock:
             target = self._repo(repo)
             issue, _ = target.pull(number)
-            who = author or issue.author
+            who = author or as_user or issue.author
+            if as_user is not None:
+                self._need_role(target, as_user, "write")
             commit = self.state.push(
-                target, issue, _bytes(files), message, who, sha=sha, force=force
+                target, issue, _bytes(files), message, who, sha=sha, force=force, pusher=as_user
+            )
+            return commit.sha
+
+    def reset_head(self, repo: str, number: int, sha: str, *, as_user: str) -> str:
+        """Force-push the PR's head branch to an existing commit (e.g. back to a head it
+        had before): `head_ref_force_pushed` with `as_user` as actor."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, _ = target.pull(number)
+            self._need_role(target, as_user, "write")
+            self.state.reset_head(target, issue, sha, as_user)
+            return sha
+
+    def update_branch(self, repo: str, number: int, *, as_user: str) -> str:
+        """The "Update branch" button: merge the base tip into the head."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, _ = target.pull(number)
+            self._need_role(target, as_user, "write")
+            return self.state.update_branch(target, issue, as_user).sha
+
+    def retarget(self, repo: str, number: int, base: str, *, as_user: str) -> WebhookEvent:
+        """Change the PR's base (the author or write access, as `PATCH .../pulls/{n}`);
+        returns the `pull_request` `edited` event with `changes.base`."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, _ = target.pull(number)
+            if as_user != issue.author:
+                self._need_role(target, as_user, "write")
+            old_ref, old_sha = self.state.retarget(target, issue, base, as_user)
+        return self.webhooks.pull_request_edited(
+            repo, number, sender=as_user, base_from=(old_ref, old_sha)
+        )
+
+    def merge(
+        self,
+        repo: str,
+        number: int,
+        *,
+        as_user: str,
+        sha: str | None = None,
+        method: Literal["merge", "squash", "rebase"] = "merge",
+    ) -> str:
+        """A person pressing Merge: the same rules as `PUT .../merge` (write access,
+        mergeable, head sha, rulesets and branch protection). Raises `ApiError` with
+        GitHub's status and message when refused; returns the merge commit sha."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, _ = target.pull(number)
+            self._need_role(target, as_user, "write")
+            commit = self.state.merge(
+                target, issue, as_user, sha=sha, method=method, title=None, message=None
             )
             return commit.sha
 
@@ -387,11 +660,52 @@ class GitHubDouble:
             return self.state.add_comment(target, target.issue(number), body, login).id
 
     def edit_comment_as(self, login: str, repo: str, comment_id: int, body: str) -> None:
+        """The author editing their own comment (kept for older tests; see edit_comment)."""
         with self.state.lock:
             comment = self._repo(repo).comments[comment_id]
             if comment.author != login:
                 raise ValueError(f"{login} did not write comment {comment_id}")
-            self.state.edit_comment(comment, body)
+            self.state.edit_comment(comment, body, login)
+
+    def edit_comment(self, repo: str, comment_id: int, body: str, *, as_user: str) -> WebhookEvent:
+        """`as_user` edits a comment: the author, or anyone with write access (as on
+        GitHub, which answers the same through `PATCH .../issues/comments/{id}`). The edit
+        is recorded (editor, time, previous body); returns the `issue_comment` `edited`
+        event with `sender` = the editor and `changes.body.from`."""
+        with self.state.lock:
+            target = self._repo(repo)
+            comment = target.comments[comment_id]
+            if as_user != comment.author:
+                self._need_role(target, as_user, "write")
+            previous = self.state.edit_comment(comment, body, as_user)
+        return self.webhooks.issue_comment(
+            repo, comment_id, action="edited", previous_body=previous, sender=as_user
+        )
+
+    def delete_comment(self, repo: str, comment_id: int, *, as_user: str) -> WebhookEvent:
+        """`as_user` deletes a comment (author, or write access); returns the
+        `issue_comment` `deleted` event with `sender` = the deleter."""
+        with self.state.lock:
+            target = self._repo(repo)
+            comment = target.comments[comment_id]
+            if as_user != comment.author:
+                self._need_role(target, as_user, "write")
+            event = self.webhooks.issue_comment(repo, comment_id, action="deleted", sender=as_user)
+            self.state.delete_comment(target, comment, as_user)
+        return event
+
+    def comment_edits(self, repo: str, comment_id: int) -> list[CommentEdit]:
+        """Every recorded edit of a comment (also of a deleted one), oldest first."""
+        with self.state.lock:
+            target = self._repo(repo)
+            comment = target.comments.get(comment_id)
+            if comment is None:
+                comment = target.deleted_comments[comment_id].comment
+            return list(comment.edits)
+
+    def deleted_comments(self, repo: str) -> dict[int, DeletedComment]:
+        with self.state.lock:
+            return dict(self._repo(repo).deleted_comments)
 
     def label_as(self, login: str, repo: str, number: int, *names: str) -> None:
         """Labels applied by a person in the UI: a `labeled` event with them as actor."""
@@ -422,6 +736,47 @@ class GitHubDouble:
             pull.reviews.append(review)
             self.state.record_event(issue, "reviewed", login, review_id=review.id)
             return review.id
+
+    def submit_review(
+        self,
+        repo: str,
+        number: int,
+        *,
+        as_user: str,
+        event: ReviewEvent,
+        body: str = "",
+        commit_id: str | None = None,
+    ) -> WebhookEvent:
+        """A review as `POST .../reviews` makes it (no approving your own PR), bound to
+        `commit_id` (default: the head now); returns `pull_request_review` `submitted`."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, _ = target.pull(number)
+            self._need_role(target, as_user, "read")
+            review = self.state.submit_review(
+                target, issue, as_user, REVIEW_STATES[event], body, commit_id
+            )
+        return self.webhooks.pull_request_review(repo, number, review.id, "submitted")
+
+    def dismiss_review(
+        self, repo: str, number: int, review_id: int, *, as_user: str, message: str
+    ) -> WebhookEvent:
+        """Dismiss a review (write access); returns `pull_request_review` `dismissed`
+        with `sender` = the dismisser. The timeline gets `review_dismissed`."""
+        with self.state.lock:
+            target = self._repo(repo)
+            issue, pull = target.pull(number)
+            self._need_role(target, as_user, "write")
+            review = next(r for r in pull.reviews if r.id == review_id)
+            self.state.dismiss_review(target, issue, review, as_user, message)
+        return self.webhooks.pull_request_review(
+            repo, number, review_id, "dismissed", sender=as_user
+        )
+
+    def allow_actions_to_approve(self, repo: str, allowed: bool = True) -> None:
+        """The repository setting that lets a GITHUB_TOKEN approve PRs (off by default)."""
+        with self.state.lock:
+            self._repo(repo).actions_can_approve_reviews = allowed
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -629,8 +984,12 @@ class GitHubDouble:
     def client(self, login: str, *, lazy: bool = False, per_page: int = 30) -> Github:
         """A real PyGithub client for `login`, without retries or client-side throttling
         (PyGithub sleeps between writes by default, which would only slow tests)."""
+        return self.client_for_token(self.token_for(login), lazy=lazy, per_page=per_page)
+
+    def client_for_token(self, token: str, *, lazy: bool = False, per_page: int = 30) -> Github:
+        """A real PyGithub client for a token from add_job_token/install_app/add_token."""
         return Github(
-            auth=Auth.Token(self.token_for(login)),
+            auth=Auth.Token(token),
             base_url=self.base_url,
             retry=None,
             timeout=10,

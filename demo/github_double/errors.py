@@ -30,6 +30,30 @@ BAD_GATEWAY = "Bad Gateway"
 METHOD_NOT_ALLOWED = "Method Not Allowed"
 UNSUPPORTED_BY_DOUBLE = "Not Found (this endpoint is not part of the GitHub double)"
 LINK_EXPIRED = "The signed download link has expired or is invalid."
+UNPROCESSABLE = "Unprocessable Entity"
+
+# Check runs belong to the App that created it; the id named is the creating App's
+# (databricks/cli#4563, OP5dev/TF-via-PR#538: a run made by github-actions, updated with
+# another App's token). Docs: https://docs.github.com/en/rest/checks/runs#update-a-check-run
+INVALID_APP_FOR_CHECK_RUN = (
+    "Invalid app_id `{app_id}` - check run can only be modified by the GitHub App that created it."
+)
+# Merge refused by required checks: classic protection answers the bare sentence
+# (PennyDreadfulMTG/Penny-Dreadful-Tools#6226), a ruleset prefixes "Repository rule
+# violations found" (akuity/kargo#6397); several missing checks are counted, and a head
+# behind its base under strict checks leaves them all "expected" (RakuenSoftware/aimee#2460).
+# Docs: https://docs.github.com/en/repositories/configuring-branches-and-merges-in-your-repository/managing-protected-branches/about-protected-branches#require-status-checks-before-merging
+REQUIRED_CHECK_EXPECTED = 'Required status check "{context}" is expected.'
+REQUIRED_CHECKS_EXPECTED = "{missing} of {total} required status checks are expected."
+RULE_VIOLATIONS = "Repository rule violations found\n\n{detail}\n\n"
+# Reviews: 422 with bare strings in `errors` (hubtty/hubtty#33; github/docs#31550).
+# Docs: https://docs.github.com/en/rest/pulls/reviews#create-a-review-for-a-pull-request
+CANNOT_APPROVE_OWN = "Can not approve your own pull request"
+CANNOT_REQUEST_CHANGES_OWN = "Can not request changes on your own pull request"
+ACTIONS_CANNOT_APPROVE = "GitHub Actions is not permitted to approve pull requests."
+CANNOT_DISMISS = "Can not dismiss a commented pull request review"
+# GraphQL without a token (https://docs.github.com/en/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql)
+GRAPHQL_REQUIRES_AUTHENTICATION = "This endpoint requires you to be authenticated."
 
 
 class ApiError(Exception):
@@ -39,7 +63,7 @@ class ApiError(Exception):
         self,
         status: int,
         message: str,
-        errors: Sequence[Mapping[str, Any]] | None = None,
+        errors: Sequence[Mapping[str, Any] | str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(f"{status} {message}")

@@ -25,6 +25,9 @@ from jsonschema.validators import extend
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
 SPEC_RELATIVE = Path("github-openapi") / "api.github.com.subset.json"
+# Repo-local supplements: operations the shared subset lacks, one file per family, taken
+# verbatim from the same release of GitHub's description (see spec/extract.py).
+SUPPLEMENT_DIR = Path(__file__).parent / "spec"
 JSON_MEDIA = "application/json"
 # Undocumented error statuses are still held to GitHub's generic error shapes.
 BASIC_ERROR_SCHEMA: Mapping[str, Any] = {"$ref": "#/components/schemas/basic-error"}
@@ -176,8 +179,14 @@ class OpenApiSpec:
         )
 
     @classmethod
-    def load(cls, path: Path) -> OpenApiSpec:
-        return _load_cached(str(path.resolve()))
+    def load(cls, path: Path, supplements: Path | None = SUPPLEMENT_DIR) -> OpenApiSpec:
+        """The description at `path` plus every `*.json` under `supplements`."""
+        extra = (
+            tuple(sorted(str(p.resolve()) for p in supplements.glob("*.json")))
+            if supplements
+            else ()
+        )
+        return _load_cached(str(path.resolve()), extra)
 
     # -- indexing ----------------------------------------------------------------------
 
@@ -400,7 +409,28 @@ def _field_error(error: ValidationError) -> FieldError:
     return FieldError(path, "invalid", error.message, value)
 
 
+def merge_documents(base: dict[str, Any], extra: Mapping[str, Any], name: str) -> None:
+    """Add `extra`'s paths and components to `base`. An operation or component both hold
+    must be identical (both come from one release of the description)."""
+    for template, item in extra.get("paths", {}).items():
+        target = base["paths"].setdefault(template, {})
+        for key, value in item.items():
+            if key in target and target[key] != value:
+                raise SpecViolation(f"{name}: {key.upper()} {template} differs from the subset")
+            target[key] = value
+    for kind, entries in extra.get("components", {}).items():
+        target = base["components"].setdefault(kind, {})
+        for key, value in entries.items():
+            if key in target and target[key] != value:
+                raise SpecViolation(f"{name}: component {kind}/{key} differs from the subset")
+            target[key] = value
+
+
 @functools.cache
-def _load_cached(path: str) -> OpenApiSpec:
+def _load_cached(path: str, supplements: tuple[str, ...] = ()) -> OpenApiSpec:
     with open(path, encoding="utf-8") as handle:
-        return OpenApiSpec(json.load(handle))
+        document = json.load(handle)
+    for extra in supplements:
+        with open(extra, encoding="utf-8") as handle:
+            merge_documents(document, json.load(handle), Path(extra).name)
+    return OpenApiSpec(document)

@@ -15,10 +15,13 @@ from typing import Any
 from urllib.parse import quote
 
 from demo.github_double.state import (
+    ACTIONS_APP_SLUG,
     LEGACY_PERMISSION,
     Account,
+    App,
     Artifact,
     CheckRun,
+    CheckSuite,
     Comment,
     Commit,
     CommitStatus,
@@ -38,8 +41,6 @@ from demo.github_double.state import (
 
 JSON = dict[str, Any]
 REACTION_CONTENTS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
-ACTIONS_APP_ID = 15368
-ACTIONS_APP_SLUG = "github-actions"
 BASE64_LINE = 60
 CONTENT_INLINE_LIMIT = 1024 * 1024
 
@@ -98,22 +99,34 @@ class Renderer:
 
     def actions_app(self) -> JSON:
         """The GitHub Actions app: the `app` of check runs made with a GITHUB_TOKEN."""
-        owner = {**self._github_org(), "type": "Organization"}
-        moment = "2018-07-30T09:30:17Z"
+        return self.app(self.state.apps[ACTIONS_APP_SLUG])
+
+    def app(self, app: App) -> JSON:
+        """An App as GitHub draws it (`integration`): id, slug, owner, permissions."""
+        if app.slug == ACTIONS_APP_SLUG:
+            owner = {**self._github_org(), "type": "Organization"}
+            moment = "2018-07-30T09:30:17Z"
+            description = "Automate your workflow from idea to production"
+            external = f"{self.html}/features/actions"
+        else:
+            owner = self.user(app.owner)
+            moment = "2026-01-01T00:00:00Z"
+            description = f"{app.name} (a GitHub App of the double)"
+            external = f"{self.html}/{app.owner}"
         return {
-            "id": ACTIONS_APP_ID,
-            "slug": ACTIONS_APP_SLUG,
-            "node_id": node_id("A", ACTIONS_APP_ID),
-            "client_id": "Iv1.05c79e9ad1f6bdfa",
+            "id": app.id,
+            "slug": app.slug,
+            "node_id": node_id("A", app.id),
+            "client_id": f"Iv1.{app.id:016x}",
             "owner": owner,
-            "name": "GitHub Actions",
-            "description": "Automate your workflow from idea to production",
-            "external_url": f"{self.html}/features/actions",
-            "html_url": f"{self.html}/apps/github-actions",
+            "name": app.name,
+            "description": description,
+            "external_url": external,
+            "html_url": f"{self.html}/apps/{app.slug}",
             "created_at": moment,
             "updated_at": moment,
-            "permissions": {"checks": "write", "issues": "write", "pull_requests": "write"},
-            "events": ["check_run", "issue_comment", "pull_request", "workflow_run"],
+            "permissions": dict(app.permissions),
+            "events": list(app.events),
         }
 
     def _github_org(self) -> JSON:
@@ -121,7 +134,8 @@ class Renderer:
         return self.account(org)
 
     def app_for(self, login: str) -> JSON | None:
-        return self.actions_app() if self.state.account(login).kind == "Bot" else None
+        app = self.state.app_of_login(login)
+        return None if app is None else self.app(app)
 
     def author_association(self, repo: Repo, login: str) -> str:
         if login == repo.owner.login:
@@ -374,7 +388,23 @@ class Renderer:
         }
         if event.label is not None:
             body["label"] = {"name": event.label.name, "color": event.label.color}
+        if event.event == "review_dismissed" and event.review_id is not None:
+            review = self._review_by_id(repo, event.review_id)
+            body["dismissed_review"] = {
+                "state": (review.state_before_dismissal or review.state).lower(),
+                "review_id": review.id,
+                "dismissal_message": review.dismissal_message,
+                "dismissal_commit_id": review.commit_id,
+            }
         return body
+
+    @staticmethod
+    def _review_by_id(repo: Repo, review_id: int) -> Review:
+        for issue in repo.issues.values():
+            for review in issue.pull.reviews if issue.pull else []:
+                if review.id == review_id:
+                    return review
+        raise KeyError(review_id)
 
     def timeline_item(self, repo: Repo, issue: Issue, event: IssueEvent) -> JSON:
         if event.event == "commented" and event.comment_id is not None:
@@ -566,8 +596,55 @@ class Renderer:
             },
             "name": run.name,
             "check_suite": {"id": run.check_suite_id},
-            "app": self.actions_app(),
+            "app": self.app(self.state.app_by_id(run.app_id)),
             "pull_requests": pulls,
+        }
+
+    def check_suite(self, repo: Repo, suite: CheckSuite) -> JSON:
+        runs = [r for r in repo.check_runs.values() if r.check_suite_id == suite.id]
+        latest: dict[str, CheckRun] = {}
+        for run in sorted(runs, key=lambda r: r.id):
+            latest[run.name] = run
+        done = all(r.status == "completed" for r in latest.values())
+        conclusions = [r.conclusion for r in latest.values()]
+        conclusion: str | None = None
+        if latest and done:
+            bad = [c for c in conclusions if c not in ("success", "neutral", "skipped")]
+            conclusion = bad[0] if bad else "success"
+        commit = repo.commits[suite.head_sha]
+        person = {"name": commit.author, "email": f"{commit.author}@users.noreply.double"}
+        url = f"{self.repo_url(repo)}/check-suites/{suite.id}"
+        return {
+            "id": suite.id,
+            "node_id": node_id("CS", suite.id),
+            "head_branch": suite.head_branch,
+            "head_sha": suite.head_sha,
+            "status": ("completed" if done else "in_progress") if latest else "queued",
+            "conclusion": conclusion,
+            "url": url,
+            "before": commit.parents[0] if commit.parents else None,
+            "after": suite.head_sha,
+            "pull_requests": [
+                self.pull_minimal(repo, issue)
+                for issue in repo.issues.values()
+                if issue.pull is not None and issue.pull.head_sha == suite.head_sha
+            ],
+            "app": self.app(self.state.app_by_id(suite.app_id)),
+            "repository": self.repository(repo),
+            "created_at": _iso(suite.created_at),
+            "updated_at": _iso(suite.updated_at),
+            "head_commit": {
+                "id": commit.sha,
+                "tree_id": self.git_commit(repo, commit)["tree"]["sha"],
+                "message": commit.message,
+                "timestamp": _iso(commit.created_at),
+                "author": person,
+                "committer": person,
+            },
+            "latest_check_runs_count": len(latest),
+            "check_runs_url": f"{url}/check-runs",
+            "rerequestable": True,
+            "runs_rerequestable": True,
         }
 
     def status(self, repo: Repo, status: CommitStatus, *, with_creator: bool = True) -> JSON:

@@ -21,8 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from demo.github_double import graphql_api
 from demo.github_double.errors import (
     BAD_CREDENTIALS,
+    GRAPHQL_REQUIRES_AUTHENTICATION,
     LINK_EXPIRED,
     PRIMARY_RATE_LIMIT,
     PROBLEMS_PARSING_JSON,
@@ -33,6 +35,7 @@ from demo.github_double.errors import (
     not_found,
 )
 from demo.github_double.openapi import Match, OpenApiSpec, SpecViolation
+from demo.github_double.permissions import REQUIRED, UNMETERED_BY_PERMISSION, enforce
 from demo.github_double.render import Renderer
 from demo.github_double.routes import Page, Request, Route, all_routes
 from demo.github_double.state import GitHubState, Token
@@ -47,6 +50,7 @@ MAX_PER_PAGE = 100
 API_VERSION = "2022-11-28"
 JSON_TYPE = "application/json; charset=utf-8"
 UNMETERED = frozenset({"rate-limit/get"})  # GitHub does not charge /rate_limit
+GRAPHQL_PATH = "/graphql"
 
 
 @dataclass
@@ -111,6 +115,8 @@ class Dispatcher:
                 reply = self._internal(method, path)
                 self._record(method, path, query, None, reply.status, None, None)
                 return reply
+            if path == GRAPHQL_PATH:
+                return self._graphql(method, path, query, headers, raw)
             match = self.spec.match(method, path)
             login: str | None = None
             window: RateWindow | None = None
@@ -138,6 +144,34 @@ class Dispatcher:
             op_id = match.operation.operation_id if match else None
             self._record(method, path, query, body_in, reply.status, login, op_id)
             return reply
+
+    def _graphql(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, list[str]],
+        headers: Mapping[str, str],
+        raw: bytes,
+    ) -> HttpReply:
+        """`POST /graphql`: 401 as GitHub words it for GraphQL, else always 200."""
+        login: str | None = None
+        body_in: Any = None
+        try:
+            if method != "POST":
+                raise ApiError(404, "Not Found")
+            token = self._authenticate(headers)
+            login = token.login
+            body_in, _ = self._parse_body(raw)
+            status, body_out = 200, graphql_api.execute(self.state, token, body_in)
+        except ApiError as error:
+            status = error.status
+            message = error.message
+            if message == REQUIRES_AUTHENTICATION:
+                message = GRAPHQL_REQUIRES_AUTHENTICATION
+            body_out = {"message": message, "documentation_url": graphql_api.DOCS}
+        reply = self._reply(None, status, body_out, {})
+        self._record(method, path, query, body_in, status, login, "graphql")
+        return reply
 
     def _authenticate(self, headers: Mapping[str, str]) -> Token:
         value = headers.get("authorization", "")
@@ -182,6 +216,11 @@ class Dispatcher:
                 account = self.state.account(token.login)
                 raise ApiError(403, PRIMARY_RATE_LIMIT.format(user_id=account.id))
             window.used += 1
+        op_id = operation.operation_id
+        unruled = op_id not in REQUIRED and op_id not in UNMETERED_BY_PERMISSION
+        if token.permissions is not None and unruled:
+            self._violation(f"no App permission rule for {op_id}")
+        enforce(self.state, token, operation.operation_id, match.path_params)
         if self.spec.path_errors(operation, match.path_params):
             raise not_found()
         values, query_errors = self.spec.query(operation, query)

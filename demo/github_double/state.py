@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import fnmatch
 import hashlib
 import itertools
 import threading
@@ -21,9 +22,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from demo.github_double.errors import (
+    CANNOT_APPROVE_OWN,
+    CANNOT_DISMISS,
+    CANNOT_REQUEST_CHANGES_OWN,
     HEAD_MODIFIED,
     LABEL_DOES_NOT_EXIST,
     NOT_MERGEABLE,
+    REQUIRED_CHECK_EXPECTED,
+    REQUIRED_CHECKS_EXPECTED,
+    RULE_VIOLATIONS,
+    UNPROCESSABLE,
     ApiError,
     not_found,
     validation_failed,
@@ -46,6 +54,9 @@ LABEL_TOO_LONG = "name is too long (maximum is 50 characters)"
 BODY_TOO_LONG = "Body is too long (maximum is 65536 characters)"
 LABEL_EXISTS = "already_exists"
 DEFAULT_START = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+# A required check counts as passed with these conclusions (GitHub docs, "About status
+# checks": https://docs.github.com/en/pull-requests/collaborating-with-pull-requests/collaborating-on-repositories-with-code-quality-features/about-status-checks#check-statuses-and-conclusions)
+PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
 
 
 class Clock(Protocol):
@@ -110,13 +121,46 @@ class Org:
     teams: dict[str, Team] = field(default_factory=dict)
 
 
+ACTIONS_APP_ID = 15368
+ACTIONS_APP_SLUG = "github-actions"
+ACTIONS_BOT_LOGIN = "github-actions[bot]"
+TokenKind = Literal["user", "legacy", "job", "installation"]
+
+
+@dataclass(frozen=True)
+class App:
+    """A GitHub App: `github-actions` (every GITHUB_TOKEN) or one a team registered."""
+
+    id: int
+    slug: str
+    name: str
+    owner: str
+    permissions: Mapping[str, str]
+    events: tuple[str, ...] = ()
+
+    @property
+    def bot_login(self) -> str:
+        return f"{self.slug}[bot]"
+
+
 @dataclass
 class Token:
+    """A credential. `permissions` is None for role-based tokens (a person's PAT, and the
+    double's historical bot tokens); a GITHUB_TOKEN of one job or an App installation
+    token carries a permission map and reaches only `repos` (casefolded full names)."""
+
     value: str
     login: str
     # GITHUB_TOKEN cannot read organisation membership; a PAT or App token with
     # `members: read` can. Tests pick which kind the bot was given.
     can_read_org_members: bool = True
+    kind: TokenKind = "user"
+    permissions: Mapping[str, str] | None = None
+    app_slug: str | None = None
+    repos: frozenset[str] | None = None
+
+    def reaches(self, repo: Repo) -> bool:
+        return self.repos is None or repo.full_name.casefold() in self.repos
 
 
 @dataclass
@@ -146,6 +190,16 @@ class Reaction:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CommentEdit:
+    """One revision of a comment body: who made it, when, and the text before and after."""
+
+    editor: str
+    edited_at: datetime
+    previous_body: str
+    body: str
+
+
 @dataclass
 class Comment:
     id: int
@@ -155,6 +209,14 @@ class Comment:
     created_at: datetime
     updated_at: datetime
     reactions: list[Reaction] = field(default_factory=list)
+    edits: list[CommentEdit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeletedComment:
+    comment: Comment
+    deleted_by: str
+    deleted_at: datetime
 
 
 @dataclass
@@ -169,6 +231,9 @@ class IssueEvent:
     commit_id: str | None = None
     comment_id: int | None = None
     review_id: int | None = None
+    # base_ref_changed: the base before and after
+    from_ref: str | None = None
+    to_ref: str | None = None
 
     TIMELINE_ONLY = frozenset({"commented", "committed", "reviewed"})
 
@@ -191,6 +256,21 @@ class Review:
     body: str
     commit_id: str
     submitted_at: datetime
+    dismissed_by: str | None = None
+    dismissed_at: datetime | None = None
+    dismissal_message: str | None = None
+    state_before_dismissal: str | None = None
+
+
+@dataclass(frozen=True)
+class HeadChange:
+    """The PR head moved from `before` to `after` because `actor` pushed (or force-pushed)."""
+
+    before: str
+    after: str
+    actor: str
+    forced: bool
+    at: datetime
 
 
 @dataclass
@@ -207,6 +287,7 @@ class PullData:
     merge_commit_sha: str | None = None
     commits: list[str] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    head_changes: list[HeadChange] = field(default_factory=list)
 
 
 @dataclass
@@ -247,6 +328,63 @@ class CheckRun:
     app_owner: str
     check_suite_id: int
     annotations_count: int = 0
+    app_id: int = ACTIONS_APP_ID
+
+
+@dataclass
+class CheckSuite:
+    """One per (app, head_sha), made when the app's first run on that commit arrives."""
+
+    id: int
+    app_id: int
+    head_sha: str
+    head_branch: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RequiredCheck:
+    """A `required_status_checks` entry: the check name and, if set, the App that must
+    have reported it (`integration_id`); None accepts any source."""
+
+    context: str
+    integration_id: int | None = None
+
+
+@dataclass
+class Ruleset:
+    """A repository ruleset targeting branches, with a `required_status_checks` rule."""
+
+    id: int
+    name: str
+    include: tuple[str, ...] = ("~DEFAULT_BRANCH",)
+    exclude: tuple[str, ...] = ()
+    enforcement: Literal["active", "evaluate", "disabled"] = "active"
+    required_checks: tuple[RequiredCheck, ...] = ()
+    strict: bool = False
+    created_at: datetime | None = None
+
+    def applies_to(self, repo: Repo, branch: str) -> bool:
+        def hit(pattern: str) -> bool:
+            if pattern == "~ALL":
+                return True
+            if pattern == "~DEFAULT_BRANCH":
+                return branch == repo.default_branch
+            return fnmatch.fnmatchcase(f"refs/heads/{branch}", pattern)
+
+        if self.enforcement != "active":
+            return False
+        return any(hit(p) for p in self.include) and not any(hit(p) for p in self.exclude)
+
+
+@dataclass
+class BranchProtection:
+    """Classic branch protection with required status checks (`strict`: up to date)."""
+
+    branch: str
+    required_checks: tuple[RequiredCheck, ...] = ()
+    strict: bool = False
 
 
 @dataclass
@@ -322,11 +460,18 @@ class Repo:
     branches: dict[str, str] = field(default_factory=dict)
     commits: dict[str, Commit] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
+    check_suites: dict[int, CheckSuite] = field(default_factory=dict)
+    rulesets: dict[int, Ruleset] = field(default_factory=dict)
+    protections: dict[str, BranchProtection] = field(default_factory=dict)
+    deleted_comments: dict[int, DeletedComment] = field(default_factory=dict)
     statuses: list[CommitStatus] = field(default_factory=list)
     runs: dict[int, WorkflowRun] = field(default_factory=dict)
     artifacts: dict[int, Artifact] = field(default_factory=dict)
     dispatches: list[Dispatch] = field(default_factory=list)
     workflows: set[str] = field(default_factory=set)
+    # "Allow GitHub Actions to create and approve pull requests" (off by default):
+    # https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/enabling-features-for-your-repository/managing-github-actions-settings-for-a-repository#preventing-github-actions-from-creating-or-approving-pull-requests
+    actions_can_approve_reviews: bool = False
 
     @property
     def full_name(self) -> str:
@@ -380,6 +525,16 @@ class GitHubState:
         self.repos: dict[str, Repo] = {}
         self._ids: dict[str, itertools.count[int]] = {}
         self._sha_counter = itertools.count(1)
+        self.apps: dict[str, App] = {
+            ACTIONS_APP_SLUG: App(
+                id=ACTIONS_APP_ID,
+                slug=ACTIONS_APP_SLUG,
+                name="GitHub Actions",
+                owner="github",
+                permissions={"checks": "write", "issues": "write", "pull_requests": "write"},
+                events=("check_run", "issue_comment", "pull_request", "workflow_run"),
+            )
+        }
 
     # -- identities ----------------------------------------------------------------------
 
@@ -400,6 +555,25 @@ class GitHubState:
         account = Account(login=login, id=self.next_id("account"), kind=kind, name=name)
         self.accounts[login] = account
         return account
+
+    def app_of_login(self, login: str) -> App | None:
+        """The App an account is the bot of; the double's older bot accounts (any `Bot`
+        without a registered App) act as `github-actions`, as a GITHUB_TOKEN does."""
+        for app in self.apps.values():
+            if app.bot_login == login:
+                return app
+        account = self.accounts.get(login)
+        if account is not None and account.kind == "Bot":
+            return self.apps[ACTIONS_APP_SLUG]
+        return None
+
+    def app_of_token(self, token: Token) -> App | None:
+        if token.app_slug is not None:
+            return self.apps[token.app_slug]
+        return self.app_of_login(token.login)
+
+    def app_by_id(self, app_id: int) -> App:
+        return next(app for app in self.apps.values() if app.id == app_id)
 
     def repo(self, owner: str, name: str) -> Repo:
         found = self.repos.get(f"{owner}/{name}".casefold())
@@ -562,13 +736,19 @@ class GitHubState:
         issue.updated_at = now
         return comment
 
-    def edit_comment(self, comment: Comment, body: str) -> None:
+    def edit_comment(self, comment: Comment, body: str, editor: str) -> str:
+        """Replace the body, keep the revision (who, when, before); returns the old body."""
         check_body(body)
+        previous = comment.body
+        now = self.clock.now()
+        comment.edits.append(CommentEdit(editor, now, previous, body))
         comment.body = body
-        comment.updated_at = self.clock.now()
+        comment.updated_at = now
+        return previous
 
-    def delete_comment(self, repo: Repo, comment: Comment) -> None:
+    def delete_comment(self, repo: Repo, comment: Comment, deleted_by: str) -> None:
         del repo.comments[comment.id]
+        repo.deleted_comments[comment.id] = DeletedComment(comment, deleted_by, self.clock.now())
         issue = repo.issues[comment.issue_number]
         issue.events = [e for e in issue.events if e.comment_id != comment.id]
 
@@ -598,21 +778,218 @@ class GitHubState:
         *,
         sha: str | None,
         force: bool,
+        pusher: str | None = None,
     ) -> Commit:
-        """A new head for the PR: `committed` on the timeline, or `head_ref_force_pushed`."""
+        """A new head for the PR: `committed` on the timeline, or `head_ref_force_pushed`.
+
+        `author` is the git author; `pusher` (default: the author) is who pushed, the
+        `sender` of `synchronize` and the actor of a force push."""
         assert issue.pull is not None
         pull = issue.pull
+        who = pusher or author
         parent = pull.base_sha if force else pull.head_sha
+        before = pull.head_sha
         commit = self.commit(repo, pull.head_ref, changes, message, author, sha=sha, parent=parent)
         if force:
             pull.commits = [commit.sha]
-            self.record_event(issue, "head_ref_force_pushed", author, commit_id=commit.sha)
+            self.record_event(issue, "head_ref_force_pushed", who, commit_id=commit.sha)
         else:
             pull.commits.append(commit.sha)
             self.record_event(issue, "committed", author, commit_id=commit.sha)
         pull.head_sha = commit.sha
-        issue.updated_at = self.clock.now()
+        now = self.clock.now()
+        pull.head_changes.append(HeadChange(before, commit.sha, who, force, now))
+        issue.updated_at = now
         return commit
+
+    def reset_head(self, repo: Repo, issue: Issue, sha: str, pusher: str) -> None:
+        """Force-push the head branch to an existing commit (e.g. back to an earlier head)."""
+        assert issue.pull is not None
+        pull = issue.pull
+        if sha not in repo.commits:
+            raise KeyError(f"{sha} is not a commit of {repo.full_name}")
+        before = pull.head_sha
+        repo.branches[pull.head_ref] = sha
+        pull.head_sha = sha
+        pull.commits = self.history_since(repo, sha, pull.base_sha)
+        self.record_event(issue, "head_ref_force_pushed", pusher, commit_id=sha)
+        now = self.clock.now()
+        pull.head_changes.append(HeadChange(before, sha, pusher, True, now))
+        issue.updated_at = now
+
+    def history_since(self, repo: Repo, head: str, base: str) -> list[str]:
+        """Commits reachable from `head` and not from `base`, oldest first."""
+        stop = self.ancestors(repo, base)
+        found: list[str] = []
+        pending = [head]
+        while pending:
+            sha = pending.pop()
+            if sha in stop or sha in found:
+                continue
+            found.append(sha)
+            pending.extend(repo.commits[sha].parents)
+        return sorted(found, key=lambda s: repo.commits[s].created_at)
+
+    @staticmethod
+    def ancestors(repo: Repo, sha: str) -> set[str]:
+        seen: set[str] = set()
+        pending = [sha]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            pending.extend(repo.commits[current].parents)
+        return seen
+
+    def is_behind(self, repo: Repo, pull: PullData) -> bool:
+        """The base branch has commits the head lacks (GitHub's `mergeable_state: behind`)."""
+        return repo.branches[pull.base_ref] not in self.ancestors(repo, pull.head_sha)
+
+    def update_branch(self, repo: Repo, issue: Issue, actor: str) -> Commit:
+        """GitHub's "Update branch": merge the base tip into the head branch."""
+        assert issue.pull is not None
+        pull = issue.pull
+        base_tip = repo.branches[pull.base_ref]
+        head = repo.commits[pull.head_sha]
+        ours = {f.filename: head.tree.get(f.filename) for f in self.pull_files(repo, pull)}
+        message = f"Merge branch '{pull.base_ref}' into {pull.head_ref}"
+        merged = self.commit(repo, pull.head_ref, ours, message, actor, parent=base_tip)
+        merged.parents = (pull.head_sha, base_tip)
+        before = pull.head_sha
+        pull.commits.append(merged.sha)
+        pull.head_sha = merged.sha
+        pull.base_sha = base_tip
+        self.record_event(issue, "committed", actor, commit_id=merged.sha)
+        now = self.clock.now()
+        pull.head_changes.append(HeadChange(before, merged.sha, actor, False, now))
+        issue.updated_at = now
+        return merged
+
+    def retarget(self, repo: Repo, issue: Issue, base: str, actor: str) -> tuple[str, str]:
+        """Change the PR's base branch; returns the old (ref, sha)."""
+        assert issue.pull is not None
+        pull = issue.pull
+        if base not in repo.branches:
+            text = f"Proposed base branch '{base}' was not found"
+            raise validation_failed("PullRequest", "base", "invalid", text)
+        old = (pull.base_ref, pull.base_sha)
+        pull.base_ref, pull.base_sha = base, repo.branches[base]
+        self.record_event(issue, "base_ref_changed", actor, from_ref=old[0], to_ref=base)
+        issue.updated_at = self.clock.now()
+        return old
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def suite_for(self, repo: Repo, app: App, sha: str) -> CheckSuite:
+        """The check suite of (app, head_sha), made on first use."""
+        for suite in repo.check_suites.values():
+            if suite.app_id == app.id and suite.head_sha == sha:
+                return suite
+        now = self.clock.now()
+        branch = next((b for b, s in repo.branches.items() if s == sha), None)
+        suite = CheckSuite(self.next_id("check_suite"), app.id, sha, branch, now, now)
+        repo.check_suites[suite.id] = suite
+        return suite
+
+    def required_checks(self, repo: Repo, branch: str) -> list[tuple[RequiredCheck, bool, str]]:
+        """Every required check on `branch`: (check, strict, source) with source
+        `ruleset` or `protection`."""
+        found: list[tuple[RequiredCheck, bool, str]] = []
+        for ruleset in repo.rulesets.values():
+            if ruleset.applies_to(repo, branch):
+                found += [(check, ruleset.strict, "ruleset") for check in ruleset.required_checks]
+        protection = repo.protections.get(branch)
+        if protection is not None:
+            found += [(c, protection.strict, "protection") for c in protection.required_checks]
+        return found
+
+    def check_passes(self, repo: Repo, sha: str, check: RequiredCheck) -> bool:
+        """The newest run of that name on `sha` from the required App (any App when
+        `integration_id` is None) concluded success, neutral or skipped; or, for a
+        source-less requirement, the newest commit status of that context is success."""
+        runs = [
+            run
+            for run in repo.check_runs.values()
+            if run.head_sha == sha
+            and run.name == check.context
+            and (check.integration_id is None or run.app_id == check.integration_id)
+        ]
+        if runs:
+            newest = max(runs, key=lambda run: run.id)
+            return newest.status == "completed" and newest.conclusion in PASSING_CONCLUSIONS
+        statuses = [
+            status
+            for status in repo.statuses
+            if status.sha == sha
+            and status.context == check.context
+            and (
+                check.integration_id is None
+                or getattr(self.app_of_login(status.creator), "id", None) == check.integration_id
+            )
+        ]
+        return bool(statuses) and statuses[-1].state == "success"
+
+    def merge_blockers(self, repo: Repo, issue: Issue) -> ApiError | None:
+        """GitHub's refusal for merging this PR into its base now, or None."""
+        assert issue.pull is not None
+        pull = issue.pull
+        required = self.required_checks(repo, pull.base_ref)
+        if not required:
+            return None
+        behind = self.is_behind(repo, pull)
+        failing = [
+            (check, source)
+            for check, strict, source in required
+            if (strict and behind) or not self.check_passes(repo, pull.head_sha, check)
+        ]
+        if not failing:
+            return None
+        names = list(dict.fromkeys(check.context for check, _ in failing))
+        total = len({check.context for check, _, _ in required})
+        if len(names) == 1:
+            detail = REQUIRED_CHECK_EXPECTED.format(context=names[0])
+        else:
+            detail = REQUIRED_CHECKS_EXPECTED.format(missing=len(names), total=total)
+        if any(source == "ruleset" for _, source in failing):
+            return ApiError(405, RULE_VIOLATIONS.format(detail=detail))
+        return ApiError(405, detail)
+
+    # -- reviews ---------------------------------------------------------------------------
+
+    def submit_review(
+        self, repo: Repo, issue: Issue, user: str, state: str, body: str, commit_id: str | None
+    ) -> Review:
+        """A submitted review bound to the head it was given on (`commit_id`)."""
+        assert issue.pull is not None
+        pull = issue.pull
+        if user == issue.author and state in ("APPROVED", "CHANGES_REQUESTED"):
+            text = CANNOT_APPROVE_OWN if state == "APPROVED" else CANNOT_REQUEST_CHANGES_OWN
+            raise ApiError(422, UNPROCESSABLE, errors=[text])
+        review = Review(
+            id=self.next_id("review"),
+            user=user,
+            state=state,  # type: ignore[arg-type]
+            body=body,
+            commit_id=commit_id or pull.head_sha,
+            submitted_at=self.clock.now(),
+        )
+        pull.reviews.append(review)
+        self.record_event(issue, "reviewed", user, review_id=review.id)
+        issue.updated_at = review.submitted_at
+        return review
+
+    def dismiss_review(
+        self, repo: Repo, issue: Issue, review: Review, actor: str, message: str
+    ) -> None:
+        if review.state not in ("APPROVED", "CHANGES_REQUESTED"):
+            raise ApiError(422, UNPROCESSABLE, errors=[CANNOT_DISMISS])
+        now = self.clock.now()
+        review.state_before_dismissal = review.state
+        review.state = "DISMISSED"
+        review.dismissed_by, review.dismissed_at, review.dismissal_message = actor, now, message
+        self.record_event(issue, "review_dismissed", actor, review_id=review.id)
+        issue.updated_at = now
 
     def merge(
         self,
@@ -634,6 +1011,9 @@ class GitHubState:
             raise ApiError(409, HEAD_MODIFIED)
         if pull.mergeable is not True:
             raise ApiError(405, NOT_MERGEABLE)
+        blocked = self.merge_blockers(repo, issue)
+        if blocked is not None:
+            raise blocked
         head = repo.commits[pull.head_sha]
         base_now = repo.branches[pull.base_ref]
         changes: dict[str, bytes | None] = {

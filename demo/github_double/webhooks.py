@@ -25,10 +25,10 @@ from jsonschema.validators import extend
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from demo.fixtures import FIXTURES, load_fixture_json
 from demo.github_double.openapi import SpecViolation
 from demo.github_double.render import JSON, Renderer, iso
 from demo.github_double.state import GitHubState, Issue, Repo, WorkflowRun, node_id
-from tests.conftest import FIXTURES, load_fixture_json
 
 PullAction = Literal["opened", "synchronize", "reopened", "labeled", "unlabeled", "closed"]
 PULL_TEMPLATES: dict[str, str] = {
@@ -44,6 +44,11 @@ CLOSED_NOT_MERGED = "github-webhooks/pull_request.closed.not_merged.json"
 COMMENT_ON_PR = "github-webhooks/issue_comment.created.on_pr.packit.json"
 COMMENT_ON_ISSUE = "github-webhooks/issue_comment.created.on_issue.json"
 COMMENT_EDITED = "github-webhooks/issue_comment.edited.on_issue.json"
+COMMENT_DELETED = "github-webhooks/issue_comment.deleted.on_issue.json"
+PULL_EDITED = "github-webhooks/pull_request.opened.json"  # no captured `edited`: same shape
+REVIEW_TEMPLATE = "github-webhooks/pull_request_review.submitted.commented.json"
+# Schemas the shared set lacks, copied verbatim from octokit/webhooks (MIT), same layout.
+LOCAL_SCHEMAS = Path(__file__).parent / "spec" / "webhooks" / "api.github.com"
 WORKFLOW_RUN_TEMPLATES = {
     "completed": "github-webhooks/workflow_run.completed.with_pull_requests.json",
     "requested": "github-webhooks/workflow_run.requested.json",
@@ -66,11 +71,13 @@ def _schema_registry() -> Registry[Any]:
     """octokit's per-event schemas, resolved as ajv does: event schemas at the root (their
     `common/x` refs resolve there), common ones beside each other."""
     resources = []
-    for path in SCHEMAS.rglob("*.schema.json"):
+    found = [(SCHEMAS, p) for p in SCHEMAS.rglob("*.schema.json")]
+    found += [(LOCAL_SCHEMAS, p) for p in LOCAL_SCHEMAS.rglob("*.schema.json")]
+    for root, path in found:
         contents = json.loads(path.read_text(encoding="utf-8"))
         contents.pop("$id", None)
         contents.pop("$schema", None)
-        relative = path.relative_to(SCHEMAS).as_posix()
+        relative = path.relative_to(root).as_posix()
         if not relative.startswith("common/"):
             relative = relative.removesuffix(".schema.json").replace("/", "$")
         resources.append((SCHEMA_BASE + relative, DRAFT7.create_resource(contents)))
@@ -183,7 +190,12 @@ class WebhookFactory:
             else:
                 payload.pop("label", None)
             if action == "synchronize":
-                payload["before"] = before or _previous_head(repo, issue)
+                change = pull.head_changes[-1] if pull.head_changes else None
+                if change is not None and sender is None:
+                    payload["sender"] = self.render.user(change.actor)
+                payload["before"] = before or (
+                    change.before if change else _previous_head(repo, issue)
+                )
                 payload["after"] = pull.head_sha
             else:
                 payload.pop("before", None)
@@ -195,15 +207,19 @@ class WebhookFactory:
         repo_name: str,
         comment_id: int,
         *,
-        action: Literal["created", "edited"] = "created",
+        action: Literal["created", "edited", "deleted"] = "created",
         previous_body: str | None = None,
         sender: str | None = None,
     ) -> WebhookEvent:
+        """`sender` is who acted: the author for `created`; for `edited`/`deleted` whoever
+        edited or deleted it (pass it; GitHub does not name the author there)."""
         with self.state.lock:
             repo = self.state.repo_for_tests(repo_name)
             comment = repo.comments[comment_id]
             issue = repo.issues[comment.issue_number]
-            if action == "edited":
+            if action == "deleted":
+                template = COMMENT_DELETED
+            elif action == "edited":
                 template = COMMENT_EDITED
             else:
                 template = COMMENT_ON_PR if issue.pull is not None else COMMENT_ON_ISSUE
@@ -218,6 +234,59 @@ class WebhookFactory:
             else:
                 payload.pop("changes", None)
         return self._finish("issue_comment", payload)
+
+    def pull_request_edited(
+        self,
+        repo_name: str,
+        number: int,
+        *,
+        sender: str,
+        base_from: tuple[str, str] | None = None,
+        title_from: str | None = None,
+        body_from: str | None = None,
+    ) -> WebhookEvent:
+        """`pull_request` `edited`: `changes.base.ref.from`/`sha.from` on retargeting."""
+        with self.state.lock:
+            repo = self.state.repo_for_tests(repo_name)
+            issue, _ = repo.pull(number)
+            payload = self._start(PULL_EDITED, repo, sender)
+            payload["action"] = "edited"
+            payload["number"] = number
+            payload["pull_request"] = self.render.pull(repo, issue)
+            changes: JSON = {}
+            if base_from is not None:
+                changes["base"] = {"ref": {"from": base_from[0]}, "sha": {"from": base_from[1]}}
+            if title_from is not None:
+                changes["title"] = {"from": title_from}
+            if body_from is not None:
+                changes["body"] = {"from": body_from}
+            payload["changes"] = changes
+        return self._finish("pull_request", payload)
+
+    def pull_request_review(
+        self,
+        repo_name: str,
+        number: int,
+        review_id: int,
+        action: Literal["submitted", "dismissed"] = "submitted",
+        *,
+        sender: str | None = None,
+    ) -> WebhookEvent:
+        """`pull_request_review`: the review (state, body, `commit_id`) and `sender` (the
+        reviewer, or for `dismissed` the dismisser)."""
+        with self.state.lock:
+            repo = self.state.repo_for_tests(repo_name)
+            issue, pull = repo.pull(number)
+            review = next(r for r in pull.reviews if r.id == review_id)
+            payload = self._start(REVIEW_TEMPLATE, repo, sender or review.user)
+            payload["action"] = action
+            payload["pull_request"] = self.render.pull(repo, issue)
+            drawn = self.render.review(repo, issue, review)
+            drawn["state"] = review.state.lower()
+            drawn["submitted_at"] = iso(review.submitted_at)
+            drawn["updated_at"] = iso(review.dismissed_at or review.submitted_at)
+            payload["review"] = drawn
+        return self._finish("pull_request_review", payload)
 
     def workflow_run(
         self,

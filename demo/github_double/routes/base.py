@@ -114,13 +114,22 @@ class RouteTable:
 def visible_repo(ctx: Context, req: Request) -> Repo:
     """The repository in the path; private ones are 404 to callers who cannot read them."""
     repo = ctx.state.repo(str(req.path["owner"]), str(req.path["repo"]))
+    if req.token.permissions is not None:  # installation tokens: the repos they were issued for
+        if not req.token.reaches(repo):
+            raise not_found()
+        return repo
     if not repo.can(req.login, "read"):
         raise not_found()
     return repo
 
 
 def require(repo: Repo, req: Request, role: str, message: str | None = None) -> None:
-    """403 unless the caller holds `role`; the text depends on who asks, like GitHub's."""
+    """403 unless the caller holds `role`; the text depends on who asks, like GitHub's.
+
+    Scoped tokens (a job's GITHUB_TOKEN, an App installation) were already judged by their
+    permission map before the handler ran (`permissions.enforce`)."""
+    if req.token.permissions is not None:
+        return
     if repo.can(req.login, role):
         return
     if message is None:

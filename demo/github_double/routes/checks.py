@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from demo.github_double.errors import (
+    INVALID_APP_FOR_CHECK_RUN,
     MUST_AUTHENTICATE_AS_APP,
     ApiError,
     not_found,
@@ -23,17 +24,21 @@ from demo.github_double.routes.base import (
     require,
     visible_repo,
 )
-from demo.github_double.state import CheckRun, CommitStatus, Repo
+from demo.github_double.state import App, CheckRun, CheckSuite, CommitStatus, Repo
 
 route = RouteTable()
 CONCLUSION_REQUIRED = "conclusion is required when status is completed"
 
 
-def _as_app(repo: Repo, req: Request) -> None:
-    """Personal tokens cannot write checks; installation tokens (GITHUB_TOKEN) can."""
-    if req.caller.kind != "Bot":
+def _as_app(ctx: Context, repo: Repo, req: Request) -> App:
+    """Personal tokens cannot write checks; installation tokens (GITHUB_TOKEN) can, as
+    their App (https://docs.github.com/en/rest/checks/runs#create-a-check-run: "OAuth apps
+    and personal access tokens (classic) cannot use this endpoint")."""
+    app = ctx.state.app_of_token(req.token)
+    if req.caller.kind != "Bot" or app is None:
         raise ApiError(403, MUST_AUTHENTICATE_AS_APP)
     require(repo, req, "write")
+    return app
 
 
 def _apply(ctx: Context, run: CheckRun, body: dict[str, Any]) -> None:
@@ -70,7 +75,7 @@ def _parse(raw: Any) -> datetime:
 @route("checks/create", resource="CheckRun")
 def create_check_run(ctx: Context, req: Request) -> Response:
     repo = visible_repo(ctx, req)
-    _as_app(repo, req)
+    app = _as_app(ctx, repo, req)
     sha = str(req.field("head_sha"))
     if sha not in repo.commits:  # a full sha of this repository, not a ref
         raise validation_failed(
@@ -88,7 +93,8 @@ def create_check_run(ctx: Context, req: Request) -> Response:
         details_url=None,
         external_id=None,
         app_owner=req.login,
-        check_suite_id=ctx.state.next_id("check_suite"),
+        check_suite_id=ctx.state.suite_for(repo, app, sha).id,
+        app_id=app.id,
     )
     _apply(ctx, run, dict(req.body))
     repo.check_runs[run.id] = run
@@ -97,13 +103,65 @@ def create_check_run(ctx: Context, req: Request) -> Response:
 
 @route("checks/update", resource="CheckRun")
 def update_check_run(ctx: Context, req: Request) -> Response:
+    """Only the App that created a run may change it; any other App gets 403 naming the
+    creator (see errors.INVALID_APP_FOR_CHECK_RUN)."""
     repo = visible_repo(ctx, req)
-    _as_app(repo, req)
+    app = _as_app(ctx, repo, req)
     run = repo.check_runs.get(int(req.path["check_run_id"]))
     if run is None:
         raise not_found()
+    if run.app_id != app.id:
+        raise ApiError(403, INVALID_APP_FOR_CHECK_RUN.format(app_id=run.app_id))
     _apply(ctx, run, dict(req.body))
     return Response(200, ctx.render.check_run(repo, run))
+
+
+@route("checks/get", resource="CheckRun")
+def get_check_run(ctx: Context, req: Request) -> Response:
+    repo = visible_repo(ctx, req)
+    run = repo.check_runs.get(int(req.path["check_run_id"]))
+    if run is None:
+        raise not_found()
+    return Response(200, ctx.render.check_run(repo, run))
+
+
+def _suite(ctx: Context, req: Request) -> tuple[Repo, CheckSuite]:
+    repo = visible_repo(ctx, req)
+    suite = repo.check_suites.get(int(req.path["check_suite_id"]))
+    if suite is None:
+        raise not_found()
+    return repo, suite
+
+
+@route("checks/get-suite", resource="CheckSuite")
+def get_suite(ctx: Context, req: Request) -> Response:
+    repo, suite = _suite(ctx, req)
+    return Response(200, ctx.render.check_suite(repo, suite))
+
+
+@route("checks/list-suites-for-ref", resource="CheckSuite")
+def list_suites(ctx: Context, req: Request) -> Page:
+    """One suite per App that reported on the commit; `app_id`/`check_name` filter."""
+    repo = visible_repo(ctx, req)
+    sha = commit_sha(repo, str(req.path["ref"]), "CheckSuite")
+    suites = [s for s in repo.check_suites.values() if s.head_sha == sha]
+    if req.query.get("app_id") is not None:
+        suites = [s for s in suites if s.app_id == req.query["app_id"]]
+    if req.query.get("check_name"):
+        names = {(r.check_suite_id, r.name) for r in repo.check_runs.values()}
+        suites = [s for s in suites if (s.id, req.query["check_name"]) in names]
+    return Page(
+        [ctx.render.check_suite(repo, s) for s in sorted(suites, key=lambda s: s.id)],
+        key="check_suites",
+        extra={"total_count": len(suites)},
+    )
+
+
+@route("checks/list-for-suite", resource="CheckRun")
+def list_for_suite(ctx: Context, req: Request) -> Page:
+    repo, suite = _suite(ctx, req)
+    runs = [r for r in repo.check_runs.values() if r.check_suite_id == suite.id]
+    return _run_page(ctx, repo, req, runs)
 
 
 @route("checks/list-for-ref", resource="CheckRun")
@@ -111,14 +169,21 @@ def list_check_runs(ctx: Context, req: Request) -> Page:
     repo = visible_repo(ctx, req)
     sha = commit_sha(repo, str(req.path["ref"]), "CheckRun")
     runs = [r for r in repo.check_runs.values() if r.head_sha == sha]
+    if req.query.get("app_id") is not None:
+        runs = [r for r in runs if r.app_id == req.query["app_id"]]
+    return _run_page(ctx, repo, req, runs)
+
+
+def _run_page(ctx: Context, repo: Repo, req: Request, runs: list[CheckRun]) -> Page:
+    """Runs of every App, each with its `app`; `filter=latest` keeps the newest per name."""
     if req.query.get("check_name"):
         runs = [r for r in runs if r.name == req.query["check_name"]]
     if req.query.get("status"):
         runs = [r for r in runs if r.status == req.query["status"]]
-    if req.query["filter"] == "latest":
-        latest: dict[str, CheckRun] = {}
+    if req.query.get("filter", "latest") == "latest":
+        latest: dict[tuple[int, str], CheckRun] = {}  # newest per (App, name)
         for run in sorted(runs, key=lambda r: r.id):
-            latest[run.name] = run
+            latest[(run.app_id, run.name)] = run
         runs = list(latest.values())
     runs.sort(key=lambda r: r.id, reverse=True)
     return Page(

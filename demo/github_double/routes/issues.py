@@ -42,7 +42,11 @@ def _since(req: Request) -> datetime | None:
 
 
 def _may_edit(repo: Repo, req: Request, author: str) -> None:
-    """Authors edit their own text; anyone else needs write access."""
+    """Authors edit or delete their own text; anyone with write access may edit or delete
+    anyone's ("Anyone with write access to a repository can edit, hide, and delete
+    comments": https://docs.github.com/en/communities/moderating-comments-and-conversations/managing-disruptive-comments;
+    roles: https://docs.github.com/en/organizations/managing-user-access-to-your-organizations-repositories/managing-repository-roles/repository-roles-for-an-organization).
+    A GITHUB_TOKEN or App with `issues: write` (or `pull_requests: write` on a PR) may too."""
     if req.login != author:
         require(repo, req, "write")
 
@@ -152,7 +156,7 @@ def get_comment(ctx: Context, req: Request) -> Response:
 def update_comment(ctx: Context, req: Request) -> Response:
     repo, comment = _comment(ctx, req)
     _may_edit(repo, req, comment.author)
-    ctx.state.edit_comment(comment, str(req.field("body")))
+    ctx.state.edit_comment(comment, str(req.field("body")), req.login)
     return Response(200, ctx.render.comment(repo, comment))
 
 
@@ -160,7 +164,7 @@ def update_comment(ctx: Context, req: Request) -> Response:
 def delete_comment(ctx: Context, req: Request) -> Response:
     repo, comment = _comment(ctx, req)
     _may_edit(repo, req, comment.author)
-    ctx.state.delete_comment(repo, comment)
+    ctx.state.delete_comment(repo, comment, req.login)
     return Response(204)
 
 
