@@ -29,7 +29,12 @@ from typing import Any
 from bot.doctor.core import MARKS, Finding, diagnose, verdict
 from bot.doctor.read import gather
 from bot.doctor.workflows import WorkflowReadError, workflow_uses
-from bot.github.settings import PyGithubSettings, SettingsUnavailable
+from bot.github.settings import (
+    PyGithubSettings,
+    SettingsReadError,
+    SettingsUnavailable,
+    connect,
+)
 from modelgate.governance import CONFIG_FILENAME, ConfigError, load_config
 from modelgate.progress import Reporter, reporter_from_env
 
@@ -40,7 +45,6 @@ EXIT_CANNOT_READ = 4
 EXIT_FOR_VERDICT = {"sound": EXIT_SOUND, "unsound": EXIT_UNSOUND,
                     "unreadable": EXIT_CANNOT_READ}
 DEFAULT_API_URL = "https://api.github.com"
-TIMEOUT_S = 30
 DEFAULT_REQUEST_INTERVAL = 0.25
 JWT_LIFETIME_S = 540  # GitHub accepts at most 10 minutes
 JWT_BACKDATE_S = 60  # clock drift, as GitHub's docs advise
@@ -54,8 +58,6 @@ MSG_BAD_REPO = "--repo must be OWNER/NAME, got {value!r}"
 MSG_NO_APP_ID = "MODELGATE_APP_PRIVATE_KEY is set but governance.yml github.app_id is not"
 MSG_BAD_KEY = "MODELGATE_APP_PRIVATE_KEY is not a usable private key: {error}"
 MSG_CANNOT_READ_REPO = "{error}"
-MSG_GITHUB = "GitHub refused: HTTP {status} {message}"
-MSG_UNREACHABLE = "cannot reach {url}: {error}"
 MSG_HEADER = "modelgate doctor: {repo}, release branch {branch!r}, App {slug!r} (id {app_id})"
 MSG_VERDICT = {"sound": "sound: the gate holds ({count} checks)",
                "unsound": "UNSOUND: {failed} of {count} checks fail; change the settings above",
@@ -83,11 +85,7 @@ def mint_app_jwt(app_id: int, private_key: str, now: float | None = None) -> str
 
 
 def _client(token: str, api_url: str, interval: float, *, app: bool = False) -> Any:
-    from github import Auth, Github
-
-    auth = Auth.AppAuthToken(token) if app else Auth.Token(token)
-    return Github(auth=auth, base_url=api_url, timeout=TIMEOUT_S, retry=None,
-                  seconds_between_requests=interval or None)
+    return connect(token, api_url, interval=interval, app=app)
 
 
 def _repo(args: argparse.Namespace, env: Mapping[str, str]) -> str:
@@ -115,9 +113,6 @@ def cmd_doctor(args: argparse.Namespace, rep: Reporter, *,
                env: Mapping[str, str] | None = None,
                jwt_factory: JwtFactory = mint_app_jwt) -> int:
     """Build the clients once, read the settings, judge them, print the findings."""
-    from github import GithubException
-    from requests.exceptions import RequestException
-
     env = os.environ if env is None else env
     api_url = (args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     try:
@@ -145,12 +140,8 @@ def cmd_doctor(args: argparse.Namespace, rep: Reporter, *,
     except SettingsUnavailable as exc:
         rep.error(MSG_CANNOT_READ_REPO.format(error=exc), title=TITLE)
         return EXIT_CANNOT_READ
-    except GithubException as exc:
-        message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
-        rep.error(MSG_GITHUB.format(status=exc.status, message=message), title=TITLE)
-        return EXIT_CANNOT_READ
-    except RequestException as exc:
-        rep.error(MSG_UNREACHABLE.format(url=api_url, error=exc), title=TITLE)
+    except SettingsReadError as exc:
+        rep.error(f"{exc} ({api_url})", title=TITLE)
         return EXIT_CANNOT_READ
     findings = diagnose(settings, expect)
     header = MSG_HEADER.format(repo=settings.repo, branch=expect.release_branch,

@@ -38,7 +38,8 @@ DOC_WORKFLOW_PERMISSIONS = ("https://docs.github.com/rest/actions/permissions"
 DOC_RETENTION = ("https://docs.github.com/rest/actions/permissions"
                  "#get-artifact-and-log-retention-settings-for-a-repository")
 DOC_VARIABLES = "https://docs.github.com/rest/actions/variables#list-repository-variables"
-DOC_SECRETS = "https://docs.github.com/rest/actions/secrets#list-repository-secrets"
+DOC_SECRETS = (  # pragma: allowlist secret
+    "https://docs.github.com/rest/actions/secrets#list-repository-secrets")
 
 RULESET_PAGE = "Settings → Rules → Rulesets"
 FIX_IMPORT = (f"{RULESET_PAGE} → New ruleset → Import a ruleset: docs/ruleset.json (set "

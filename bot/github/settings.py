@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 from github import Github, GithubException
+from requests.exceptions import RequestException
 
 JSON = dict[str, Any]
 NameKind = Literal["variables", "secrets"]
@@ -28,7 +29,7 @@ PERM_ADMIN = "Administration: read (repository admin)"
 PERM_ACTIONS = "Actions: read"
 PERM_NAMES: dict[NameKind, str] = {"variables": "Variables: read", "secrets": "Secrets: read"}
 PERM_ENV_NAMES: dict[NameKind, str] = {"variables": "Environments: read",
-                                       "secrets": "Secrets: read"}
+                                       "secrets": "Secrets: read"}  # pragma: allowlist secret
 PERM_APP_JWT = ("the App's private key in MODELGATE_APP_PRIVATE_KEY (only a JWT signed by "
                 "the App may read its installation)")
 NOT_PROTECTED = "Branch not protected"
@@ -42,6 +43,22 @@ class SettingsUnavailable(Exception):
         self.what = what
         self.permission = permission
         self.status = status
+
+
+class SettingsReadError(Exception):
+    """GitHub answered with an error other than a refusal to show, or could not be reached."""
+
+
+TIMEOUT_S = 30
+
+
+def connect(token: str, api_url: str, *, interval: float = 0.0, app: bool = False) -> Github:
+    """A PyGithub client for the settings calls; ``app`` when ``token`` is the App's JWT."""
+    from github import Auth
+
+    auth = Auth.AppAuthToken(token) if app else Auth.Token(token)
+    return Github(auth=auth, base_url=api_url, timeout=TIMEOUT_S, retry=None,
+                  seconds_between_requests=interval or None)
 
 
 class SettingsApi(Protocol):
@@ -93,7 +110,10 @@ class PyGithubSettings:
                 return None
             if exc.status in (403, 404):
                 raise SettingsUnavailable(what, permission, exc.status) from exc
-            raise
+            message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
+            raise SettingsReadError(f"GitHub refused: HTTP {exc.status} {message}") from exc
+        except RequestException as exc:
+            raise SettingsReadError(f"cannot reach GitHub: {exc}") from exc
         return data
 
     def _pages(self, path: str, key: str | None, what: str, permission: str,
