@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from modelgate.markdown import escape_md
 
@@ -46,6 +46,20 @@ class AuditEntry(_Strict):
     duration_s: Annotated[float, Field(ge=0.0)] = 0.0
 
 
+class ComputedBy(_Strict):
+    """Who computed a report when it was not the PR job: the trusted verdict
+    (``modelgate verdict``), run by the default branch's modelgate at ``modelgate_commit``.
+
+    A reader trusts this only by where the report came from (the trusted job's output),
+    never by the field itself: a PR job could write it too."""
+
+    kind: Literal["trusted_verdict"] = "trusted_verdict"
+    modelgate_commit: Sha
+    base_config_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    pr_config_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None
+    claims: Annotated[list[ShortText], Field(max_length=20)] = Field(default_factory=list)
+
+
 class AuditReport(_Strict):
     schema_version: Literal[1] = REPORT_SCHEMA_VERSION
     kind: Literal["modelgate.audit_report"] = "modelgate.audit_report"
@@ -60,6 +74,15 @@ class AuditReport(_Strict):
     duration_s: Annotated[float, Field(ge=0.0)]
     passed: bool
     audits: Annotated[list[AuditEntry], Field(min_length=1, max_length=50)]
+    computed_by: ComputedBy | None = None  # None: the PR job's own (advisory) report
+
+    @model_serializer(mode="wrap")
+    def _without_empty_computed_by(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # the PR job's report stays byte for byte what it was before the field existed
+        data = handler(self)
+        if isinstance(data, dict) and data.get("computed_by") is None:
+            data.pop("computed_by", None)
+        return data
 
     def failing(self) -> list[AuditEntry]:
         return [a for a in self.audits if a.status != "pass"]

@@ -23,7 +23,8 @@ from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 AUDIT_ID = "ip_headers"
 TITLE = "Sources carry license and copyright information (REUSE)"
 
-REUSE_COMMAND = (sys.executable, "-m", "reuse")
+# -P: the audited tree is the working directory and must never shadow the tool's package
+REUSE_COMMAND = (sys.executable, "-P", "-m", "reuse")
 REUSE_TIMEOUT_S = DEFAULT_TIMEOUT_S
 # reuse's ``non_compliant`` keys, in the order a reader fixes them, with what they mean
 PROBLEMS: dict[str, str] = {

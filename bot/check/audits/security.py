@@ -44,7 +44,9 @@ TITLE = "Code free of known-bad patterns and secrets; dependencies pinned"
 
 # bandit looks at the project's Python code: every tracked .py file except these
 BANDIT_EXCLUDE_PREFIXES = ("tests/", ".venv/", "venv/")
-BANDIT_COMMAND = (sys.executable, "-m", "bandit")
+# -P: never put the working directory (the audited tree) first on sys.path, or a tree
+# holding a ``bandit/`` package would run its own code instead of the tool
+BANDIT_COMMAND = (sys.executable, "-P", "-m", "bandit")
 BANDIT_FAIL_SEVERITIES = frozenset({"MEDIUM", "HIGH"})
 BANDIT_BATCH = 400  # files per bandit call, well under any command-line limit
 BANDIT_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})  # their text quotes the value
@@ -352,11 +354,13 @@ def check_lock_with_uv(root: Path, uv: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the audit
 
 
-def audit(root: Path, *, uv: str | None) -> AuditResult:
+def audit(root: Path, *, uv: str | None, files: Sequence[str] | None = None) -> AuditResult:
     """Bandit, detect-secrets and the lock check over the tracked files of ``root``;
-    ``uv`` is the uv executable that confirms the lock (``None``: read the TOML only)."""
+    ``uv`` is the uv executable that confirms the lock (``None``: read the TOML only);
+    ``files`` replaces ``git ls-files`` when the caller listed the tree itself (the
+    trusted verdict, which reads a pull request's checkout as data)."""
     started = time.perf_counter()
-    files = tracked_files(root)
+    files = tracked_files(root) if files is None else sorted(files)
     py = python_files(files)
     bandit = run_bandit(root, py)
     secrets = scan_secrets(root, files)
