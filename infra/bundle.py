@@ -25,7 +25,6 @@ registry and :func:`upload_bundle` with a boto3 client; nothing here touches MLf
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import math
@@ -51,6 +50,9 @@ from serving.manifest import (
     identity_fields,
 )
 
+from modelgate.errors import ModelgateError
+from modelgate.hashing import hex_to_base64, sha256_bytes
+
 TARGET_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
 PARITY_TOLERANCE: dict[InputDtype, float] = {"float64": 1e-6, "float32": 1e-5}
 INPUT_NAME = "input"
@@ -60,11 +62,11 @@ VERSIONED_PACKAGES = ("onnx", "onnxruntime", "skl2onnx", "scikit-learn", "numpy"
 DtypeChoice = Literal["auto", "float64", "float32"]
 
 
-class BundleExportError(Exception):
+class BundleExportError(ModelgateError):
     """The model cannot be exported as a bundle; the message says which check failed."""
 
 
-class BundleUploadError(Exception):
+class BundleUploadError(ModelgateError):
     """The bundle cannot be uploaded; the message names the bucket and prefix."""
 
 
@@ -88,10 +90,6 @@ class _Exported:
     model_bytes: bytes
     opset: dict[str, int]
     parity: ParitySection
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _versions() -> dict[str, str]:
@@ -307,7 +305,7 @@ def _manifest(
         "versions": _versions(),
         "files": [{
             "path": MODEL_FILE,
-            "sha256": _sha256(exported.model_bytes),
+            "sha256": sha256_bytes(exported.model_bytes),
             "bytes": len(exported.model_bytes),
         }],
     }
@@ -419,7 +417,7 @@ def upload_bundle(s3_client: Any, bundle_dir: Path, bucket: str, prefix: str) ->
                 Key=f"{prefix}/{name}",
                 Body=data,
                 ContentType=_content_type(name),
-                ChecksumSHA256=_b64_sha256(data),
+                ChecksumSHA256=hex_to_base64(sha256_bytes(data)),
             )
     except BundleUploadError:
         raise
@@ -427,8 +425,3 @@ def upload_bundle(s3_client: Any, bundle_dir: Path, bucket: str, prefix: str) ->
         raise BundleUploadError(f"cannot upload to {uri}: {type(exc).__name__}: {exc}") from exc
     return uri
 
-
-def _b64_sha256(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")

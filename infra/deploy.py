@@ -27,8 +27,6 @@ function is then pinned to that bundle with ``MODELGATE_BUNDLE_SHA256``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import math
@@ -46,6 +44,8 @@ from serving.manifest import BundleManifest
 from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 
 from infra.package import PackageError, check_zip, lambda_architecture, runtime_target
+from modelgate.errors import ModelgateError
+from modelgate.hashing import hex_to_base64, sha256_file
 
 SCHEMA_VERSION = 1
 HANDLER = "serving.handler.handler"
@@ -83,7 +83,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DeployError(Exception):
+class DeployError(ModelgateError):
     """A deploy or rollback that stopped; the message names the step and the alias state."""
 
 
@@ -206,14 +206,6 @@ def check_bundle_uri(uri: str) -> None:
 
 def _join(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
-
-
-def _sha256_file(path: Path) -> bytes:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
 
 
 @dataclass(frozen=True)
@@ -412,9 +404,8 @@ def deploy(lambda_client: LambdaClient, s3_client: S3Client, *, zip_path: Path, 
     # Fail before touching AWS: wrong wheels or a bundle that is not in S3 never go live.
     check_zip(zip_path, runtime_target(runtime, arch))
     check_bundle_uri(bundle_uri)
-    digest = _sha256_file(zip_path)
-    zip_sha256 = digest.hex()
-    code_sha256 = base64.b64encode(digest).decode("ascii")
+    zip_sha256 = sha256_file(zip_path)
+    code_sha256 = hex_to_base64(zip_sha256)
     started = clock()
     record = DeployRecord(
         kind="deploy", deploy_id=_deploy_id(started, zip_sha256[:8]),

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import hashlib
 import io
 import json
 import os
@@ -59,6 +58,10 @@ from typing import Any
 from packaging.markers import Marker
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from modelgate.errors import ModelgateError
+from modelgate.hashing import sha256_file
+from modelgate.tools import SETUP_HINT, find_uv, tool_places
 
 SCHEMA_VERSION = 1
 SERVING_SOURCE = PurePosixPath("lambda/serving")
@@ -106,7 +109,7 @@ HINT_AL2 = ("{runtime} runs on Amazon Linux 2 (glibc 2.26); current onnxruntime 
 HINT_GENERIC = "Pick a runtime/architecture these wheels support, or update the lock."
 ERR_FORBIDDEN = ("serving's locked dependencies would pull in {names}, which must never reach "
                  "the Lambda zip; check what in {roots} now depends on them")
-ERR_NO_UV = "uv not found on PATH; install it (`pip install uv`) or pass uv=<path>"
+ERR_NO_UV = "uv not found (looked in {places}); {hint}"
 ERR_UV_FAILED = "uv pip install failed (exit {code}) for {target}:\n{output}"
 ERR_NO_SERVING = "no serving package at {path} (expected {source}/__init__.py)"
 ERR_FOREIGN_IMPORTS = ("serving imports {modules}, which the Lambda zip does not ship (only "
@@ -125,7 +128,7 @@ WARN_NOT_RUNTIME = ("built for {target}, which is not {runtime} on {arch}: this 
                     "testing and must not be deployed")
 
 
-class PackageError(Exception):
+class PackageError(ModelgateError):
     """A Lambda package that cannot be built or must not be shipped, with the reason."""
 
 
@@ -697,11 +700,7 @@ def write_zip(staging: Path, out_path: Path) -> str:
             with path.open("rb") as source, archive.open(info, "w") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
     os.replace(tmp, out_path)
-    digest = hashlib.sha256()
-    with out_path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(out_path)
 
 
 def check_sizes(*, unzipped: int, zipped: int | None = None) -> list[str]:
@@ -742,9 +741,10 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
                 if RUNTIMES[runtime].glibc < (2, 28) and deployable else HINT_GENERIC)
         raise PackageError(ERR_NO_WHEEL.format(lock=LOCK_FILENAME, target=target,
                                                packages=", ".join(missing), hint=hint))
-    uv_path = uv or shutil.which("uv")
+    uv_path = uv or find_uv(repo_root)
     if uv_path is None:
-        raise PackageError(ERR_NO_UV)
+        raise PackageError(ERR_NO_UV.format(places=", ".join(tool_places(repo_root)),
+                                            hint=SETUP_HINT))
     warnings: list[str] = []
     if not deployable:
         warnings.append(WARN_NOT_RUNTIME.format(target=target, runtime=runtime, arch=arch))

@@ -8,7 +8,6 @@ a model trained on silently coerced data is exactly what an auditor will ask abo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from modelgate.errors import ModelgateError
 from modelgate.governance import Governance, LoadedConfig
+from modelgate.hashing import sha256_file
 
 MAX_ROWS_NAMED = 5
 
 
-class DataError(Exception):
+class DataError(ModelgateError):
     """Training data that cannot be used, with a message naming file, row or column."""
 
 
@@ -68,14 +69,6 @@ class Split:
 
     train: NDArray[np.intp]
     test: NDArray[np.intp]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_manifest(path: Path) -> DatasetManifest:

@@ -16,10 +16,11 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
+from modelgate.errors import ModelgateError
 from modelgate.governance import EstimatorSection, EstimatorStep
 
 
-class EstimatorError(Exception):
+class EstimatorError(ModelgateError):
     """The configured estimator cannot be built."""
 
 

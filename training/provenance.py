@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess  # nosec B404 - fixed git argv, no shell
 from dataclasses import dataclass
 from pathlib import Path
+
+from modelgate.hashing import sha256_file
 
 LOCK_FILES = ("uv.lock", "requirements.lock", "requirements.txt")
 NO_COMMIT = "unversioned"
@@ -32,10 +33,6 @@ def _git(root: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def collect(root: Path) -> Provenance:
     commit = _git(root, "rev-parse", "HEAD") or NO_COMMIT
     status = _git(root, "status", "--porcelain")
@@ -44,7 +41,7 @@ def collect(root: Path) -> Provenance:
     for name in LOCK_FILES:
         path = root / name
         if path.is_file():
-            lock_name, lock_hash = name, sha256_bytes(path.read_bytes())
+            lock_name, lock_hash = name, sha256_file(path)
             break
     return Provenance(
         commit=commit,

@@ -9,7 +9,6 @@ ends it as FAILED with the reason as a tag, so no half-written run looks like a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import time
@@ -23,7 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
+from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
+from modelgate.hashing import sha256_bytes
 from modelgate.progress import ConsoleReporter, Reporter
 from training import tracking
 from training.baseline import feature_baseline
@@ -38,7 +39,7 @@ RUN_PARAMS = frozenset({"model_type", "pipeline", "test_size", "random_state", "
                         "threshold"})
 
 
-class TrainingError(Exception):
+class TrainingError(ModelgateError):
     """The run could not complete; the message says which step and why."""
 
 
@@ -76,7 +77,7 @@ def fingerprint(p_positive: NDArray[np.float64]) -> str:
     """sha256 of the evaluation-set probabilities, rounded so that a retrain of the same
     commit on another machine (other BLAS) still matches while any real change does not."""
     rounded = np.round(np.asarray(p_positive, dtype=np.float64), FINGERPRINT_DECIMALS)
-    return hashlib.sha256(rounded.tobytes()).hexdigest()
+    return sha256_bytes(rounded.tobytes())
 
 
 def _frame(X: NDArray[np.float64], features: tuple[str, ...]) -> Any:

@@ -37,6 +37,7 @@ from bot.check.report import (
     REPORT_FILE,
     AuditReport,
 )
+from modelgate.errors import ModelgateError
 
 RUN_METADATA_SCHEMA_VERSION: Literal[1] = 1
 MAX_FILES = 64
@@ -54,7 +55,7 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 Sha = Annotated[str, Field(pattern=r"^([0-9a-f]{40}|[0-9a-f]{64})$")]
 
 
-class ArtifactError(Exception):
+class ArtifactError(ModelgateError):
     """The artifact cannot be used; the message says which file and why."""
 
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.check.report import STATUS_ICON, AuditEntry
+from modelgate.errors import ModelgateError
 from modelgate.markdown import escape_md
 
 CARD_SCHEMA_VERSION: Literal[1] = 1
@@ -35,7 +36,7 @@ REQUIRED_SECTIONS = (
 Text = Annotated[str, Field(max_length=5000)]
 
 
-class CardError(Exception):
+class CardError(ModelgateError):
     """A card JSON document that does not validate."""
 
 

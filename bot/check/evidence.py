@@ -24,11 +24,12 @@ from bot.check.report import (
     REPORT_FILE,
     AuditReport,
 )
+from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
 from training.data import load_dataset, split_dataset
 
 
-class EvidenceError(Exception):
+class EvidenceError(ModelgateError):
     """The evidence cannot be assembled; the message says what is missing."""
 
 

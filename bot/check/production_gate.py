@@ -31,6 +31,7 @@ from bot.check.audits.performance_gate import Reference
 from bot.check.card import checklist_of, performance_from_gate
 from bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
 from bot.check.runner import entry
+from modelgate.errors import ModelgateError
 from modelgate.governance import DeploySection, Governance
 
 Clients = Callable[[], tuple[Any, Any]]  # () -> (lambda client, s3 client)
@@ -49,7 +50,7 @@ E_FEATURES = ("production v{version} needs the features {missing}, which the pul
 E_MISMATCH = "the artifact's {name} does not match {other}: {what}"
 
 
-class GateError(Exception):
+class GateError(ModelgateError):
     """Production cannot be compared; the gate fails closed with this reason."""
 
 

@@ -5,10 +5,11 @@
 Each is a thin adapter over one function (:func:`bot.release.promote.promote`,
 :func:`serving.local.serve`, :func:`infra.package.build_package`,
 :func:`infra.deploy.deploy`, :func:`infra.deploy.rollback`): it builds the MLflow and boto3
-clients once, calls it, prints the result, and turns a refused or failed step into one
-clear message and exit status 1, never a traceback. boto3 reads credentials the usual way
-and honours ``AWS_ENDPOINT_URL`` (a local moto server, say); the region comes from
-``governance.yml`` ``deploy.region``.
+clients once, calls it, prints the result; a refused or failed step is a
+:class:`~modelgate.errors.ModelgateError` (AWS's and MLflow's exceptions translated here),
+which ``modelgate`` prints as one clear message with exit status 1, never a traceback.
+boto3 reads credentials the usual way and honours ``AWS_ENDPOINT_URL`` (a local moto
+server, say); the region comes from ``governance.yml`` ``deploy.region``.
 
 Which bundle ``deploy`` ships when ``--bundle-uri`` is not given: the one recorded on the
 version that the ``production`` alias (``--model-alias``) points at, pinned to the
@@ -23,12 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.support import boto3_client, write_record
+from bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
+from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import load_config
 from modelgate.progress import Reporter
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_ARCH = "x86_64"
 DEFAULT_ZIP = Path("dist/lambda.zip")
@@ -52,36 +52,22 @@ MSG_NO_PROMOTION = ("version {version} of {name} carries no {tag} record; promot
 MSG_PINNED = "bundle {uri} does not match its promotion record: {error}"
 MSG_NO_ROLE = ("function {function} does not exist yet, so it has no role to reuse; pass "
                "--role-arn (the RoleArn output of infra/template.yaml)")
-MSG_AWS = "AWS: {error}"
-MSG_MLFLOW = "MLflow: {error}"
+
+
+class Refused(ModelgateError):
+    """A precondition of the command that does not hold (a bundle that cannot be served,
+    settings the server refuses, no promoted version); the message is for the user."""
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-
-
-def _fail(rep: Reporter, command: str, message: str) -> int:
-    rep.error(message, title=f"modelgate {command}")
-    return EXIT_FAILED
-
-
-def _aws_errors() -> tuple[type[Exception], ...]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (BotoCoreError, ClientError)
-
-
 # --- promote ----------------------------------------------------------------------------
 
 
 def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
-    from mlflow.exceptions import MlflowException
-
-    from bot.release.promote import PromotionError, promote
+    from bot.release.promote import promote
     from training import tracking
 
     config = load_config(args.config)
@@ -90,19 +76,13 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
     out: Path = args.out or PROMOTIONS_DIR / f"{gov.model.name}-v{args.version}-{args.alias}-" \
                             f"{stamp}"
     out = out if out.is_absolute() else config.root / out
-    try:
+    with aws_errors(), mlflow_errors():
         client = tracking.configure(config, args.tracking_uri)
         s3 = boto3_client("s3", gov.deploy.region)
         with rep.step(f"Promote {gov.model.name} version {args.version} to {args.alias}"):
             record = promote(client, config, version=args.version, alias=args.alias,
                              s3_client=s3, out_dir=out, clock=_now,
                              require_staging=args.require_staging)
-    except PromotionError as exc:
-        return _fail(rep, "promote", str(exc))
-    except MlflowException as exc:
-        return _fail(rep, "promote", MSG_MLFLOW.format(error=_short(exc)))
-    except _aws_errors() as exc:
-        return _fail(rep, "promote", MSG_AWS.format(error=_short(exc)))
     parity = record.parity
     print(MSG_PROMOTED.format(
         name=record.model_name, version=record.version, alias=record.alias,
@@ -115,7 +95,7 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
     rep.summary(f"### modelgate promote: {record.model_name} v{record.version} -> "
                 f"`{record.alias}`\n\nBundle `{record.bundle_uri}` (sha256 "
                 f"`{record.bundle_sha256[:16]}`), commit `{record.commit[:12]}`.")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # --- serve ------------------------------------------------------------------------------
@@ -127,41 +107,39 @@ def cmd_serve(args: argparse.Namespace, rep: Reporter) -> int:
     from serving.settings import Settings, SettingsError
 
     uri = str(args.bundle)
+    # serving cannot import modelgate, so its two errors are translated here
     try:
         Settings(bundle_uri=uri)
         # verified before the server starts (and kept: the app's loader finds it cached),
         # so a bad bundle stops here with its reason instead of a server that answers 503
         bundle = cached_bundle(uri)
     except SettingsError as exc:
-        return _fail(rep, "serve", MSG_SETTINGS.format(error=exc))
+        raise Refused(MSG_SETTINGS.format(error=exc)) from exc
     except BundleError as exc:
-        return _fail(rep, "serve", MSG_NO_BUNDLE.format(uri=uri, error=exc))
+        raise Refused(MSG_NO_BUNDLE.format(uri=uri, error=exc)) from exc
     m = bundle.manifest
     rep.info(MSG_SERVING.format(name=m.model_name, version=m.model_version, alias=m.alias,
                                 uri=uri, host=args.host, port=args.port))
     try:
         serve(uri, host=args.host, port=args.port)
     except SettingsError as exc:  # another MODELGATE_* variable the server refuses
-        return _fail(rep, "serve", MSG_SETTINGS.format(error=exc))
-    return EXIT_OK
+        raise Refused(MSG_SETTINGS.format(error=exc)) from exc
+    return ExitCode.OK
 
 
 # --- package ----------------------------------------------------------------------------
 
 
 def cmd_package(args: argparse.Namespace, rep: Reporter) -> int:
-    from infra.package import PackageError, build_package
+    from infra.package import build_package
 
     root = (args.project_root or Path(args.config).resolve().parent).resolve()
     out: Path = args.out if args.out.is_absolute() else root / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with rep.step(f"Build the Lambda zip for {args.runtime} {args.arch}"):
-            report = build_package(root, out, runtime=args.runtime, arch=args.arch)
-    except PackageError as exc:
-        return _fail(rep, "package", str(exc))
+    with rep.step(f"Build the Lambda zip for {args.runtime} {args.arch}"):
+        report = build_package(root, out, runtime=args.runtime, arch=args.arch)
     print(report.to_json() if args.json else report.summary())
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # --- deploy and rollback ----------------------------------------------------------------
@@ -177,16 +155,12 @@ def _promoted_bundle(args: argparse.Namespace, config: Any) -> tuple[str, str]:
     client = tracking.configure(config, args.tracking_uri)
     version = alias_version(client, name, alias)
     if version is None:
-        raise _Stop(MSG_NO_ALIAS.format(alias=alias, name=name, stage=args.model_alias))
+        raise Refused(MSG_NO_ALIAS.format(alias=alias, name=name, stage=args.model_alias))
     tag = TAG_PROMOTED.format(alias=alias)
     promoted = parse_promoted_tag(client.get_model_version(name, version).tags.get(tag))
     if promoted is None:
-        raise _Stop(MSG_NO_PROMOTION.format(version=version, name=name, tag=tag))
+        raise Refused(MSG_NO_PROMOTION.format(version=version, name=name, tag=tag))
     return promoted.bundle_uri, promoted.bundle_sha256
-
-
-class _Stop(Exception):
-    """A deploy precondition that does not hold; the message is for the user."""
 
 
 def _role_arn(lam: Any, function: str, given: str | None) -> str:
@@ -198,21 +172,18 @@ def _role_arn(lam: Any, function: str, given: str | None) -> str:
         return str(lam.get_function_configuration(FunctionName=function)["Role"])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise _Stop(MSG_NO_ROLE.format(function=function)) from None
+            raise Refused(MSG_NO_ROLE.format(function=function)) from None
         raise
 
 
 def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
-    from mlflow.exceptions import MlflowException
     from serving.bundle import BundleError, load_bundle
 
-    from bot.release.promote import PromotionError
-    from infra.deploy import DeployError, deploy
-    from infra.package import PackageError
+    from infra.deploy import deploy
 
     config = load_config(args.config)
     d = config.governance.deploy
-    try:
+    with aws_errors(), mlflow_errors():
         s3 = boto3_client("s3", d.region)
         lam = boto3_client("lambda", d.region)
         uri = args.bundle_uri
@@ -221,18 +192,12 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
             try:  # the bundle in S3 must still be the one promotion recorded
                 load_bundle(uri, expected_manifest_sha256=sha, s3_client_factory=lambda: s3)
             except BundleError as exc:
-                raise _Stop(MSG_PINNED.format(uri=uri, error=exc)) from None
+                raise Refused(MSG_PINNED.format(uri=uri, error=exc)) from None
         role = _role_arn(lam, d.function_name, args.role_arn)
         record = deploy(lam, s3, zip_path=args.zip, bucket=d.bucket,
                         key_prefix=f"{d.prefix.strip('/')}/{RELEASES_PREFIX}",
                         function_name=d.function_name, role_arn=role, bundle_uri=uri,
                         runtime=args.runtime, arch=args.arch, alias=d.live_alias)
-    except (_Stop, DeployError, PackageError, PromotionError) as exc:
-        return _fail(rep, "deploy", str(exc))
-    except MlflowException as exc:
-        return _fail(rep, "deploy", MSG_MLFLOW.format(error=_short(exc)))
-    except _aws_errors() as exc:
-        return _fail(rep, "deploy", MSG_AWS.format(error=_short(exc)))
     text = record.to_json()
     print(text)
     write_record(args.record, text, rep)
@@ -240,27 +205,23 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
                 f"{record.version}\n\nModel {record.model_name} v{record.model_version}, "
                 f"bundle sha256 `{record.bundle_sha256[:16]}`, previous version "
                 f"{record.previous_version or 'none'}.")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_rollback(args: argparse.Namespace, rep: Reporter) -> int:
-    from infra.deploy import DeployError, rollback
+    from infra.deploy import rollback
 
     config = load_config(args.config)
     d = config.governance.deploy
-    try:
+    with aws_errors():
         lam = boto3_client("lambda", d.region)
         record = rollback(lam, function_name=d.function_name, alias=d.live_alias)
-    except DeployError as exc:
-        return _fail(rep, "rollback", str(exc))
-    except _aws_errors() as exc:
-        return _fail(rep, "rollback", MSG_AWS.format(error=_short(exc)))
     text = record.to_json()
     print(text)
     write_record(args.record, text, rep)
     rep.summary(f"### modelgate rollback: {record.function_name}:{record.alias} -> version "
                 f"{record.version} (was {record.previous_version})")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 # --- the parser -------------------------------------------------------------------------

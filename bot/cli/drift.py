@@ -10,6 +10,8 @@ Exit status: 0 no drift, 1 drift, 2 bad input (no baseline, no logs in the windo
 unknown version, unreadable files), 3 insufficient data (fewer scored records than
 ``drift.min_requests``: neither pass nor fail), 4 the report was written but the GitHub
 issue could not be (the report's verdict is then only in the files and the summary).
+These are :class:`modelgate.errors.ExitCode` members; failures are raised as
+:class:`~modelgate.errors.ModelgateError` carrying 2 or 4, for ``modelgate`` to print.
 """
 
 from __future__ import annotations
@@ -44,28 +46,29 @@ from bot.drift.stats import (
     scan_sources,
     train_reference,
 )
-from modelgate.governance import CONFIG_FILENAME, ConfigError, LoadedConfig, load_config
-from modelgate.progress import Reporter, reporter_from_env
+from bot.github.api import GitHubApi, PyGithubApi
+from infra.cloudwatch import function_log_group
+from modelgate.errors import ExitCode
+from modelgate.governance import ConfigError, LoadedConfig, load_config
+from modelgate.progress import Reporter
 from training.data import DataError
 
-EXIT_NO_DRIFT = 0
-EXIT_DRIFT = 1
-EXIT_BAD_INPUT = 2
-EXIT_INSUFFICIENT = 3
-EXIT_GITHUB = 4
+EXIT_NO_DRIFT = ExitCode.OK
+EXIT_DRIFT = ExitCode.FAILED
+EXIT_BAD_INPUT = ExitCode.USAGE
+EXIT_INSUFFICIENT = ExitCode.INSUFFICIENT_DATA
+EXIT_GITHUB = ExitCode.GITHUB_FAILED
 EXIT_FOR_OUTCOME = {OUTCOME_NO_DRIFT: EXIT_NO_DRIFT, OUTCOME_DRIFT: EXIT_DRIFT,
                     OUTCOME_INSUFFICIENT: EXIT_INSUFFICIENT}
 
 DEFAULT_WINDOW = timedelta(hours=24)
 DEFAULT_OUT = Path("drift-report")
 DEFAULT_API_URL = "https://api.github.com"
-LOG_GROUP = "/aws/lambda/{function}"
 
 MSG_NO_FILE = "{path}: log file not found"
 MSG_NOT_FILE = "{path}: not a regular file"
 MSG_GITHUB_ENV = ("--github-issue needs {missing} in the environment (a token that may write "
                   "issues, and owner/repo)")
-MSG_GITHUB_FAILED = "the drift issue could not be written: {detail}"
 MSG_RESULT = "{outcome}: model {name} version {version}; report {path}"
 MSG_ISSUE = "drift issue #{number}: {action} ({url})"
 MSG_DRIFTED = "drifted: {what}"
@@ -122,7 +125,7 @@ def run_drift(config: LoadedConfig, options: DriftOptions, *, mlflow_client: Any
     stamp = {"since": since.isoformat() if since else None,
              "until": until.isoformat() if until else None}
     if options.cloudwatch and since and until:
-        group = LOG_GROUP.format(function=options.function_name or gov.deploy.function_name)
+        group = function_log_group(options.function_name or gov.deploy.function_name)
         region = options.region or gov.deploy.region
         sources: list[tuple[str, Iterable[Line]]] = [
             (group, cloudwatch_lines(logs_client, group, since, until, region=region))]
@@ -147,15 +150,16 @@ def _details_url(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _github_repo(env: Mapping[str, str]) -> Any:
-    from github import Auth, Github
-
+def _github_api(env: Mapping[str, str]) -> GitHubApi:
+    """The adapter for the issue, built before anything is read (nothing is requested yet)."""
     missing = [k for k in ("GITHUB_TOKEN", "GITHUB_REPOSITORY") if not env.get(k)]
     if missing:
         raise DriftInputError(MSG_GITHUB_ENV.format(missing=" and ".join(missing)))
-    gh = Github(auth=Auth.Token(env["GITHUB_TOKEN"]),
-                base_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, lazy=True)
-    return gh.get_repo(env["GITHUB_REPOSITORY"])
+    try:
+        return PyGithubApi.connect(env["GITHUB_REPOSITORY"], env["GITHUB_TOKEN"],
+                                   api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    except ValueError as exc:  # GITHUB_REPOSITORY that is not owner/name
+        raise DriftInputError(str(exc)) from exc
 
 
 def _options(args: argparse.Namespace) -> DriftOptions:
@@ -169,13 +173,12 @@ def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
               env: Mapping[str, str] | None = None,
               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """Build the collaborators once, run the check, write the report, sync the issue."""
-    from github import GithubException
     from mlflow import MlflowClient
 
     env = os.environ if env is None else env
     try:
         config = load_config(args.config)
-        repo = _github_repo(env) if args.github_issue else None
+        api = _github_api(env) if args.github_issue else None
         uri = config.tracking_uri(args.tracking_uri)
         logs_client = None
         if args.cloudwatch:
@@ -183,9 +186,8 @@ def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
         with rep.step("Compare served traffic with the training baseline"):
             result = run_drift(config, _options(args), clock=clock, logs_client=logs_client,
                                mlflow_client=MlflowClient(tracking_uri=uri, registry_uri=uri))
-    except (ConfigError, DataError, DriftInputError) as exc:
-        rep.error(str(exc), title="modelgate drift")
-        return EXIT_BAD_INPUT
+    except (ConfigError, DataError) as exc:  # exit 1 elsewhere; bad input (2) for drift
+        raise DriftInputError(str(exc)) from exc
     positive = config.governance.data.target.positive_class
     details = _details_url(env)
     files = write_report(result, args.out, positive_class=positive, details_url=details)
@@ -198,13 +200,8 @@ def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
         print(MSG_DRIFTED.format(what=", ".join(what)))
     for message in result.messages:
         rep.warning(message, title="modelgate drift")
-    if repo is not None:
-        try:
-            synced = sync_drift_issue(repo, result, summary, bot_login=args.bot_login)
-        except GithubException as exc:
-            rep.error(MSG_GITHUB_FAILED.format(detail=f"{exc.status} {exc.data}"),
-                      title="modelgate drift")
-            return EXIT_GITHUB
+    if api is not None:
+        synced = sync_drift_issue(api, result, summary, bot_login=args.bot_login)
         if synced.number is not None:
             print(MSG_ISSUE.format(number=synced.number, action=synced.action, url=synced.url))
     return EXIT_FOR_OUTCOME[result.outcome]
@@ -246,17 +243,3 @@ def register(sub: Any) -> None:
                    "and MLFLOW_TRACKING_URI)")
     p.set_defaults(handler=cmd_drift)
 
-
-def main(argv: Sequence[str] | None = None, *, reporter: Reporter | None = None) -> int:
-    """``python -m bot.cli.drift [--config FILE] drift ...`` until ``bot/cli.py`` lists it."""
-    parser = argparse.ArgumentParser(prog="modelgate")
-    parser.add_argument("--config", type=Path, default=Path(CONFIG_FILENAME))
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    register(sub)
-    args = parser.parse_args(argv)
-    result: int = args.handler(args, reporter or reporter_from_env())
-    return result
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -3,10 +3,12 @@
 """``modelgate handle`` and ``modelgate report``: the bot's two entry points in Actions.
 
 Both read what GitHub Actions hands a job (``GITHUB_EVENT_NAME``, ``GITHUB_EVENT_PATH``,
-``GITHUB_REPOSITORY``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``), build the PyGithub client
+``GITHUB_REPOSITORY``, ``GITHUB_TOKEN``, ``GITHUB_API_URL``), build the GitHub adapter
 once, and pass it in. Known failures (a bad event, a refused artifact, GitHub refusing a
-request, an invalid ``governance.yml`` on the base branch) print one clear message and
-exit non-zero; an event that needs nothing exits 0 after saying why.
+request, an invalid ``governance.yml`` on the base branch) are
+:class:`~modelgate.errors.ModelgateError`: one clear message and their exit code; an
+event that needs nothing exits 0 after saying why. Both entry functions catch them
+themselves (tests call them directly, with a sleep they control).
 """
 
 from __future__ import annotations
@@ -20,25 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from github import Auth, Github
-
 from bot.chain.check_run import write_job_summary
 from bot.chain.dispatch import handle_event
 from bot.chain.sync import DEFAULT_BOT_LOGIN, ApprovalBot, BotConfig, ReportInput, run_report
-from bot.check.artifact import ArtifactError, AuditArtifact, StaleArtifact, load_artifact
-from bot.check.card import CardError
+from bot.check.artifact import AuditArtifact, StaleArtifact, load_artifact
 from bot.cli.support import boto3_client
-from bot.github.api import GitHubApiError, GitHubDataError, PyGithubApi
-from bot.github.events import EventError, read_event
-from modelgate.governance import ConfigError
+from bot.github.api import DEFAULT_REQUEST_INTERVAL, DEFAULT_WRITE_INTERVAL, PyGithubApi
+from bot.github.events import read_event
+from modelgate.errors import ExitCode, ModelgateError
 from modelgate.progress import Reporter
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 DEFAULT_API_URL = "https://api.github.com"
-DEFAULT_REQUEST_INTERVAL = 0.25  # PyGithub's default pacing, kind to secondary limits
-DEFAULT_WRITE_INTERVAL = 1.0  # GitHub asks integrations to space out writes
-TIMEOUT_S = 30
 REPO_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -57,7 +51,7 @@ def _one_line(text: str) -> str:
     return CONTROL_RE.sub(" ", text)
 
 
-class SettingsError(Exception):
+class SettingsError(ModelgateError):
     """The job's environment lacks what the bot needs."""
 
 
@@ -108,32 +102,15 @@ class Settings:
             write_interval=args.write_interval,
         )
 
-    def client(self, token: str) -> Github:
-        """PyGithub without its own retries: :class:`PyGithubApi` retries only what is safe."""
-        return Github(
-            auth=Auth.Token(token),
-            base_url=self.api_url,
-            timeout=TIMEOUT_S,
-            retry=None,
-            seconds_between_requests=self.request_interval or None,
-            seconds_between_writes=self.write_interval or None,
-        )
-
 
 def build_bot(settings: Settings, rep: Reporter, *, sleep: Sleep = time.sleep) -> ApprovalBot:
     """The one client (two when an organisation token is given) and the bot around it."""
-    members = settings.client(settings.org_token) if settings.org_token else None
-    api = PyGithubApi(
-        settings.client(settings.token), settings.repo, members=members, sleep=sleep,
-        log=rep.warning,
+    api = PyGithubApi.connect(
+        settings.repo, settings.token, api_url=settings.api_url, org_token=settings.org_token,
+        request_interval=settings.request_interval, write_interval=settings.write_interval,
+        sleep=sleep, log=rep.warning,
     )
     return ApprovalBot(api, settings.config, rep, sleep=sleep)
-
-
-KNOWN = (
-    SettingsError, EventError, ArtifactError, CardError, GitHubApiError, GitHubDataError,
-    ConfigError,
-)
 
 
 def run_handle(
@@ -153,12 +130,12 @@ def run_handle(
         )
     except StaleArtifact as exc:
         rep.warning(STALE.format(error=exc), title=TITLE_HANDLE)
-        return EXIT_OK
-    except KNOWN as exc:
+        return ExitCode.OK
+    except ModelgateError as exc:
         rep.error(str(exc), title=TITLE_HANDLE)
-        return EXIT_FAILED
+        return exc.exit_code
     rep.info(HANDLED.format(action=handled.action, reason=_one_line(handled.reason)))
-    return EXIT_FAILED if handled.failed else EXIT_OK
+    return ExitCode.FAILED if handled.failed else ExitCode.OK
 
 
 def run_report_command(
@@ -180,12 +157,12 @@ def run_report_command(
         )
     except StaleArtifact as exc:
         rep.warning(STALE.format(error=exc), title=TITLE_REPORT)
-        return EXIT_OK
-    except KNOWN as exc:
+        return ExitCode.OK
+    except ModelgateError as exc:
         rep.error(str(exc), title=TITLE_REPORT)
-        return EXIT_FAILED
+        return exc.exit_code
     rep.info(f"report posted on #{result.number} ({result.comment} comment)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _judged_against_production(artifact: AuditArtifact, governance: Path,

@@ -3,8 +3,9 @@
 """``modelgate``: the one command line every workflow and every person uses.
 
 Each subcommand is a thin adapter: parse arguments, build collaborators (config, MLflow,
-GitHub, boto3 clients) once, call one function, print its result. Known failures print one
-clear message and exit non-zero; they never print a traceback.
+GitHub, boto3 clients) once, call one function, print its result. Every failure modelgate
+expects is a :class:`~modelgate.errors.ModelgateError`: :func:`main` catches it once,
+prints its message and exits with its code, never with a traceback.
 """
 
 from __future__ import annotations
@@ -15,22 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from modelgate.governance import CONFIG_FILENAME, ConfigError, load_config
+from modelgate.errors import ExitCode, ModelgateError, describe_exit_codes
+from modelgate.governance import CONFIG_FILENAME, load_config
 from modelgate.progress import Reporter, reporter_from_env
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-
-
-
-def known_errors() -> tuple[type[Exception], ...]:
-    """Failures that get one message instead of a traceback (imported late: importing the
-    data layer pulls in pandas and scikit-learn, which `serve` or `handle` never need)."""
-    from training.data import DataError
-    from training.estimator import EstimatorError
-
-    return (ConfigError, DataError, EstimatorError)
 
 
 def _metrics_table(metrics: dict[str, float]) -> str:
@@ -44,9 +32,9 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
     config = load_config(args.config)
     try:
         result = train(config, tracking_uri=args.tracking_uri, reporter=rep)
-    except TrainingError as exc:
+    except TrainingError as exc:  # its own title; anything else goes to main()
         rep.error(str(exc), title="training failed")
-        return EXIT_FAILED
+        return exc.exit_code
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -61,7 +49,7 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
         f"Run `{result.run_id}` at commit `{result.commit[:12]}`, data sha256 "
         f"`{result.data_sha256[:16]}`.\n\n{_metrics_table(result.metrics)}"
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
@@ -79,7 +67,7 @@ def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
               f"{entry.summary}")
     print(f"{'all audits passed' if report.passed else 'AUDITS FAILED'}; "
           f"report, checklist and card in {out}")
-    return EXIT_OK if report.passed else EXIT_FAILED
+    return ExitCode.OK if report.passed else ExitCode.FAILED
 
 
 def cmd_validate_config(args: argparse.Namespace, rep: Reporter) -> int:
@@ -87,7 +75,7 @@ def cmd_validate_config(args: argparse.Namespace, rep: Reporter) -> int:
     rep.info(f"{config.path}: valid (model {config.governance.model.name}, "
              f"{len(config.governance.data.features)} features, "
              f"{len(config.governance.approval.roles)} roles)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 Handler = Callable[[argparse.Namespace, Reporter], int]
@@ -97,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelgate",
         description="Train, audit, approve, promote, serve and trace a governed model.",
+        epilog=f"exit status:\n{describe_exit_codes()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, default=Path(CONFIG_FILENAME),
                         help="path to governance.yml (default: ./governance.yml)")
@@ -130,18 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, reporter: Reporter | None = None) -> int:
+    """Run one command; a :class:`ModelgateError` is one message and its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    rep = reporter_from_env()
+    rep = reporter or reporter_from_env()
     handler: Handler = args.handler
     try:
         return handler(args, rep)
-    except Exception as exc:
-        if not isinstance(exc, known_errors()):
-            raise
+    except ModelgateError as exc:
         rep.error(str(exc), title=f"modelgate {args.command}")
-        return EXIT_FAILED
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -9,13 +9,18 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.cli.support import boto3_client, write_record
+from bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
+from modelgate.errors import ExitCode
 from modelgate.governance import load_config
 from modelgate.progress import Reporter
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from bot.check.report import AuditReport
+
+TITLE_REFUSED = "release refused"
+MSG_BAD_REPORT = "{path}: not a valid audit report: {error}"
 
 
 def _env_int(name: str, default: int | None = None) -> int | None:
@@ -24,7 +29,7 @@ def _env_int(name: str, default: int | None = None) -> int | None:
 
 
 def cmd_evidence(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.check.evidence import EvidenceError, write_evidence
+    from bot.check.evidence import write_evidence
 
     config = load_config(args.config)
     out = args.out if args.out.is_absolute() else config.root / args.out
@@ -34,48 +39,49 @@ def cmd_evidence(args: argparse.Namespace, rep: Reporter) -> int:
     if not repository or run_id is None:
         rep.error("set --repository and --workflow-run-id (GitHub Actions sets "
                   "GITHUB_REPOSITORY and GITHUB_RUN_ID)", title="modelgate evidence")
-        return EXIT_USAGE
-    try:
-        meta = write_evidence(config, out, repository=repository, pr_number=args.pr,
-                              head_sha=args.head_sha, base_ref=base_ref, workflow_run_id=run_id,
-                              workflow_run_attempt=_env_int("GITHUB_RUN_ATTEMPT", 1) or 1)
-    except EvidenceError as exc:
-        rep.error(str(exc), title="modelgate evidence")
-        return EXIT_FAILED
+        return ExitCode.USAGE
+    meta = write_evidence(config, out, repository=repository, pr_number=args.pr,
+                          head_sha=args.head_sha, base_ref=base_ref, workflow_run_id=run_id,
+                          workflow_run_attempt=_env_int("GITHUB_RUN_ATTEMPT", 1) or 1)
     print(f"evidence for PR #{meta.pr_number} at {meta.head_sha} (tree {meta.tree_sha}) in {out}")
-    return EXIT_OK
+    return ExitCode.OK
+
+
+def _audited_report(path: Path) -> AuditReport:
+    """The PR check's ``audit_report.json``; unreadable or invalid refuses the release."""
+    from pydantic import ValidationError
+
+    from bot.check.report import AuditReport
+    from bot.release.release import ReleaseRefused
+
+    try:
+        return AuditReport.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError) as exc:
+        raise ReleaseRefused(MSG_BAD_REPORT.format(path=path, error=exc)) from exc
 
 
 def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
-    from pydantic import ValidationError
-
     from bot.check.evidence import EvidenceError
-    from bot.check.report import AuditReport
     from bot.release.promote import PromotionError
     from bot.release.release import ReleaseRefused, release
 
     config = load_config(args.config)
-    try:
-        audited = AuditReport.model_validate_json(args.audited_report.read_bytes())
-    except (OSError, ValidationError) as exc:
-        rep.error(f"{args.audited_report}: not a valid audit report: {exc}",
-                  title="release refused")
-        return EXIT_FAILED
     promote_fn: Any = None
     s3: Any = None
-    if not args.no_promote:
-        from bot.release.promote import promote as promote_fn
-
-        s3 = boto3_client("s3", config.governance.deploy.region)
     out = args.out if args.out.is_absolute() else config.root / args.out
-    try:
+    try:  # these three keep the title a refused release has always had
+        audited = _audited_report(args.audited_report)
+        if not args.no_promote:
+            from bot.release.promote import promote as promote_fn
+
+            s3 = boto3_client("s3", config.governance.deploy.region)
         record = release(config, merge_sha=args.merge_sha, audited_head_sha=args.audited_head_sha,
                          audited=audited, pr_number=args.pr, out_dir=out,
                          tracking_uri=args.tracking_uri, reporter=rep, promote=promote_fn,
                          s3_client=s3)
     except (ReleaseRefused, EvidenceError, PromotionError) as exc:
-        rep.error(str(exc), title="release refused")
-        return EXIT_FAILED
+        rep.error(str(exc), title=TITLE_REFUSED)
+        return exc.exit_code
     text = json.dumps(record.to_json(), indent=2)
     print(text)
     write_record(args.record, text, rep)
@@ -83,17 +89,18 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
                 f"PR #{record.pr_number}, merge `{record.merge_sha[:12]}`, fingerprint "
                 f"`{record.model_fingerprint[:16]}` = audited; alias `{record.alias}`; "
                 f"bundle `{record.bundle_uri}`.")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_trace(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.release.trace import TraceError, cloudwatch_lines, iter_log_lines, render, trace
+    from bot.release.trace import cloudwatch_lines, iter_log_lines, render, trace
     from training import tracking
 
     config = load_config(args.config)
     client = tracking.configure(config, args.tracking_uri)
     deploy = config.governance.deploy
-    lambda_client = logs_client = None
+    lambda_client: Any = None
+    logs_client: Any = None
     function = args.function or deploy.function_name
     if args.cloudwatch or args.with_deploy:
         logs_client = boto3_client("logs", deploy.region)
@@ -102,18 +109,15 @@ def cmd_trace(args: argparse.Namespace, rep: Reporter) -> int:
     if args.log:
         lines = iter_log_lines(args.log)
     elif args.cloudwatch:
-        lines = cloudwatch_lines(logs_client, function, args.request_id)
+        lines = cloudwatch_lines(logs_client, function, args.request_id, region=deploy.region)
     else:
         rep.error("give --log FILE... or --cloudwatch", title="modelgate trace")
-        return EXIT_USAGE
-    try:
+        return ExitCode.USAGE
+    with aws_errors(), mlflow_errors():
         result = trace(args.request_id, lines, client, lambda_client=lambda_client,
                        function_name=function)
-    except TraceError as exc:
-        rep.error(str(exc), title="modelgate trace")
-        return EXIT_FAILED
     print(json.dumps(result.to_json(), indent=2) if args.json else render(result))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def register(sub: Any) -> None:

@@ -4,7 +4,8 @@
 
 The issue is found by a hidden marker in its body AND the bot as its author (an issue
 anyone else writes with the marker is ignored), so repeated checks edit it in place
-rather than opening new ones. Its life:
+rather than opening new ones. Every call goes through the adapter
+:class:`bot.github.api.GitHubApi`. Its life:
 
 - drift, no issue yet: open it with the report;
 - drift, issue open: edit the body (nothing is written when the text is unchanged);
@@ -18,14 +19,12 @@ rather than opening new ones. Its life:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Literal
 
 from bot.drift.stats import OUTCOME_DRIFT, OUTCOME_NO_DRIFT, DriftResult
+from bot.github.api import GitHubApi, GitHubApiError, GitHubDataError, IssueInfo
+from modelgate.errors import ExitCode, ModelgateError
 from modelgate.markdown import code_span
-
-if TYPE_CHECKING:
-    from github.Issue import Issue
-    from github.Repository import Repository
 
 DRIFT_LABEL = "drift"
 BOT_LOGIN = "github-actions[bot]"  # the author of issues written with GITHUB_TOKEN
@@ -44,7 +43,15 @@ COMMENT_REOPENED = "🔴 Drift is back (check at {when}): {what}. The body holds
 TRUNCATED = "\n\n_…report truncated to GitHub's issue size limit; the full report is in the " \
             "workflow artifact._\n"
 
+MSG_GITHUB_FAILED = "the drift issue could not be written: {detail}"
+
 Action = Literal["created", "updated", "reopened", "resolved", "unchanged", "none"]
+
+
+class DriftIssueError(ModelgateError):
+    """GitHub refused the drift issue; the report is written, only the issue is missing."""
+
+    exit_code = ExitCode.GITHUB_FAILED
 
 
 @dataclass(frozen=True)
@@ -74,16 +81,12 @@ def issue_body(result: DriftResult, report_markdown: str) -> str:
                 f"{report_markdown}")
 
 
-def find_issue(repo: Repository, model_name: str, version: str, *,
-               bot_login: str = BOT_LOGIN) -> Issue | None:
+def find_issue(api: GitHubApi, model_name: str, version: str, *,
+               bot_login: str = BOT_LOGIN) -> IssueInfo | None:
     """The bot's issue for this version (oldest first if a race ever made two)."""
     mark = marker(model_name, version)
-    # PyGithub types `creator` as a NamedUser; GitHub takes the login, and so does PyGithub
-    issues = repo.get_issues(state="all", creator=cast(Any, bot_login), sort="created",
-                             direction="asc")
-    for issue in issues:
-        if (issue.pull_request is None and issue.user.login == bot_login
-                and mark in (issue.body or "")):
+    for issue in api.list_issues(creator=bot_login):
+        if issue.author == bot_login and mark in issue.body:
             return issue
     return None
 
@@ -95,45 +98,53 @@ def _what(result: DriftResult) -> str:
     return ", ".join(parts) or "drift"
 
 
-def sync_drift_issue(repo: Repository, result: DriftResult, report_markdown: str, *,
+def sync_drift_issue(api: GitHubApi, result: DriftResult, report_markdown: str, *,
                      bot_login: str = BOT_LOGIN) -> IssueSync:
     """Open, edit, reopen or close the version's drift issue to match ``result``.
 
     ``report_markdown`` is the report drawn for places without the chart files
-    (``render_markdown(..., charts=False)``).
+    (``render_markdown(..., charts=False)``). GitHub refusing is :class:`DriftIssueError`.
     """
-    m = result.model
     if result.outcome not in (OUTCOME_DRIFT, OUTCOME_NO_DRIFT):
         return IssueSync("none")
-    issue = find_issue(repo, m.name, m.version, bot_login=bot_login)
+    try:
+        return _sync(api, result, report_markdown, bot_login)
+    except (GitHubApiError, GitHubDataError) as exc:
+        raise DriftIssueError(MSG_GITHUB_FAILED.format(detail=exc)) from exc
+
+
+def _sync(api: GitHubApi, result: DriftResult, report_markdown: str,
+          bot_login: str) -> IssueSync:
+    m = result.model
+    issue = find_issue(api, m.name, m.version, bot_login=bot_login)
     body = issue_body(result, report_markdown)
     if result.outcome == OUTCOME_DRIFT:
         if issue is None:
-            created = repo.create_issue(title=TITLE.format(name=m.name, version=m.version),
-                                        body=body, labels=[DRIFT_LABEL])
-            _ensure_label(created)
+            created = api.create_issue(TITLE.format(name=m.name, version=m.version), body,
+                                       [DRIFT_LABEL])
+            _ensure_label(api, created)
             return IssueSync("created", created.number, created.html_url)
         if issue.state == "closed":
-            issue.edit(body=body, state="open")
-            _ensure_label(issue)
-            issue.create_comment(COMMENT_REOPENED.format(when=result.generated_at,
-                                                         what=_what(result)))
+            reopened = api.edit_issue(issue.number, body=body, state="open")
+            _ensure_label(api, reopened)
+            api.create_comment(issue.number, COMMENT_REOPENED.format(
+                when=result.generated_at, what=_what(result)))
             return IssueSync("reopened", issue.number, issue.html_url)
-        if (issue.body or "") == body:
+        if issue.body == body:
             return IssueSync("unchanged", issue.number, issue.html_url)
-        issue.edit(body=body)
-        _ensure_label(issue)
+        edited = api.edit_issue(issue.number, body=body)
+        _ensure_label(api, edited)
         return IssueSync("updated", issue.number, issue.html_url)
     if issue is None or issue.state == "closed":
         return IssueSync("none", issue.number if issue else None,
                          issue.html_url if issue else None)
-    issue.create_comment(COMMENT_RESOLVED.format(when=result.generated_at))
-    issue.edit(body=body, state="closed", state_reason="completed")
+    api.create_comment(issue.number, COMMENT_RESOLVED.format(when=result.generated_at))
+    api.edit_issue(issue.number, body=body, state="closed", state_reason="completed")
     return IssueSync("resolved", issue.number, issue.html_url)
 
 
-def _ensure_label(issue: Issue) -> None:
+def _ensure_label(api: GitHubApi, issue: IssueInfo) -> None:
     """GitHub silently drops labels on create without push access; add it explicitly so
     the issue is findable by label, and fail loudly when that is not allowed either."""
-    if DRIFT_LABEL not in {label.name for label in issue.labels}:
-        issue.add_to_labels(DRIFT_LABEL)
+    if DRIFT_LABEL not in issue.labels:
+        api.add_labels(issue.number, [DRIFT_LABEL])

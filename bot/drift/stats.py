@@ -27,12 +27,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from serving.logs import EVENT_FEATURES, EVENT_REQUEST
 
+from infra.cloudwatch import CloudWatchError, LogsClient, log_events
+from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import DriftSection, LoadedConfig
 
 SCHEMA_VERSION = 1
@@ -71,9 +73,6 @@ MSG_NO_VERSION = "model {name} has no version {version!r}: {detail}"
 MSG_NO_VERSIONS = "model {name} has no registered versions"
 MSG_NO_RUN = "model {name} version {version} names no source run (tag {tag})"
 MSG_NO_LOG_FILE = "{path}: cannot read the log: {detail}"
-MSG_NO_LOG_GROUP = ("CloudWatch log group {group} does not exist (in region {region}); is the "
-                    "function name right and has it served a request?")
-MSG_CLOUDWATCH = "CloudWatch Logs refused filter_log_events on {group}: {detail}"
 MSG_NO_LINES = "no request lines{where}{window}{skipped}: nothing to compare"
 MSG_NOTHING_USABLE = ("none of the {lines} log line(s) is usable: {malformed} malformed "
                       "(first: {first}), {other_events} other event(s)")
@@ -108,9 +107,11 @@ P_BAD_FEATURES = "features are not one row of finite numbers per prediction"
 P_BAD_CHUNK = "request.features line without a request_id, chunk or rows"
 
 
-class DriftInputError(Exception):
+class DriftInputError(ModelgateError):
     """Input the drift check cannot use (missing baseline, no logs, a bad window); the
     message says what and where."""
+
+    exit_code = ExitCode.USAGE
 
 
 # --- the baseline ---------------------------------------------------------------------
@@ -222,41 +223,17 @@ def file_lines(path: Path) -> Iterator[Line]:
         yield from enumerate(fh, start=1)
 
 
-class LogsClient(Protocol):
-    """The CloudWatch Logs call the drift check makes (a boto3 ``logs`` client)."""
-
-    def get_paginator(self, operation_name: str) -> Any: ...
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 def cloudwatch_lines(client: LogsClient, group: str, since: datetime, until: datetime, *,
                      region: str = "", page_size: int | None = None) -> Iterator[Line]:
-    """Messages of a log group between two instants (both inclusive), page by page."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    config = {"PageSize": page_size} if page_size else {}
-    pages = client.get_paginator("filter_log_events").paginate(
-        logGroupName=group, startTime=epoch_ms(since), endTime=epoch_ms(until),
-        PaginationConfig=config)
-    number = 0
+    """Messages of a log group between two instants (both inclusive), page by page; what
+    CloudWatch refuses is bad input here (exit 2), with the reader's message."""
+    events = log_events(client, group, since=since, until=until, region=region,
+                        page_size=page_size)
     try:
-        for page in pages:
-            for event in page.get("events", []):
-                number += 1
-                yield f"{event.get('logStreamName', '?')} event {number}", \
-                    str(event.get("message", ""))
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ResourceNotFoundException":
-            raise DriftInputError(MSG_NO_LOG_GROUP.format(group=group, region=region or "?")) \
-                from exc
-        raise DriftInputError(MSG_CLOUDWATCH.format(
-            group=group, detail=f"{error.get('Code')}: {error.get('Message')}")) from exc
-    except BotoCoreError as exc:
-        raise DriftInputError(MSG_CLOUDWATCH.format(group=group, detail=exc)) from exc
+        for number, event in enumerate(events, start=1):
+            yield f"{event.stream} event {number}", event.message
+    except CloudWatchError as exc:
+        raise DriftInputError(str(exc)) from exc
 
 
 def parse_instant(text: str) -> datetime:

@@ -29,12 +29,17 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
-from github import Github, GithubException
+from github import Auth, Github, GithubException
+
+from modelgate.errors import ModelgateError
 
 Sleep = Callable[[float], None]
 Log = Callable[[str], None]
 
 MAX_ATTEMPTS = 3
+TIMEOUT_S = 30
+DEFAULT_REQUEST_INTERVAL = 0.25  # PyGithub's default pacing, kind to secondary limits
+DEFAULT_WRITE_INTERVAL = 1.0  # GitHub asks integrations to space out writes
 BACKOFF_S = (1.0, 2.0, 4.0)
 SECONDARY_DEFAULT_WAIT_S = 60.0
 MAX_WAIT_S = 300.0
@@ -55,7 +60,7 @@ TEAM_FORBIDDEN_HINT = (
 PRIMARY_LIMIT = "the API rate limit of this token is used up until {reset}"
 
 
-class GitHubApiError(Exception):
+class GitHubApiError(ModelgateError):
     """GitHub refused or failed a request; ``status`` is ``None`` when nothing answered."""
 
     def __init__(self, action: str, status: int | None, message: str) -> None:
@@ -66,7 +71,7 @@ class GitHubApiError(Exception):
         super().__init__(f"{where} to {action}: {message}")
 
 
-class GitHubDataError(Exception):
+class GitHubDataError(ModelgateError):
     """GitHub answered with JSON this layer cannot read (a field missing or mistyped)."""
 
 
@@ -163,6 +168,19 @@ class MergeOutcome:
 
 
 @dataclass(frozen=True)
+class IssueInfo:
+    """An issue (never a pull request) as the drift check reads it."""
+
+    number: int
+    title: str
+    author: str
+    body: str
+    state: str
+    labels: tuple[str, ...]
+    html_url: str
+
+
+@dataclass(frozen=True)
 class ArtifactInfo:
     id: int
     name: str
@@ -232,6 +250,13 @@ class GitHubApi(Protocol):
     def list_artifacts(self, run_id: int, name: str) -> list[ArtifactInfo]: ...
 
     def download_artifact(self, artifact_id: int, limit: int) -> bytes: ...
+
+    def list_issues(self, *, creator: str, labels: Sequence[str] = ()) -> list[IssueInfo]: ...
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> IssueInfo: ...
+
+    def edit_issue(self, number: int, *, body: str | None = None, state: str | None = None,
+                   state_reason: str | None = None) -> IssueInfo: ...
 
 
 # ------------------------------------------------------------------ JSON reading
@@ -363,6 +388,22 @@ def parse_timeline_entry(data: Any) -> TimelineEntry | None:
     return None
 
 
+def parse_issue(data: Any) -> IssueInfo:
+    what = "issue"
+    author, _ = _login(_dict(data).get("user"))
+    body = _dict(data).get("body")
+    return IssueInfo(
+        number=_need(data, "number", int, what),
+        title=str(data.get("title") or ""),
+        author=author,
+        body=body if isinstance(body, str) else "",
+        state=_need(data, "state", str, what),
+        labels=tuple(_need(label, "name", str, "label")
+                     for label in _need(data, "labels", list, what)),
+        html_url=str(data.get("html_url") or ""),
+    )
+
+
 def parse_check_run(data: Any) -> CheckRunInfo:
     what = "check run"
     app = data.get("app") if isinstance(data, dict) else None
@@ -429,6 +470,37 @@ class PyGithubApi:
         self._log = log
         self._max_wait_s = max_wait_s
         self._base = f"/repos/{repo}"
+
+    @classmethod
+    def connect(
+        cls,
+        repo: str,
+        token: str,
+        *,
+        api_url: str,
+        org_token: str | None = None,
+        request_interval: float = DEFAULT_REQUEST_INTERVAL,
+        write_interval: float = DEFAULT_WRITE_INTERVAL,
+        sleep: Sleep = time.sleep,
+        log: Log = lambda _: None,
+    ) -> PyGithubApi:
+        """The adapter over a PyGithub client made once here (a second one for teams when
+        ``org_token`` is given), so no other module needs PyGithub. PyGithub's own retries
+        are off: this class retries only what is safe; the intervals (0 disables) pace
+        requests and writes as GitHub asks integrations to."""
+
+        def client(secret: str) -> Github:
+            return Github(
+                auth=Auth.Token(secret),
+                base_url=api_url,
+                timeout=TIMEOUT_S,
+                retry=None,
+                seconds_between_requests=request_interval or None,
+                seconds_between_writes=write_interval or None,
+            )
+
+        members = client(org_token) if org_token else None
+        return cls(client(token), repo, members=members, sleep=sleep, log=log)
 
     # -- the request loop
 
@@ -620,6 +692,17 @@ class PyGithubApi:
             self._sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def list_issues(self, *, creator: str, labels: Sequence[str] = ()) -> list[IssueInfo]:
+        """Open and closed issues ``creator`` opened (pull requests left out), oldest first."""
+        action = f"GET the issues of {creator}"
+        params: dict[str, Any] = {"state": "all", "creator": creator, "sort": "created",
+                                  "direction": "asc"}
+        if labels:
+            params["labels"] = ",".join(labels)
+        rows = self._pages(f"{self._base}/issues", action, params)
+        return [parse_issue(row) for row in rows
+                if isinstance(row, dict) and row.get("pull_request") is None]
+
     def _download(self, url: str, limit: int, action: str) -> bytes:
         status, headers, chunks = self._gh.requester.getStream(url, chunk_size=DOWNLOAD_CHUNK)
         del status
@@ -738,6 +821,28 @@ class PyGithubApi:
         commit = data.get("sha") if isinstance(data, dict) else None
         message = str(data.get("message") or "") if isinstance(data, dict) else ""
         return MergeOutcome(merged, 200, message, commit if isinstance(commit, str) else None)
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str]) -> IssueInfo:
+        """A new issue; GitHub silently drops ``labels`` when the token may not push."""
+        _, data = self._request(
+            "POST",
+            f"{self._base}/issues",
+            action=f"POST issue {title!r}",
+            body={"title": title, "body": body, "labels": list(labels)},
+        )
+        return parse_issue(data)
+
+    def edit_issue(self, number: int, *, body: str | None = None, state: str | None = None,
+                   state_reason: str | None = None) -> IssueInfo:
+        """Change what is given (``state`` ``closed`` with a reason closes it)."""
+        fields = {"body": body, "state": state, "state_reason": state_reason}
+        _, data = self._request(
+            "PATCH",
+            f"{self._base}/issues/{number}",
+            action=f"PATCH issue #{number}",
+            body={k: v for k, v in fields.items() if v is not None},
+        )
+        return parse_issue(data)
 
     def dispatch_workflow(self, workflow: str, ref: str, inputs: Mapping[str, str]) -> None:
         self._request(

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelgate.errors import ModelgateError
+
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 
-class EventError(Exception):
+class EventError(ModelgateError):
     """The event payload is unreadable or not what its name says."""
 
 

@@ -79,10 +79,11 @@ from infra.bundle import (
     export_bundle,
     upload_bundle,
 )
+from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
+from modelgate.hashing import sha256_bytes, sha256_file
 from training import tracking
-from training.data import DataError, load_dataset, sha256_file
-from training.provenance import sha256_bytes
+from training.data import DataError, load_dataset
 from training.train import fingerprint, positive_probability
 
 STAGES = ("staging", "production")
@@ -155,7 +156,7 @@ ALIAS_STATE = "Alias {alias!r} is unchanged ({state})."
 Clock = Callable[[], datetime]
 
 
-class PromotionError(Exception):
+class PromotionError(ModelgateError):
     """A promotion that did not happen; the message says why and where the alias is."""
 
 

@@ -25,6 +25,7 @@ from bot.approvals.trailers import approvals_from_message
 from bot.check.evidence import git_tree
 from bot.check.pipeline import run_check
 from bot.check.report import AuditReport
+from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
 from modelgate.progress import ConsoleReporter, Reporter
 from training import tracking
@@ -50,7 +51,7 @@ def _commit_message(root: Path, sha: str) -> str:
     return done.stdout if done.returncode == 0 else ""
 
 
-class ReleaseRefused(Exception):
+class ReleaseRefused(ModelgateError):
     """The release stopped before promotion; the message says why."""
 
 

@@ -20,12 +20,14 @@ from typing import Any
 from bot.check.pipeline import RUN_AUDIT_DIR, VERSION_TAG_PASSED
 from bot.check.report import AuditReport
 from bot.release.release import TAG_APPROVALS, TAG_AUDITED_HEAD, TAG_MERGE, TAG_PR, TAG_RELEASED
+from infra.cloudwatch import LogsClient, function_log_group, log_events
+from modelgate.errors import ModelgateError
 from training import tracking
 
 TRACE_SCHEMA_VERSION = 1
 
 
-class TraceError(Exception):
+class TraceError(ModelgateError):
     """The request or its model cannot be found; the message says where we looked."""
 
 
@@ -60,13 +62,12 @@ def iter_log_lines(paths: Iterable[Path]) -> Iterator[str]:
             yield from fh
 
 
-def cloudwatch_lines(logs_client: Any, function_name: str, request_id: str) -> Iterator[str]:
+def cloudwatch_lines(logs_client: LogsClient, function_name: str, request_id: str, *,
+                     region: str = "") -> Iterator[str]:
     """Lines of the function's log group that mention the request id."""
-    paginator = logs_client.get_paginator("filter_log_events")
-    for page in paginator.paginate(logGroupName=f"/aws/lambda/{function_name}",
-                                   filterPattern=f'"{request_id}"'):
-        for event in page.get("events", []):
-            yield event["message"]
+    for event in log_events(logs_client, function_log_group(function_name),
+                            filter_pattern=f'"{request_id}"', region=region):
+        yield event.message
 
 
 def find_request(lines: Iterable[str], request_id: str) -> dict[str, Any]:

@@ -25,8 +25,9 @@ from moto import mock_aws
 from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 
 from bot.cli import deploy as cli_release
-from bot.cli.main import EXIT_FAILED, EXIT_OK, main
+from bot.cli.main import main
 from bot.release import promote
+from modelgate.errors import ExitCode
 from tests.conftest import REPO, make_workspace
 from tests.infra_support import TRUST_POLICY, make_zip
 from tests.promote_support import REGION, Workspace, aws_env, open_workspace, record_audit
@@ -81,7 +82,7 @@ def promoted(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     for alias in ("staging", "production"):
         out = tmp_path_factory.mktemp(alias)
         assert main(["--config", setup.config, "promote", "--version", setup.trained.version,
-                     "--alias", alias, "--out", str(out)]) == EXIT_OK
+                     "--alias", alias, "--out", str(out)]) == ExitCode.OK
         outs[alias] = out
     return outs
 
@@ -142,7 +143,7 @@ def test_promote_prints_the_bundle_and_sets_the_alias(
 
     code, out, _ = run(capsys, "--config", setup.config, "promote", "--version", version,
                        "--alias", "production", "--out", str(promoted["production"] / "again"))
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert out.startswith(f"promoted {setup.ws.name} version {version} to alias 'production' "
                           f"(was version {version})")
     assert f"bundle    {record['bundle_uri']}" in out
@@ -157,7 +158,7 @@ def test_promote_refusal_is_one_message_and_exit_1(
     before = setup.ws.aliases()
     code, out, err = run(capsys, "--config", setup.config, "promote", "--version", "42",
                          "--alias", "staging", "--out", str(tmp_path))
-    assert code == EXIT_FAILED and out == ""
+    assert code == ExitCode.FAILED and out == ""
     assert "error: modelgate promote: promotion of" in err
     assert promote.R_NO_VERSION.format(name=setup.ws.name, version="42") in err
     assert setup.ws.aliases() == before
@@ -212,11 +213,11 @@ def test_serve_refuses_a_bundle_that_does_not_verify(
     data[-1] ^= 0xFF
     model.write_bytes(bytes(data))
     code, _, err = run(capsys, "serve", "--bundle", str(tampered))
-    assert code == EXIT_FAILED
+    assert code == ExitCode.FAILED
     assert f"bundle {tampered} cannot be served: model.onnx sha256" in err
 
     code, _, err = run(capsys, "serve", "--bundle", str(tmp_path / "nowhere"))
-    assert code == EXIT_FAILED and "does not exist" in err
+    assert code == ExitCode.FAILED and "does not exist" in err
 
 
 # --- package ------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ def test_package_refuses_python311_with_the_reason(capsys: pytest.CaptureFixture
     """python3.11 (Amazon Linux 2) cannot load the locked onnxruntime: one message, exit 1."""
     code, out, err = run(capsys, "--config", str(REPO / "governance.yml"), "package",
                          "--runtime", "python3.11", "--out", str(tmp_path / "x.zip"))
-    assert code == EXIT_FAILED and out == ""
+    assert code == ExitCode.FAILED and out == ""
     assert "onnxruntime" in err and "glibc 2.28" in err
     assert not (tmp_path / "x.zip").exists()
 
@@ -239,7 +240,7 @@ def test_package_builds_the_zip_and_prints_its_size(capsys: pytest.CaptureFixtur
     out_zip = tmp_path / "dist" / "lambda.zip"
     code, out, _ = run(capsys, "--config", str(REPO / "governance.yml"), "package",
                        "--out", str(out_zip))
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     size_mib = out_zip.stat().st_size / (1024 * 1024)
     assert f"zip       {out_zip}" in out
     assert f"zipped    {size_mib:8.1f} MiB  (limit 50 MiB)" in out
@@ -259,7 +260,7 @@ def test_deploy_ships_the_production_bundle_and_rollback_moves_the_alias_back(
     code, out, err = run(capsys, "--config", setup.config, "deploy",
                          "--zip", str(make_zip(tmp_path / "a.zip", marker="a")),
                          "--role-arn", setup.role_arn, "--record", str(record_path))
-    assert code == EXIT_OK, err
+    assert code == ExitCode.OK, err
     first = json.loads(out)
     assert json.loads(record_path.read_text()) == first
     assert (first["kind"], first["status"], first["version"]) == ("deploy", "live", "1")
@@ -276,14 +277,14 @@ def test_deploy_ships_the_production_bundle_and_rollback_moves_the_alias_back(
 
     code, out, _ = run(capsys, "--config", setup.config, "deploy",
                        "--zip", str(make_zip(tmp_path / "b.zip", marker="b")))
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     second = json.loads(out)
     assert (second["version"], second["previous_version"]) == ("2", "1")
     assert live_version(setup) == "2"
 
     code, out, _ = run(capsys, "--config", setup.config, "rollback",
                        "--record", str(tmp_path / "rollback.json"))
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     back = json.loads(out)
     assert (back["kind"], back["version"], back["previous_version"]) == ("rollback", "1", "2")
     assert json.loads((tmp_path / "rollback.json").read_text()) == back
@@ -297,12 +298,12 @@ def test_a_failed_deploy_is_one_message_and_leaves_the_alias(
     ok = make_zip(tmp_path / "ok.zip", marker="ok")
     code, _, _ = run(capsys, "--config", setup.config, "deploy", "--zip", str(ok),
                      "--role-arn", setup.role_arn)
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     before = live_version(setup)
     bucket = setup.ws.config.governance.deploy.bucket
     code, out, err = run(capsys, "--config", setup.config, "deploy", "--zip", str(ok),
                          "--bundle-uri", f"s3://{bucket}/no/such/bundle")
-    assert code == EXIT_FAILED and out == ""
+    assert code == ExitCode.FAILED and out == ""
     assert "step 'verify bundle' failed" in err and "no bundle found" in err
     assert f"Alias 'live' is unchanged (still {before})" in err
     assert live_version(setup) == before
@@ -316,7 +317,7 @@ def test_deploy_and_rollback_refuse_without_what_they_need(
     zip_path = str(make_zip(tmp_path / "z.zip", marker="z"))
     code, _, err = run(capsys, "--config", str(empty / "governance.yml"), "deploy",
                        "--zip", zip_path)
-    assert code == EXIT_FAILED
+    assert code == ExitCode.FAILED
     assert "alias 'production' of breast-cancer-classifier points at no version" in err
 
     bucket = setup.ws.config.governance.deploy.bucket
@@ -326,9 +327,9 @@ def test_deploy_and_rollback_refuse_without_what_they_need(
     shutil.copytree(empty / "data", tmp_path / "data", dirs_exist_ok=True)
     code, _, err = run(capsys, "--config", str(other), "deploy", "--zip", zip_path,
                        "--bundle-uri", f"s3://{bucket}/some/bundle")
-    assert code == EXIT_FAILED
+    assert code == ExitCode.FAILED
     assert cli_release.MSG_NO_ROLE.format(function="modelgate-not-yet") in err
 
     code, _, err = run(capsys, "--config", str(other), "rollback")
-    assert code == EXIT_FAILED
+    assert code == ExitCode.FAILED
     assert "function modelgate-not-yet has no alias 'live': nothing to roll back" in err

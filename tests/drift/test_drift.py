@@ -20,9 +20,11 @@ import pytest
 from moto import mock_aws
 
 from bot.cli import drift as cli_drift
+from bot.cli.main import main
 from bot.drift.issue import (
     COMMENT_RESOLVED,
     DRIFT_LABEL,
+    MSG_GITHUB_FAILED,
     find_issue,
     marker,
     sync_drift_issue,
@@ -58,6 +60,7 @@ from bot.drift.stats import (
     resolve_version,
     train_reference,
 )
+from bot.github.api import PyGithubApi
 from demo.github_double import ACTIONS_BOT
 from demo.github_double.fixtures import github_double  # noqa: F401
 from modelgate.governance import DriftSection, load_config
@@ -135,8 +138,8 @@ class CliRun:
 def run_cli(replay: Replay, capsys: pytest.CaptureFixture[str], *args: str,
             config: Path | None = None) -> CliRun:
     stream = io.StringIO()
-    code = cli_drift.main(["--config", str(config or replay.config.path), "drift", *args],
-                          reporter=ConsoleReporter(stream))
+    code = main(["--config", str(config or replay.config.path), "drift", *args],
+                reporter=ConsoleReporter(stream))
     return CliRun(code, capsys.readouterr().out, stream.getvalue())
 
 
@@ -513,13 +516,15 @@ def test_cloudwatch_without_the_log_group_or_logs_is_bad_input(
 # --- the GitHub issue -----------------------------------------------------------------------
 
 
-def _github(double: Any) -> Any:
+def _github(double: Any) -> tuple[PyGithubApi, Any]:
+    """The adapter drift writes through, and a plain PyGithub view to check what it did."""
     double.add_user("mona")
     double.add_bot()
     double.create_org("acme", members=["mona"])
     double.create_repo(REPO, files={"governance.yml": "x"})
     double.set_permission(REPO, ACTIONS_BOT, "write")
-    return double.client(ACTIONS_BOT).get_repo(REPO)
+    client = double.client(ACTIONS_BOT)
+    return PyGithubApi(client, REPO), client.get_repo(REPO)
 
 
 def _scaled(judge: Judge) -> DriftResult:
@@ -532,9 +537,9 @@ def test_the_drift_issue_is_opened_once_edited_then_resolved_and_reopened(
         judge: Judge, github_double: Any) -> None:  # noqa: F811
     """Drift opens ONE labelled issue; the next drift edits it in place; back under the
     threshold it says so (body and comment) and closes; drift again reopens the same one."""
-    repo = _github(github_double)
+    api, repo = _github(github_double)
     drift = _scaled(judge)
-    first = sync_drift_issue(repo, drift, render_markdown(drift, charts=False))
+    first = sync_drift_issue(api, drift, render_markdown(drift, charts=False))
     assert first.action == "created" and first.number is not None
     issue = repo.get_issue(first.number)
     assert [label.name for label in issue.labels] == [DRIFT_LABEL]
@@ -542,22 +547,22 @@ def test_the_drift_issue_is_opened_once_edited_then_resolved_and_reopened(
     assert issue.user.login == ACTIONS_BOT
 
     later = replace(drift, generated_at="2026-05-02T12:00:00+00:00")
-    second = sync_drift_issue(repo, later, render_markdown(later, charts=False))
+    second = sync_drift_issue(api, later, render_markdown(later, charts=False))
     assert (second.action, second.number) == ("updated", first.number)
     assert "2026-05-02T12:00:00" in repo.get_issue(first.number).body
-    same = sync_drift_issue(repo, later, render_markdown(later, charts=False))
+    same = sync_drift_issue(api, later, render_markdown(later, charts=False))
     assert same.action == "unchanged"
 
     calm = judge(eval_lines(judge.replay))
-    resolved = sync_drift_issue(repo, calm, render_markdown(calm, charts=False))
+    resolved = sync_drift_issue(api, calm, render_markdown(calm, charts=False))
     assert (resolved.action, resolved.number) == ("resolved", first.number)
     issue = repo.get_issue(first.number)
     assert issue.state == "closed" and "Back under the thresholds" in issue.body
     assert [c.body for c in issue.get_comments()] == [
         COMMENT_RESOLVED.format(when=calm.generated_at)]
-    assert sync_drift_issue(repo, calm, "x").action == "none"  # closed stays closed
+    assert sync_drift_issue(api, calm, "x").action == "none"  # closed stays closed
 
-    again = sync_drift_issue(repo, drift, render_markdown(drift, charts=False))
+    again = sync_drift_issue(api, drift, render_markdown(drift, charts=False))
     assert (again.action, again.number) == ("reopened", first.number)
     assert repo.get_issue(first.number).state == "open"
     issues = [i for i in repo.get_issues(state="all") if i.pull_request is None]
@@ -568,16 +573,16 @@ def test_the_drift_issue_is_per_version_and_ignores_lookalikes(
         judge: Judge, github_double: Any) -> None:  # noqa: F811
     """Another version gets its own issue; an issue someone else wrote with the marker is
     not the bot's, so it is neither edited nor closed."""
-    repo = _github(github_double)
+    api, repo = _github(github_double)
     drift = _scaled(judge)
     fake = github_double.create_issue(REPO, "mona", title="spoof",
                                       body=marker(drift.model.name, drift.model.version))
-    mine = sync_drift_issue(repo, drift, render_markdown(drift, charts=False))
+    mine = sync_drift_issue(api, drift, render_markdown(drift, charts=False))
     assert mine.action == "created" and mine.number != fake
     other = replace(drift, model=replace(drift.model, version="999"))
-    theirs = sync_drift_issue(repo, other, render_markdown(other, charts=False))
+    theirs = sync_drift_issue(api, other, render_markdown(other, charts=False))
     assert theirs.action == "created" and theirs.number not in (fake, mine.number)
-    found = find_issue(repo, drift.model.name, drift.model.version)
+    found = find_issue(api, drift.model.name, drift.model.version)
     assert found is not None and found.number == mine.number
     assert repo.get_issue(fake).body == marker(drift.model.name, drift.model.version)
 
@@ -604,6 +609,26 @@ def test_the_cli_opens_the_issue_and_exits_one_on_drift(
     body = github_double.client(ACTIONS_BOT).get_repo(REPO).get_issue(1).body
     assert "![" not in body and "Charts are in the report directory" in body
     assert (out / REPORT_MD).read_text().count("![") == 3  # prediction, overview, feature
+
+
+def test_an_issue_github_refuses_exits_four_after_the_report(
+        replay: Replay, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        github_double: Any, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """GitHub refusing the issue (here: a repository the token cannot see) exits 4 with
+    one message, and the report is still on disk."""
+    _github(github_double)
+    monkeypatch.setenv("GITHUB_TOKEN", github_double.token_for(ACTIONS_BOT))
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/absent")
+    monkeypatch.setenv("GITHUB_API_URL", github_double.base_url)
+    X = replay.X_test.copy()
+    X[:, 2] *= 1.5
+    log = write_log(tmp_path / "serving.log", request_lines(replay.traffic, X, replay.p_test))
+    out = tmp_path / "report"
+    run = run_cli(replay, capsys, "--log", str(log), "--out", str(out), "--github-issue")
+    assert run.code == cli_drift.EXIT_GITHUB, run.log
+    assert MSG_GITHUB_FAILED.format(detail="GitHub answered 404") in run.log
+    assert "Traceback" not in run.log + run.out
+    assert report_json(out)["outcome"] == OUTCOME_DRIFT
 
 
 def test_the_cli_refuses_github_issue_without_its_environment(

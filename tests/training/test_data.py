@@ -13,8 +13,9 @@ import pytest
 
 from bot.cli.main import main
 from modelgate.governance import load_config
+from modelgate.hashing import sha256_file
 from tests.conftest import make_workspace
-from training.data import DataError, load_dataset, sha256_file, split_dataset
+from training.data import DataError, load_dataset, split_dataset
 
 CSV = "data/breast_cancer.csv"
 

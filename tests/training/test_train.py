@@ -22,10 +22,10 @@ import yaml
 
 from bot.cli.main import main
 from modelgate.governance import load_config
+from modelgate.hashing import sha256_file
 from modelgate.progress import ConsoleReporter, GitHubActionsReporter
 from tests.conftest import git, make_workspace, mlflow_pointed_at
 from training import tracking
-from training.data import sha256_file
 from training.train import train
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.check.audits.base import EvidenceMissing
+from modelgate.errors import ModelgateError
 
 T = TypeVar("T")
 
@@ -47,7 +48,7 @@ TOOL_TIMEOUT = "{command} did not finish within {timeout:.0f} s"
 NOT_A_REPO = "{root} is not a git work tree, so its tracked files cannot be listed: {detail}"
 
 
-class ToolError(RuntimeError):
+class ToolError(ModelgateError, RuntimeError):
     """A tool could not be started, timed out, or said something we cannot read."""
 
 

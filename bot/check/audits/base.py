@@ -17,13 +17,14 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
 from training.data import Dataset, Split
 
 Status = Literal["pass", "fail", "error"]
 
 
-class EvidenceMissing(Exception):
+class EvidenceMissing(ModelgateError):
     """The audit cannot find what it must inspect; the runner reports a failure."""
 
 

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.errors import ModelgateError
 from modelgate.governance import SubgroupSpec
 from training.data import Dataset, Split
 
@@ -47,7 +48,7 @@ SUMMARY_FAIL = "{n} subgroup gap(s) over the limit: {which}"
 VIOLATION = "{group}={band} {metric} {value:.3f} vs {overall:.3f} overall (gap {gap:.3f} > {limit})"
 
 
-class CandidateOutputError(ValueError):
+class CandidateOutputError(ModelgateError, ValueError):
     """The candidate's probabilities cannot be scored (wrong length, NaN, outside [0, 1])."""
 
 
