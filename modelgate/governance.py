@@ -14,10 +14,12 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from modelgate.errors import ModelgateError
 
 CONFIG_FILENAME = "governance.yml"
 LABEL_LIMIT = 50  # GitHub's maximum label name length
@@ -28,7 +30,7 @@ MetricName = Literal["accuracy", "precision", "recall", "f1", "roc_auc"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class ConfigError(Exception):
+class ConfigError(ModelgateError):
     """A configuration file that cannot be used, with a message naming key and value."""
 
 
@@ -228,6 +230,54 @@ class DriftSection(_Strict):
     min_requests: Annotated[int, Field(ge=1)] = 100
 
 
+AppAccess = Literal["read", "write", "admin"]
+
+
+def _default_app_permissions() -> dict[str, AppAccess]:
+    return {"actions": "read", "checks": "write", "contents": "write", "issues": "write",
+            "metadata": "read", "pull_requests": "write", "workflows": "write"}
+
+
+class GitHubSection(_Strict):
+    """How the repository must be set up for the gate to hold; ``modelgate doctor`` checks
+    the live settings against it."""
+
+    app_id: Annotated[int, Field(ge=1)] | None = None  # the App's numeric id (App settings)
+    app_slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] = "modelgate"
+    release_branch: Annotated[str, Field(min_length=1)] | None = None  # None: default branch
+    check_name: Annotated[str, Field(min_length=1)] = "modelgate"
+    merge_method: Literal["merge", "squash", "rebase"] = "merge"
+    environment: Annotated[str, Field(min_length=1)] = "production"
+    approval_window_days: Annotated[int, Field(ge=1, le=400)] = 30
+    app_permissions: dict[str, AppAccess] = Field(default_factory=_default_app_permissions)
+
+
+PiiEntity = Literal[
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "UK_NHS", "UK_NINO", "FR_NIR", "IBAN",
+    "PASSPORT", "MEDICAL_RECORD_NUMBER", "DATE_OF_BIRTH", "DATE", "STREET_ADDRESS", "POSTCODE",
+    "IP_ADDRESS", "CREDIT_CARD",
+]
+PII_ENTITIES: tuple[str, ...] = get_args(PiiEntity)
+
+
+def _default_phone_regions() -> list[str]:
+    return ["US", "GB", "DE", "FR", "IL", "IN", "CA", "BR"]
+
+
+class PiiSection(_Strict):
+    """The pii audit's thresholds: a match counts when its score (0-1) reaches its entity's
+    threshold (``thresholds``, else ``min_score``). Scores: 0.85 checksum-valid or labelled
+    by a context word, 0.6-0.7 a specific shape, 0.3 bare digits no column confirms."""
+
+    min_score: Fraction = 0.4
+    thresholds: dict[PiiEntity, Fraction] = Field(default_factory=dict)
+    phone_regions: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)
+    ] = Field(default_factory=_default_phone_regions)
+    column_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5  # of a column, to judge it
+    name_min_distinct: Annotated[int, Field(ge=1)] = 10  # distinct names to call a column names
+
+
 class Governance(_Strict):
     """The validated content of ``governance.yml``."""
 
@@ -239,11 +289,13 @@ class Governance(_Strict):
     metrics: MetricsSection = MetricsSection()
     subgroups: SubgroupsSection = SubgroupsSection()
     leakage: LeakageSection = LeakageSection()
+    pii: PiiSection = PiiSection()
     approval: ApprovalSection
     aliases: AliasesSection = AliasesSection()
     mlflow: MlflowSection = MlflowSection()
     deploy: DeploySection = DeploySection()
     drift: DriftSection = DriftSection()
+    github: GitHubSection = GitHubSection()
 
     @model_validator(mode="after")
     def _subgroup_columns_exist(self) -> Governance:
