@@ -82,8 +82,10 @@ class VerdictInputError(ModelgateError):
     exit_code = ExitCode.USAGE
 
 
-class Refused(Exception):
+class Refused(ModelgateError):
     """A PR input that cannot be used; its message becomes the reason audits fail."""
+
+    exit_code = ExitCode.FAILED
 
 
 # ----------------------------------------------------------------------------- the tree

@@ -35,13 +35,14 @@ from bot.github.settings import (
     SettingsUnavailable,
     connect,
 )
+from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import CONFIG_FILENAME, ConfigError, load_config
 from modelgate.progress import Reporter, reporter_from_env
 
-EXIT_SOUND = 0
-EXIT_UNSOUND = 1
-EXIT_USAGE = 2
-EXIT_CANNOT_READ = 4
+EXIT_SOUND = ExitCode.OK
+EXIT_UNSOUND = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_CANNOT_READ = ExitCode.GITHUB_FAILED
 EXIT_FOR_VERDICT = {"sound": EXIT_SOUND, "unsound": EXIT_UNSOUND,
                     "unreadable": EXIT_CANNOT_READ}
 DEFAULT_API_URL = "https://api.github.com"
@@ -67,7 +68,7 @@ MSG_VERDICT = {"sound": "sound: the gate holds ({count} checks)",
 JwtFactory = Callable[[int, str], str]
 
 
-class DoctorUsageError(Exception):
+class DoctorUsageError(ModelgateError):
     """The command cannot start: a missing token, a bad argument, an unusable key."""
 
 

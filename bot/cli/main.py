@@ -111,11 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     # one module per family of subcommands, each adding its own parsers
     from bot.cli import deploy as cli_release
+    from bot.cli import doctor as cli_doctor
     from bot.cli import drift as cli_drift
     from bot.cli import handle as cli_github
     from bot.cli import release as cli_road
+    from bot.cli import verdict as cli_verdict
 
-    for family in (cli_github, cli_release, cli_road, cli_drift):
+    for family in (cli_github, cli_release, cli_road, cli_drift, cli_verdict, cli_doctor):
         family.register(sub)
     return parser
 

@@ -19,6 +19,8 @@ from urllib.parse import quote
 from github import Github, GithubException
 from requests.exceptions import RequestException
 
+from modelgate.errors import ModelgateError
+
 JSON = dict[str, Any]
 NameKind = Literal["variables", "secrets"]
 MAX_PAGES = 50
@@ -35,7 +37,7 @@ PERM_APP_JWT = ("the App's private key in MODELGATE_APP_PRIVATE_KEY (only a JWT 
 NOT_PROTECTED = "Branch not protected"
 
 
-class SettingsUnavailable(Exception):
+class SettingsUnavailable(ModelgateError):
     """GitHub refused to show a setting to this token."""
 
     def __init__(self, what: str, permission: str, status: int) -> None:
@@ -45,7 +47,7 @@ class SettingsUnavailable(Exception):
         self.status = status
 
 
-class SettingsReadError(Exception):
+class SettingsReadError(ModelgateError):
     """GitHub answered with an error other than a refusal to show, or could not be reached."""
 
 

@@ -49,8 +49,10 @@ pytestmark = pytest.mark.slow
 REPOSITORY, PR = "octo/models", 7
 EVIL_BACKEND = ('[build-system]\nrequires = []\nbuild-backend = "evil_backend"\n'
                 'backend-path = ["."]\n\n')
+# REUSE-IgnoreStart
 HEADER = "# SPDX-FileCopyrightText: 2026 modelgate contributors\n" \
          "# SPDX-License-Identifier: Apache-2.0\n"
+# REUSE-IgnoreEnd
 
 
 @dataclass(frozen=True)
