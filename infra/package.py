@@ -1,36 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Build the Lambda deployment zip: ``serving/`` plus exactly serving's locked dependencies.
+"""Build the Lambda deployment zip: ``serving/`` plus exactly serving's locked dependencies,
+for python3.12 on Amazon Linux 2023, deterministic, from ``uv.lock`` alone.
 
-Runtime decision. The zip targets ``python3.12`` on Amazon Linux 2023 (glibc 2.34), for
-x86_64 by default (arm64 on request). Current onnxruntime wheels are built for
-``manylinux_2_28`` (glibc 2.28): they load on the AL2023 runtimes (python3.12 and later)
-but not on python3.11, which still runs on Amazon Linux 2 (glibc 2.26). There pip would
-quietly fall back to onnxruntime 1.16.3 and drag in sympy (about 80 MB); here the build
-refuses instead, naming the package, because a runtime change belongs in review, not in
-a resolver's fallback. The versions come from ``uv.lock`` alone: the lock's dependency
-graph is walked from serving's roots (fastapi, mangum, onnxruntime, numpy, pydantic),
-markers are evaluated for the target interpreter and platform, and every wheel is
-installed by ``uv pip install --only-binary :all: --no-deps --require-hashes`` with the
-lock's hashes, so the zip can never hold a version the lock does not.
-
-Bytecode decision. Lambda's code directory is read-only, so modules without a ``.pyc``
-are compiled on every cold start. Bytecode is shipped only when the build interpreter is
-the target's (``X.Y`` equal): a cp311 interpreter writes cp311 magic numbers that a 3.12
-runtime ignores, so compiling for a different version would add megabytes for nothing.
-Compiled files use ``unchecked-hash`` invalidation (no source stat, no timestamps, same
-bytes on every build). The repository's CI runs Python 3.11, so the python3.12 deploy
-zip ships sources only. Measured on the cp311 build of the same pins (2-core machine),
-importing ``serving.handler``, bundle load included, took 1.4-1.9 s from sources against
-0.74-0.96 s with the cold-start bytecode: a source-only zip costs roughly 0.7-1 s on every
-cold start. Building on a 3.12 interpreter removes that cost without any other change.
-
-What is removed: ``bin/`` (console scripts with the build machine's shebang), every
-``tests/`` directory inside the dependencies (about 8 MB of numpy tests) and stray
-``__pycache__`` directories; each removed file is dropped from its ``RECORD`` so the
-metadata stays true. Licences and ``*.dist-info`` stay. The zip is deterministic: sorted
-entries, fixed timestamps and permissions, so the same lock, sources and zlib give the
-same sha256.
+Why that runtime, when bytecode ships and what is removed: docs/design/lambda-package.md.
 """
 
 from __future__ import annotations

@@ -1,24 +1,8 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """Slash commands in pull-request comments and review bodies (``/approve``, ``/hold``,
-their variants, and Prow's ``/remove-approve`` for ``/approve cancel``).
-
-A command counts only where a reader of the rendered comment sees it as a command of its
-own: at the start of a line of ordinary text. GitHub renders comments as CommonMark, so
-the parser follows the CommonMark rules that hide text from that reading:
-
-* fenced code blocks (```` ``` ```` or ``~~~``, closed by the same character at least as
-  long, or running to the end of the comment when left open);
-* indented code: a line indented by four columns or more (a tab counts as four), which
-  is why leading whitespace is allowed only up to three spaces;
-* block quotes: ``>`` lines, and the unmarked lines that directly continue a quoted
-  paragraph (CommonMark's "lazy continuation": GitHub shows them inside the quote);
-* HTML comments ``<!-- ... -->``, on one line or across lines; an unclosed comment hides
-  the rest of the comment. Text that follows ``-->`` on the same line is not at the
-  start of a line, so it is not a command either.
-
-When in doubt the parser ignores a line: a missed command is visible (no reaction from
-the bot), a phantom approval is not.
+their variants, and Prow's ``/remove-approve``), read as CommonMark shows them: only at
+the start of a line of ordinary text (docs/design/approval-chain.md says which rules).
 """
 
 from __future__ import annotations

@@ -2,69 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The approval chain's decisions, computed from a pull request's history alone.
 
-:func:`evaluate` is pure: facts about the pull request, its timeline (comments with their
-edit history, deletions, reviews, pushes, label and base changes), the roles from
-``governance.yml`` *on the release branch*, and the audit conclusion go in; an
-:class:`ApprovalState` comes out. The GitHub layer fetches the inputs and applies the
-decisions (reactions, replies, labels, check run, merge); nothing here calls GitHub,
-except through the injected ``is_team_member``.
-
-As in Prow's approve plugin, the state is recomputed from the whole history on every
-event, so a missed, repeated or reordered event cannot corrupt it.
-
-**The rule.** A merge decision uses only evidence the gated people cannot create, alter
-or remove: bodies as their authors wrote them (:mod:`bot.approvals.evidence` turns edit
-histories into revisions and *tamper findings*), reviews bound to their ``commit_id``,
-pushes and base changes recorded as they happened. Every approval and hold carries its
-:class:`Source`. Rules, and the choices made where the issue left them open:
-
-* Replay in time order; at equal times comments and reviews come before label changes
-  and dismissals, which come before pushes and base changes, so an approval in the same
-  second as a push is reset by it (fail closed). The layer must include a
-  :class:`PushItem` for the head the pull request was opened with.
-* A head *arrives* with each push that changes it, and the base with each retarget; each
-  arrival drops every approval. An approval counts only for the head it was given on,
-  after that head's latest arrival, so a push back to an earlier head revives nothing.
-  If the pull request's head or base now differs from the replayed one, approvals drop.
-* Who counts: not the author, not anyone who pushed to the pull request (any push, by
-  user id when known); one person fills one role. A role entry pinned to a user id is
-  held only by that account (a login taken over by someone else does not count); an
-  unpinned entry matches the login, as the shipped ``governance.yml`` does today.
-* Edits. An author's edit is a new statement at the edit's time, but a command that
-  would approve or lift a hold counts only if no push or base change came between the
-  body's creation and the edit (``REFUSE_EDITED_AFTER_PUSH``, replied, never silent);
-  holds and cancels in it always count. Any author's edit first withdraws the approvals
-  that body gave, so removing ``/approve`` withdraws it. Removing ``/hold`` lifts
-  nothing: holds are lifted by ``/unhold``.
-* Tampering (edit by someone else of a body that held or now holds a command, deletion
-  by someone else, a history that is unknown or does not add up) is a
-  :class:`TamperFinding`. The tampered-in text never counts; what the author wrote before
-  it keeps its effect (a deleted ``/hold`` still holds when its body is known); an
-  unknown history lets only ``/hold`` and ``/approve cancel`` count. Each finding blocks
-  the merge until a role holder *acts again*: an accepted ``/approve`` (any form, even
-  one that finds the approval already there), an approving review counted as one, or
-  an accepted ``/unhold``, written after the finding, by someone who holds a role, is
-  neither the author nor a pusher, and is not the one who tampered.
-* An author deleting their own comment withdraws the approvals it gave.
-* Reviews: commands in review bodies count like comments, approvals only when the review
-  is on the head (``commit_id``). With ``review_approves``, an ``APPROVE`` review is a
-  bare ``/approve`` by the reviewer. ``CHANGES_REQUESTED`` withdraws the reviewer's
-  approvals and holds until the same reviewer approves (review or accepted command) or
-  lifts it with ``/unhold``, or the review is dismissed by the reviewer or by an
-  eligible role holder; an approver's ``/unhold`` does not lift it. Dismissing an
-  approving review withdraws what it gave, whoever dismisses it.
-* Anyone but a bot may ``/hold`` (so may the author), and adding the ``hold`` label by
-  hand also holds. ``/unhold`` lifts every command or label hold when it comes from an
-  eligible role holder; anyone else lifts only their own.
-* Base: when the facts name a base or a release branch, the merge needs both and needs
-  them equal; a pull request into any other branch never merges.
-* Bounded: identical outcomes collapse, replies list at most a few lines and never
-  exceed :data:`bot.approvals.replies.MAX_REPLY_CHARS`.
-* Legacy inputs: :class:`CommentItem` (a body without its history) keeps the old
-  meaning (its current body counts at ``updated_at``; ``deleted`` makes it vanish) so
-  the chain works until it feeds :class:`Comment`; it is *not* tamper-proof.
-* Team membership is asked of ``is_team_member`` once per (team, login) per evaluation;
-  only a plain ``True`` counts. An exception from it propagates.
+:func:`evaluate` is pure: facts, timeline, roles and the audit conclusion in, an
+:class:`ApprovalState` out; the rules and the choices behind them are in
+docs/design/approval-chain.md.
 """
 
 from __future__ import annotations
