@@ -20,6 +20,6 @@ def mlflow_template_db() -> Path:
 
         folder = Path(tempfile.mkdtemp(prefix="modelgate-mlflow-template-"))
         db = folder / "mlflow.db"
-        SqlAlchemyStore(f"sqlite:///{db}", (folder / "artifacts").as_uri())
+        SqlAlchemyStore(f"sqlite:///{db}", (folder / "artifacts").as_uri())  # type: ignore[no-untyped-call]
         _TEMPLATE_DB.append(db)
     return _TEMPLATE_DB[0]
