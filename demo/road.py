@@ -62,6 +62,12 @@ SHELL_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 FUNCTION_URL_HOST = "road.lambda-url.us-east-1.on.aws"
 GIT_ENV = {"GIT_AUTHOR_NAME": "pat", "GIT_AUTHOR_EMAIL": "pat@example.com",
            "GIT_COMMITTER_NAME": "pat", "GIT_COMMITTER_EMAIL": "pat@example.com"}
+# the team's own GitHub App, as docs/using-modelgate.md sets it up: installed on the demo
+# repository with the manifest's permissions; every job mints its token from it
+APP_SLUG = "modelgate"
+APP_BOT = f"{APP_SLUG}[bot]"
+DEMO_APP_ID = 424242
+APP_MANIFEST = ROOT / ".github" / "modelgate-app-manifest.json"
 EXIT_ROAD_STOPPED = 1
 MSG_STEP_FAILED = "{where}: step {step!r} failed (exit {status})"
 MSG_PASSED_UNEXPECTEDLY = "{where}: every step passed, but the road expected this job to fail"
@@ -245,6 +251,9 @@ class Job:
     emulate: dict[str, Emulator]
     results: list[StepResult] = field(default_factory=list)
     expect_failure: bool = False
+    # mints the job's GITHUB_TOKEN with exactly its `permissions:` map
+    job_token: Callable[[dict[str, str]], str] | None = None
+    step: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -254,7 +263,10 @@ class Job:
         doc = yaml.safe_load((WORKFLOWS / self.workflow).read_text())
         job = doc["jobs"][self.job]
         say(f"  ── {self.workflow} / {self.job}")
+        if self.job_token is not None:
+            self.ctx["github"]["token"] = self.job_token(dict(job.get("permissions") or {}))
         for step in job["steps"]:
+            self.step = step
             name = step.get("name", step.get("uses", "step"))
             condition = str(step.get("if", ""))
             if self.failed and "always()" not in condition and "cancelled()" not in condition:
@@ -267,7 +279,8 @@ class Job:
                 inputs = {k: evaluate(str(v), self.ctx) for k, v in given.items()}
                 status = self.emulate[action](inputs, env, self)
             else:
-                status = self._run_script(name, str(step["run"]), env)
+                status = self._run_script(name, str(step["run"]), env,
+                                          str(step.get("working-directory", "")))
             self.results.append(StepResult(name, status))
             say(f"     {'✓' if status == 0 else '✗'} {name}")
             if status != 0 and not self.expect_failure:
@@ -286,26 +299,28 @@ class Job:
         head = MSG_STEP_FAILED.format(where=self.where, step=name, status=status)
         return f"{head}\n{said}" if said else head
 
-    def _run_script(self, name: str, script: str, env: dict[str, str]) -> int:
+    def _run_script(self, name: str, script: str, env: dict[str, str],
+                    workdir: str = "") -> int:
         if script.strip() == "make setup":
             return 0  # this process already runs from the locked environment
         lines = [ln for ln in script.replace("\\\n", " ").splitlines() if ln.strip()]
         if not all(Path(shlex.split(ln)[0]).name == "modelgate" for ln in lines):
             return self.emulate[name]({}, env, self)
         status = 0
+        given = {**self.env, **env}  # the runner's variables, then the step's env:
         for line in lines:
-            argv = [SHELL_VAR_RE.sub(lambda m: env.get(m.group(1), os.environ.get(
+            argv = [SHELL_VAR_RE.sub(lambda m: given.get(m.group(1), os.environ.get(
                 m.group(1), m.group(0))), a) for a in shlex.split(line)[1:]]
-            status = self._modelgate(argv, env)
+            status = self._modelgate(argv, env, self.cwd / workdir)
             if status != 0:
                 break
         return status
 
-    def _modelgate(self, argv: list[str], env: dict[str, str]) -> int:
+    def _modelgate(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
         from bot.cli.main import main
 
         say(f"       $ modelgate {' '.join(argv)}")
-        with patched_env({**self.env, **env}, self.cwd):
+        with patched_env({**self.env, **env}, cwd or self.cwd):
             out, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
@@ -356,8 +371,11 @@ class Road:
                 "vars": {"MLFLOW_TRACKING_URI": self.services.mlflow_uri,
                          "AWS_REGION": "us-east-1",
                          "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
-                         "AWS_READ_ROLE_ARN": "arn:aws:iam::123456789012:role/read"},
-                "secrets": {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": ""},
+                         "AWS_READ_ROLE_ARN": "arn:aws:iam::123456789012:role/read",
+                         "MODELGATE_APP_CLIENT_ID": f"Iv23-{APP_SLUG}-demo"},
+                "secrets": {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": "",
+                            # the double mints App tokens without a JWT
+                            "MODELGATE_APP_PRIVATE_KEY": "demo-key"},
                 "inputs": {}, "steps": {}}
 
     def actions_env(self, event_name: str, event_path: Path, job_dir: Path) -> dict[str, str]:
@@ -421,15 +439,25 @@ class Road:
                                                            target=True)
         self.handle("pr-labels.yml", "handle", event, f"pr{run.number}-sync-{sha[:7]}")
 
-    def handle(self, workflow: str, job: str, event: Any, tag: str) -> Job:
+    def handle(self, workflow: str, job: str, event: Any, tag: str, *,
+               expect_failure: bool = False) -> Job:
         job_dir = self.workdir / "jobs" / tag
         path = self.event(event, job_dir)
         checkout = job_dir / "checkout"
-        self.checkout(checkout, "main")
+        if job != "verdict":  # it checks out into folders of its own
+            self.checkout(checkout, "main")
         ctx = self.base_ctx()
         ctx["github"]["event"] = event.payload
+        ctx["github"]["workspace"] = str(checkout)
         env = self.actions_env(event.name, path, job_dir)
-        return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir)).run()
+        return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir),
+                   expect_failure=expect_failure, job_token=self.job_token).run()
+
+    def job_token(self, permissions: dict[str, str]) -> str:
+        """The GITHUB_TOKEN of one job: exactly its `permissions:` map (id-token is OIDC,
+        which the double does not serve)."""
+        scopes = {k: v for k, v in permissions.items() if k != "id-token"}
+        return self.services.double.add_job_token(REPO, permissions=scopes)
 
     def pr_check(self, run: PullRun, *, expect_failure: bool = False) -> None:
         event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize"
@@ -441,15 +469,20 @@ class Road:
         env = self.actions_env("pull_request", path, job_dir)
         env["GITHUB_BASE_REF"] = "main"
         job = Job("pr-check.yml", "check", ctx, job_dir / "checkout", env,
-                  self.emulators(job_dir, pull=run), expect_failure=expect_failure)
+                  self.emulators(job_dir, pull=run), expect_failure=expect_failure,
+                  job_token=self.job_token)
         job.run()
         run.check_conclusion = "failure" if job.failed else "success"
 
     def pr_report(self, run: PullRun) -> Job:
+        """The trusted verdict (default branch's modelgate, PR files as data), then the
+        report of that verdict with the App's token."""
         run_id = self._check_run_id[run.head_sha]
         event = self.services.double.webhooks.workflow_run(REPO, run_id)
-        return self.handle("pr-report.yml", "report", event,
-                           f"pr{run.number}-report-{run.head_sha[:7]}")
+        tag = f"pr{run.number}-{{}}-{run.head_sha[:7]}"
+        self.handle("pr-report.yml", "verdict", event, tag.format("verdict"),
+                    expect_failure=run.check_conclusion == "failure")
+        return self.handle("pr-report.yml", "report", event, tag.format("report"))
 
     def approve(self, run: PullRun, login: str, body: str = "/approve") -> None:
         comment_id = self.services.double.comment_as(login, REPO, run.number, body)
@@ -487,10 +520,27 @@ class Road:
         env.pop("GITHUB_TOKEN", None)
         emulators = self.emulators(job_dir, audited_override=audited_report)
         return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators,
-                   expect_failure=expect_failure).run()
+                   expect_failure=expect_failure, job_token=self.job_token).run()
 
     # -- emulated actions -----------------------------------------------------------------
     _check_run_id: dict[str, int] = field(default_factory=dict)
+    _verdict_dir: Path | None = None
+
+    def app_token(self, inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+        """actions/create-github-app-token: an installation token of the demo's App for
+        this repository, narrowed by the step's `permission-*` inputs."""
+        wanted = {k.removeprefix("permission-").replace("-", "_"): v
+                  for k, v in inputs.items() if k.startswith("permission-")}
+        token = self.services.double.app_token(APP_SLUG, REPO, permissions=wanted)
+        job.ctx["steps"][job.step["id"]] = {"outputs": {"token": token, "app-slug": APP_SLUG}}
+        return 0
+
+    def download_verdict(self, dest: Path) -> int:
+        """download-artifact without run-id: the verdict this same run uploaded."""
+        require(self._verdict_dir is not None, "no verdict was uploaded")
+        if self._verdict_dir is not None and dest != self._verdict_dir:
+            shutil.copytree(self._verdict_dir, dest, dirs_exist_ok=True)
+        return 0
 
     def emulators(self, job_dir: Path, *, pull: PullRun | None = None,
                   audited_override: Path | None = None
@@ -498,8 +548,9 @@ class Road:
         checkout = job_dir / "checkout"
 
         def do_checkout(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
-            if not checkout.exists():
-                self.checkout(checkout, inputs.get("ref") or "main")
+            dest = checkout / inputs["path"] if inputs.get("path") else checkout
+            if not dest.exists():
+                self.checkout(dest, inputs.get("ref") or "main")
             return 0
 
         def noop(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
@@ -507,6 +558,9 @@ class Road:
 
         def upload(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
             source = checkout / inputs["path"]
+            if inputs["name"] == "modelgate-verdict":
+                self._verdict_dir = Path(inputs["path"])  # handed to the report job
+                return 0
             if pull is None or inputs["name"] != "modelgate-audit":
                 return 0
             buf = io.BytesIO()
@@ -526,6 +580,8 @@ class Road:
 
         def download(inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
             dest = Path(inputs["path"])
+            if "run-id" not in inputs:  # an artifact of this same run: the verdict
+                return self.download_verdict(dest)
             run_id = int(inputs["run-id"])
             repo = self.services.double.state.repos[REPO.casefold()]
             artifact = next(repo.artifacts[a] for a in repo.runs[run_id].artifacts
@@ -546,6 +602,9 @@ class Road:
         return {
             "actions/checkout": do_checkout, "actions/setup-python": noop,
             "actions/upload-artifact": upload, "actions/download-artifact": download,
+            "actions/create-github-app-token": self.app_token,
+            # the road runs one job at a time: nothing older is ever still running
+            "Wait for older releases and rollbacks (first come, first served)": noop,
             "aws-actions/configure-aws-credentials": noop,
             "Bind the evidence to the commit the run built": bind,
             "Find the PR check run that audited the head": noop,
@@ -572,6 +631,11 @@ def _prepare(workdir: Path, services: Services) -> Road:
     gh.add_team("modelgate-demo", "ml-reviewers", members=["mo-reviewer"])
     origin = workdir / "origin"
     git(workdir, "clone", "-q", "--no-hardlinks", str(ROOT), str(origin))
+    gov_path = origin / "governance.yml"
+    text = gov_path.read_text()
+    require("  app_id: null\n" in text, "governance.yml has no `github.app_id: null` to fill")
+    gov_path.write_text(text.replace("  app_id: null\n", f"  app_id: {DEMO_APP_ID}\n", 1))
+    git(origin, "commit", "-q", "-am", "The demo's modelgate GitHub App")
     base = git(origin, "rev-parse", "HEAD")
     gh.create_repo(REPO, files={"README.md": "demo"})
     gh.commit(REPO, "main", {"governance.yml": (origin / "governance.yml").read_text()},
@@ -579,6 +643,10 @@ def _prepare(workdir: Path, services: Services) -> Road:
     for login in (AUTHOR, *ROLE_HOLDERS.values()):
         gh.set_permission(REPO, login, "write")
     gh.set_permission(REPO, ACTIONS_BOT, "write")
+    manifest = json.loads(APP_MANIFEST.read_text())
+    gh.install_app(REPO, APP_SLUG, DEMO_APP_ID, permissions=manifest["default_permissions"])
+    # docs/ruleset.json's rule: the `modelgate` check, from this App only
+    gh.add_ruleset(REPO, required_checks=[("modelgate", DEMO_APP_ID)], strict=True)
     runner_temp = workdir / "runner-temp"
     runner_temp.mkdir()
     _aws_infrastructure(services.moto_url)
@@ -700,7 +768,7 @@ def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tu
 def card_comment(gh: GitHubDouble, number: int) -> str:
     """The bot's one living comment on PR ``number``."""
     found = [body for login, body in gh.comments(REPO, number)
-             if login == ACTIONS_BOT and body.startswith("<!-- modelgate:card")]
+             if login == APP_BOT and body.startswith("<!-- modelgate:card")]
     require(len(found) == 1, f"PR #{number} has {len(found)} modelgate comments, not one")
     return found[0]
 

@@ -227,6 +227,9 @@ def trusted_problems(workflow: Workflow) -> list[str]:
     for job_id, index, step in workflow.steps():
         where = step_label(workflow, job_id, index, step)
         with_ = step.get("with") or {}
+        if job_id in data_readers(workflow) and action_of(step) == CHECKOUT and with_.get(
+                "path") not in (None, "", "."):
+            continue  # the PR's files as data, in their own folder, in a read-only job
         problems += [f"{where}: an action in a trusted job takes {needle!r}"
                      for needle in RUN_HEAD_REFS if needle in repr(with_)]
         if FETCH_CODE_RE.search(str(step.get("run", ""))):
@@ -241,6 +244,19 @@ def trusted_problems(workflow: Workflow) -> list[str]:
         if action_of(step) in ("actions/cache", "actions/cache/restore"):
             problems.append(f"{where}: a cache shared with PR runs can be poisoned")
     return problems
+
+
+def data_readers(workflow: Workflow) -> set[str]:
+    """Jobs of a trusted workflow that may read PR files as data: a read-only
+    GITHUB_TOKEN, no App token, no secret, no environment, no cloud identity."""
+    out = set()
+    for job_id, job in workflow.jobs.items():
+        perms = job.get("permissions") or {}
+        if (isinstance(perms, dict) and set(perms.values()) <= {"read"}
+                and "secrets." not in repr(job) and "environment" not in job
+                and "create-github-app-token" not in repr(job)):
+            out.add(job_id)
+    return out
 
 
 RULES = (unpinned_actions, permission_problems, timeout_problems, expressions_in_run,
@@ -296,6 +312,8 @@ def modelgate_invocations(workflow: Workflow) -> list[Invocation]:
             if match:
                 assigned.add(match["name"])
                 continue
+            if "modelgate" not in line:
+                continue  # other shell (a jq filter over two lines, say) is not parsed
             tokens = shlex.split(line, comments=True)
             starts = [i for i, t in enumerate(tokens) if Path(t).name == "modelgate"]
             if starts:

@@ -15,7 +15,6 @@ import pytest
 
 import infra.package
 from demo import road
-from demo.github_double import ACTIONS_BOT
 from infra.package import ERR_NO_UV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,7 +98,7 @@ class FakeDouble:
     """Just what `play` reads from the GitHub double: the bot's card comment."""
 
     def comments(self, repo: str, number: int) -> list[tuple[str, str]]:
-        return [(ACTIONS_BOT, "<!-- modelgate:card -->")]
+        return [(road.APP_BOT, "<!-- modelgate:card -->")]
 
 
 class FakeServices:

@@ -36,18 +36,17 @@ WORKFLOWS = load_workflows()
 PR_CHECK_PATHS = {"governance.yml", "training/**", "data/**", "pyproject.toml", "uv.lock"}
 
 # the whole set: a workflow added without a line here fails, so does one removed
+# Each job's GITHUB_TOKEN. What writes to GitHub is the modelgate App's token, minted in the
+# job with the `permission-*` inputs tests/workflows/test_permissions.py derives; the
+# GITHUB_TOKEN keeps what the other steps need (test_permissions.py derives that too).
 EXPECTED_PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
     "pr-check.yml": {"check": {"contents": "read"}},
-    # write: when the last approval came before the audits finished, the report merges
-    "pr-report.yml": {"report": {"actions": "write", "checks": "write", "contents": "write",
-                                 "id-token": "write", "issues": "write",
-                                 "pull-requests": "write"}},
-    "pr-commands.yml": {"handle": {"actions": "write", "checks": "read", "contents": "write",
-                                   "issues": "write", "pull-requests": "write"}},
-    "pr-labels.yml": {"handle": {"checks": "read", "issues": "write",
-                                 "pull-requests": "write"}},
+    "pr-report.yml": {"verdict": {"actions": "read", "contents": "read"},
+                      "report": {"contents": "read", "id-token": "write"}},
+    "pr-commands.yml": {"handle": {"contents": "read"}},
+    "pr-labels.yml": {"handle": {"contents": "read"}},
     "release.yml": {"release": {"actions": "read", "contents": "read", "id-token": "write"}},
-    "rollback.yml": {"rollback": {"contents": "read", "id-token": "write"}},
+    "rollback.yml": {"rollback": {"actions": "read", "contents": "read", "id-token": "write"}},
     "drift.yml": {"drift": {"contents": "read", "id-token": "write", "issues": "write"}},
     "ci.yml": {"test": {"contents": "read"}, "lint": {"contents": "read"}},
 }
@@ -66,7 +65,9 @@ def workflow(name: str) -> Workflow:
     return WORKFLOWS[name]
 
 
-def job(name: str) -> dict[str, Any]:
+def job(name: str, job_id: str | None = None) -> dict[str, Any]:
+    if job_id is not None:
+        return workflow(name).jobs[job_id]
     (only,) = workflow(name).jobs.values()
     return only
 
@@ -112,14 +113,15 @@ def test_the_report_follows_the_pr_check_by_name() -> None:
 
 def test_the_report_reports_only_pull_request_runs_that_reached_a_verdict() -> None:
     """A failed audit is still reported; a cancelled or push-triggered run is not."""
-    condition = " ".join(str(job("pr-report.yml")["if"]).split())
+    condition = " ".join(str(job("pr-report.yml", "verdict")["if"]).split())
     assert "github.event.workflow_run.event == 'pull_request'" in condition
     assert "conclusion == 'success'" in condition and "conclusion == 'failure'" in condition
 
 
-def test_the_report_downloads_the_artifact_of_the_triggering_run() -> None:
+def test_the_verdict_downloads_the_artifact_of_the_triggering_run() -> None:
     """The artifact comes from THAT run (run-id), outside the checked-out code."""
-    (download,) = steps_using("pr-report.yml", DOWNLOAD_ARTIFACT)
+    (download,) = [s for s in job("pr-report.yml", "verdict")["steps"]
+                   if action_of(s) == DOWNLOAD_ARTIFACT]
     with_ = download["with"]
     assert with_["run-id"] == "${{ github.event.workflow_run.id }}"
     assert with_["github-token"] == "${{ github.token }}"
@@ -127,17 +129,23 @@ def test_the_report_downloads_the_artifact_of_the_triggering_run() -> None:
     assert str(with_["path"]).startswith("${{ runner.temp }}/")
 
 
-def test_the_report_binds_the_artifact_to_the_commit_the_run_built() -> None:
-    """A PR run can write any PR number and commit into its artifact; before the report
-    posts anything, the claimed head must be the run's head as GitHub reports it."""
-    steps = [s for _, _, s in workflow("pr-report.yml").steps()]
-    (bind,) = [s for s in steps if "run_metadata.json" in str(s.get("run", ""))]
-    (report,) = [s for s in steps if "modelgate report --" in str(s.get("run", ""))]
-    assert bind["env"]["BUILT_SHA"] == "${{ github.event.workflow_run.head_sha }}"
-    assert bind["env"]["ARTIFACT_DIR"] == report["env"]["ARTIFACT_DIR"]
-    assert '[ "$claimed" != "$BUILT_SHA" ]' in bind["run"] and "exit 1" in bind["run"]
-    assert "$claimed" not in bind["run"].split("exit 1")[0].split("then", 1)[1]
-    assert steps.index(bind) < steps.index(report)
+def test_the_verdict_binds_the_artifact_and_the_checkout_to_the_commit_the_run_built() -> None:
+    """A PR run can write any PR number and commit into its artifact; the trusted verdict
+    requires both the artifact and the PR checkout to be the run's head as GitHub
+    reports it, and the report posts only that verdict (never the PR job's own report)."""
+    verdict_job = job("pr-report.yml", "verdict")
+    (verdict,) = [s for s in verdict_job["steps"] if "modelgate verdict" in str(s.get("run"))]
+    assert verdict["env"]["BUILT_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert '--head-sha "$BUILT_SHA"' in verdict["run"]
+    (pr_tree,) = [s for s in verdict_job["steps"]
+                  if action_of(s) == CHECKOUT and s["with"].get("path") == "pr"]
+    assert pr_tree["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+    report_job = job("pr-report.yml", "report")
+    assert report_job["needs"] == "verdict"
+    (download,) = [s for s in report_job["steps"] if action_of(s) == DOWNLOAD_ARTIFACT]
+    assert download["with"]["name"] == "modelgate-verdict" and "run-id" not in download["with"]
+    assert not [s for s in report_job["steps"] if action_of(s) == CHECKOUT and s.get("with",
+                {}).get("ref")]
 
 
 def test_commands_and_label_guard_listen_to_the_right_events() -> None:
@@ -166,12 +174,28 @@ def test_concurrency_is_per_pull_request(name: str) -> None:
 
 
 def test_every_workflow_has_concurrency() -> None:
-    """Every workflow names a concurrency group; releases and rollbacks share one."""
+    """Every workflow names a concurrency group."""
     for wf in WORKFLOWS.values():
         assert wf.doc.get("concurrency", {}).get("group"), wf.file
+
+
+def test_releases_and_rollbacks_queue_and_never_cancel_each_other() -> None:
+    """No group is shared across merges or with rollbacks (a shared group keeps one
+    pending run and cancels the one before it); each run waits in the same turnstile for
+    every older release and rollback run instead."""
     release = workflow("release.yml").doc["concurrency"]
-    assert release == workflow("rollback.yml").doc["concurrency"]
-    assert release["cancel-in-progress"] is False
+    rollback = workflow("rollback.yml").doc["concurrency"]
+    assert release["group"] == "modelgate-release-${{ inputs.merge_sha }}"
+    assert rollback["group"] == "modelgate-rollback-${{ github.run_id }}"
+    assert release["cancel-in-progress"] is False and rollback["cancel-in-progress"] is False
+    turnstiles = [[s for s in job(n)["steps"] if str(s.get("name", "")).startswith(
+        "Wait for older releases and rollbacks")] for n in ("release.yml", "rollback.yml")]
+    assert all(len(found) == 1 for found in turnstiles)
+    (first,), (second,) = turnstiles
+    assert first == second and job("release.yml")["steps"][0] == first
+    assert job("rollback.yml")["steps"][0] == second
+    for needle in ("release.yml rollback.yml", '.status != \\"completed\\"', "sleep"):
+        assert needle in first["run"], needle
 
 
 def test_the_release_is_dispatched_with_the_merge_and_the_audited_head() -> None:
@@ -197,7 +221,8 @@ def test_secrets_are_read_only_inside_an_environment() -> None:
     for wf in WORKFLOWS.values():
         for job_id, job_ in wf.jobs.items():
             if "secrets." in repr(job_):
-                assert job_.get("environment") in ("production", "monitoring"), (wf.file, job_id)
+                assert job_.get("environment") in ("production", "monitoring", "modelgate-app"), (
+                    wf.file, job_id)
     assert job("drift.yml")["environment"] == "monitoring"
 
 
@@ -205,7 +230,8 @@ def test_secrets_are_read_only_inside_an_environment() -> None:
 def test_aws_access_is_an_oidc_role_never_a_stored_key(name: str) -> None:
     """configure-aws-credentials assumes a role from a repository variable; no access keys."""
     (aws,) = steps_using(name, AWS_CREDENTIALS)
-    assert job(name)["permissions"]["id-token"] == "write"
+    (holder,) = [j for j in workflow(name).jobs.values() if aws in j["steps"]]
+    assert holder["permissions"]["id-token"] == "write"
     assert re.fullmatch(r"\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}", aws["with"]["role-to-assume"])
     assert not {"aws-access-key-id", "aws-secret-access-key"} & set(aws["with"])
     assert "AWS_SECRET_ACCESS_KEY" not in workflow(name).text
@@ -217,10 +243,11 @@ def test_the_report_judges_the_gate_against_production_with_a_read_role() -> Non
     (aws,) = steps_using("pr-report.yml", AWS_CREDENTIALS)
     assert aws["with"]["role-to-assume"] == "${{ vars.AWS_READ_ROLE_ARN }}"
     assert aws["if"] == "vars.AWS_READ_ROLE_ARN != ''"
-    (report,) = [s for s in job("pr-report.yml")["steps"] if "modelgate report --" in
+    (report,) = [s for s in job("pr-report.yml", "report")["steps"] if "modelgate report --" in
                  str(s.get("run", ""))]
     assert "--production lambda" in report["run"]
-    assert "secrets." not in workflow("pr-report.yml").text
+    assert set(re.findall(r"secrets\.\w+", workflow("pr-report.yml").text)) == {
+        "secrets.MODELGATE_APP_PRIVATE_KEY"}
 
 
 def test_the_release_checks_out_the_merged_commit() -> None:
@@ -325,7 +352,9 @@ def first_step(doc: dict[str, Any], action: str) -> dict[str, Any]:
 def test_a_trusted_checkout_of_the_pr_head_is_caught() -> None:
     """It flags a workflow_run job that checks out the head it was triggered by."""
     def checkout_head(doc: dict[str, Any]) -> None:
-        first_step(doc, CHECKOUT)["with"]["ref"] = "${{ github.event.workflow_run.head_sha }}"
+        report = doc["jobs"]["report"]["steps"]
+        next(s for s in report if str(s.get("uses", "")).startswith(CHECKOUT + "@"))[
+            "with"]["ref"] = "${{ github.event.workflow_run.head_sha }}"
 
     problems = trusted_problems(mutated("pr-report.yml", checkout_head))
     assert any("takes the default ref" in p for p in problems)
@@ -339,6 +368,19 @@ def test_a_trusted_shell_fetch_of_pr_code_is_caught() -> None:
 
     assert any("fetches code" in p for p in trusted_problems(mutated("pr-commands.yml",
                                                                      fetch)))
+
+
+def test_pr_files_as_data_only_in_a_job_without_write_token_or_secret() -> None:
+    """The verdict job may check out the PR head into its own folder; give that job a
+    write scope (or an App token) and the same checkout is flagged."""
+    assert trusted_problems(workflow("pr-report.yml")) == []
+
+    def with_write(doc: dict[str, Any]) -> None:
+        doc["jobs"]["verdict"]["permissions"]["pull-requests"] = "write"
+
+    problems = trusted_problems(mutated("pr-report.yml", with_write))
+    assert any("takes the default ref" in p for p in problems)
+    assert any("workflow_run.head_sha" in p for p in problems)
 
 
 def test_an_artifact_downloaded_into_the_workspace_is_caught() -> None:

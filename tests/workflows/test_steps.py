@@ -35,7 +35,7 @@ INVOCATIONS = [inv for wf in WORKFLOWS.values() for inv in modelgate_invocations
 # the modelgate subcommands of each workflow, in the order they must run
 EXPECTED_COMMANDS = {
     "pr-check.yml": ["check", "evidence"],
-    "pr-report.yml": ["report"],
+    "pr-report.yml": ["verdict", "report"],
     "pr-commands.yml": ["handle"],
     "pr-labels.yml": ["handle"],
     "release.yml": ["release", "package", "deploy"],
@@ -51,9 +51,14 @@ INSTALL_STEP = "make setup"  # installs uv from the lock and runs `uv sync --fro
 VENV_MODELGATE = ".venv/bin/modelgate"
 
 
-def step_position(workflow: Workflow, *, action: str = "", run: str = "") -> int:
-    """Index of the one step using ``action`` (or whose run: is ``run``) in the only job."""
-    (job,) = workflow.jobs.values()
+def step_position(workflow: Workflow, *, action: str = "", run: str = "",
+                  job_id: str | None = None) -> int:
+    """Index of the one step using ``action`` (or whose run: is ``run``) in the job
+    (the only one, unless ``job_id`` names it)."""
+    if job_id is None:
+        (job,) = workflow.jobs.values()
+    else:
+        job = workflow.jobs[job_id]
     found = [i for i, step in enumerate(job["steps"])
              if (action and action_of(step) == action) or (run and step.get("run") == run)]
     assert len(found) == 1, f"{workflow.file}: {len(found)} steps match {action or run!r}"
@@ -111,7 +116,7 @@ def test_commands_run_the_locked_install_after_it_is_made(invocation: Invocation
     """modelgate is the one `make setup` installed from uv.lock, never a PATH lookup."""
     workflow = WORKFLOWS[invocation.workflow]
     assert invocation.step_name, "a modelgate step has a name for the log"
-    assert step_position(workflow, run=INSTALL_STEP) < invocation.step_index
+    assert step_position(workflow, run=INSTALL_STEP, job_id=invocation.job) < invocation.step_index
     script = str(workflow.jobs[invocation.job]["steps"][invocation.step_index]["run"])
     assert VENV_MODELGATE in script
 
@@ -146,17 +151,33 @@ def test_the_evidence_names_the_pull_request_and_its_head() -> None:
     assert evidence.env["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
 
 
-def test_the_report_reads_the_artifact_that_was_downloaded() -> None:
-    """report --artifact is the download step's path, and it runs after the download."""
-    (report,) = invocations("pr-report.yml")
+def test_the_verdict_reads_the_pr_tree_and_the_artifact_that_were_fetched() -> None:
+    """verdict --pr-tree is the PR checkout's folder, --artifact the download's path, and
+    its --out is what gets uploaded; it runs from the default branch's checkout."""
+    verdict, _ = invocations("pr-report.yml")
     workflow = WORKFLOWS["pr-report.yml"]
-    download_at = step_position(workflow, action=DOWNLOAD_ARTIFACT)
+    job = workflow.jobs["verdict"]
+    download_at = step_position(workflow, action=DOWNLOAD_ARTIFACT, job_id="verdict")
+    upload_at = step_position(workflow, action=UPLOAD_ARTIFACT, job_id="verdict")
+    assert download_at < verdict.step_index < upload_at
+    assert flag_value(verdict.argv, "--artifact") == "$ARTIFACT_DIR"
+    assert verdict.env["ARTIFACT_DIR"] == job["steps"][download_at]["with"]["path"]
+    assert verdict.env["PR_TREE"] == "${{ github.workspace }}/pr"
+    assert verdict.env["VERDICT_DIR"] == job["steps"][upload_at]["with"]["path"].rstrip("/")
+    assert job["steps"][verdict.step_index]["working-directory"] == "modelgate"
+    assert flag_value(verdict.argv, "--base-config") == "governance.yml"
+
+
+def test_the_report_reads_the_verdict_that_was_downloaded() -> None:
+    """report --artifact is the trusted verdict, downloaded from this run."""
+    _, report = invocations("pr-report.yml")
+    workflow = WORKFLOWS["pr-report.yml"]
+    download_at = step_position(workflow, action=DOWNLOAD_ARTIFACT, job_id="report")
     assert download_at < report.step_index
-    (job,) = workflow.jobs.values()
-    artifact = flag_value(report.argv, "--artifact")
-    assert artifact == "$ARTIFACT_DIR"
-    assert report.env["ARTIFACT_DIR"] == job["steps"][download_at]["with"]["path"]
-    assert report.env["GITHUB_TOKEN"] == "${{ github.token }}"
+    job = workflow.jobs["report"]
+    assert flag_value(report.argv, "--artifact") == "$VERDICT_DIR"
+    assert report.env["VERDICT_DIR"] == job["steps"][download_at]["with"]["path"]
+    assert report.env["GITHUB_TOKEN"] == "${{ steps.app-token.outputs.token }}"
 
 
 @pytest.mark.parametrize("name", ["pr-commands.yml", "pr-labels.yml"])
@@ -164,7 +185,8 @@ def test_handle_gets_a_token_and_reads_the_event_from_the_runner(name: str) -> N
     """handle takes no arguments: event name, payload path and repository are the runner's."""
     (handle,) = invocations(name)
     assert handle.argv == ("handle",)
-    assert handle.env == {"GITHUB_TOKEN": "${{ github.token }}"}
+    assert handle.env == {"GITHUB_TOKEN": "${{ steps.app-token.outputs.token }}",
+                          "MODELGATE_BOT_LOGIN": "${{ steps.app-token.outputs.app-slug }}[bot]"}
 
 
 @pytest.mark.parametrize("name", ["pr-commands.yml", "pr-labels.yml"])
