@@ -13,7 +13,8 @@ with it, for that one call; without it that check reports "cannot read".
 
 Exit status: 0 sound (risks may be listed), 1 unsound (a line marked ✗), 2 bad usage (no
 token, bad --repo, invalid governance.yml or workflow file), 4 some settings could not be
-read and nothing read was unsound (each such line names the permission to add).
+read and nothing read was unsound (each such line names the permission to add), 70 a
+bug in modelgate.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from bot.github.settings import (
     SettingsUnavailable,
     connect,
 )
-from modelgate.errors import ExitCode, ModelgateError
+from modelgate.errors import ExitCode, UsageError
 from modelgate.governance import CONFIG_FILENAME, ConfigError, load_config
 from modelgate.progress import Reporter, reporter_from_env
 
@@ -68,7 +69,7 @@ MSG_VERDICT = {"sound": "sound: the gate holds ({count} checks)",
 JwtFactory = Callable[[int, str], str]
 
 
-class DoctorUsageError(ModelgateError):
+class DoctorUsageError(UsageError):
     """The command cannot start: a missing token, a bad argument, an unusable key."""
 
 
@@ -162,8 +163,7 @@ def cmd_doctor(args: argparse.Namespace, rep: Reporter, *,
 def register(sub: Any) -> None:
     """Add ``doctor`` to the ``modelgate`` parser."""
     p = sub.add_parser("doctor", help="check that the repository's settings make the gate "
-                       "sound", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       "sound")
     p.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
     p.add_argument("--api-url", help=f"GitHub API URL (default: GITHUB_API_URL or "
                    f"{DEFAULT_API_URL})")

@@ -9,9 +9,10 @@
 Exit status: 0 no drift, 1 drift, 2 bad input (no baseline, no logs in the window, an
 unknown version, unreadable files), 3 insufficient data (fewer scored records than
 ``drift.min_requests``: neither pass nor fail), 4 the report was written but the GitHub
-issue could not be (the report's verdict is then only in the files and the summary).
-These are :class:`modelgate.errors.ExitCode` members; failures are raised as
-:class:`~modelgate.errors.ModelgateError` carrying 2 or 4, for ``modelgate`` to print.
+issue could not be (the report's verdict is then only in the files and the summary),
+5 MLflow or AWS failed a call. These are :class:`modelgate.errors.ExitCode` members;
+failures are raised as :class:`~modelgate.errors.ModelgateError` carrying 2, 4 or 5, for
+``modelgate`` to print.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.support import boto3_client
+from bot.cli.support import aws_errors, boto3_client, mlflow_errors
 from bot.drift.issue import BOT_LOGIN, sync_drift_issue
 from bot.drift.report import render_markdown, write_report
 from bot.drift.stats import (
@@ -183,7 +184,8 @@ def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
         logs_client = None
         if args.cloudwatch:
             logs_client = boto3_client("logs", args.region or config.governance.deploy.region)
-        with rep.step("Compare served traffic with the training baseline"):
+        with (rep.step("Compare served traffic with the training baseline"),
+              aws_errors(), mlflow_errors()):
             result = run_drift(config, _options(args), clock=clock, logs_client=logs_client,
                                mlflow_client=MlflowClient(tracking_uri=uri, registry_uri=uri))
     except (ConfigError, DataError) as exc:  # exit 1 elsewhere; bad input (2) for drift
@@ -217,8 +219,7 @@ def _instant(text: str) -> datetime:
 def register(sub: Any) -> None:
     """Add ``drift`` to the ``modelgate`` parser."""
     p = sub.add_parser(
-        "drift", help="compare served inputs and predictions with the training baseline",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "drift", help="compare served inputs and predictions with the training baseline")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--log", nargs="+", type=Path, metavar="FILE",
                         help="serving request log files (JSON lines), read in order")
@@ -239,7 +240,5 @@ def register(sub: Any) -> None:
     p.add_argument("--bot-login", default=BOT_LOGIN,
                    help=f"the login the token writes as (default: {BOT_LOGIN}); only its "
                    "issues count")
-    p.add_argument("--tracking-uri", help="MLflow tracking URI (overrides governance.yml "
-                   "and MLFLOW_TRACKING_URI)")
     p.set_defaults(handler=cmd_drift)
 

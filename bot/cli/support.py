@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """What every ``modelgate`` command that talks to AWS or MLflow, or writes a record, does
 the same way: clients built late, and their libraries' exceptions translated at this
-boundary into :class:`~modelgate.errors.ModelgateError` with the message users know."""
+boundary into :class:`~modelgate.errors.ServiceError` (exit 5) with the message users
+know."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import ServiceError
 from modelgate.progress import Reporter
 
 MSG_RECORD_WRITTEN = "record written to {path}"
@@ -19,11 +20,11 @@ MSG_AWS = "AWS: {error}"
 MSG_MLFLOW = "MLflow: {error}"
 
 
-class AwsError(ModelgateError):
+class AwsError(ServiceError):
     """AWS refused or failed a call (botocore's ClientError, NoCredentialsError, ...)."""
 
 
-class MlflowError(ModelgateError):
+class MlflowError(ServiceError):
     """The MLflow tracking server or registry refused or failed a call."""
 
 

@@ -7,7 +7,8 @@ from inside the checkout it judges, in a job with no write token and no secret.
 
 Exit codes: 0 every audit passed; 1 an audit failed (the report says which, and
 ``verdict.json`` names those the PR job's own audits passed); 2 bad input (a missing
-``--pr-tree`` or ``--artifact``, an unusable ``--base-config``, ``--out`` inside the tree).
+``--pr-tree`` or ``--artifact``, an unusable ``--base-config``, ``--out`` inside the tree);
+70 a bug in modelgate (see ``modelgate verdict --help``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,6 @@ from modelgate.progress import Reporter
 
 HELP = ("recompute every audit verdict with this (trusted) modelgate, reading a pull "
         "request's checkout and its PR job's artifact as data")
-EPILOG = """exit codes:
-  0  every audit passed
-  1  an audit failed
-  2  bad input: --pr-tree, --artifact, --base-config or --out unusable"""
 
 
 def cmd_verdict(args: argparse.Namespace, rep: Reporter) -> int:
@@ -48,8 +45,7 @@ def cmd_verdict(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("verdict", help=HELP, description=HELP, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("verdict", help=HELP)
     p.add_argument("--pr-tree", type=Path, required=True,
                    help="the pull request's checkout (read as data, never run)")
     p.add_argument("--artifact", type=Path, required=True,

@@ -22,13 +22,14 @@ from modelgate.errors import ExitCode
 
 
 def test_botocore_errors_become_aws_errors() -> None:
-    """A refused call and missing credentials are both one ``AWS: ...`` line, exit 1."""
+    """A refused call and missing credentials are both one ``AWS: ...`` line, exit 5
+    (an external service failed), as MLflow's are."""
     refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetAlias")
     for exc in (refused, NoCredentialsError()):
         with pytest.raises(AwsError) as caught, aws_errors():
             raise exc
         assert str(caught.value) == MSG_AWS.format(error=short(exc))
-        assert caught.value.__cause__ is exc and caught.value.exit_code == ExitCode.FAILED
+        assert caught.value.__cause__ is exc and caught.value.exit_code == ExitCode.SERVICE_FAILED
     assert str(caught.value) == "AWS: NoCredentialsError: Unable to locate credentials"
 
 
@@ -38,6 +39,7 @@ def test_mlflow_errors_become_one_line() -> None:
         raise exc
     assert str(caught.value) == MSG_MLFLOW.format(error=short(exc))
     assert "\n" not in str(caught.value)
+    assert caught.value.exit_code == ExitCode.SERVICE_FAILED
 
 
 def test_other_exceptions_pass_through() -> None:

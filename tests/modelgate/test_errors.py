@@ -7,14 +7,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import logging
 import pkgutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main as cli_main
-from modelgate.errors import MEANINGS, ExitCode, ModelgateError, describe_exit_codes
-from modelgate.progress import Reporter
+from modelgate.errors import (
+    MEANINGS,
+    ExitCode,
+    GitHubError,
+    ModelgateError,
+    ServiceError,
+    UsageError,
+    describe_exit_codes,
+)
+from modelgate.progress import LIBRARY_LOGGERS, Reporter
 
 PACKAGES = ("bot", "training", "infra", "modelgate")
 
@@ -49,16 +60,68 @@ def test_every_product_exception_is_a_modelgate_error() -> None:
 
 
 def test_exit_codes_are_distinct_and_documented() -> None:
-    """No two names share a value (an IntEnum would silently alias them), and each code
-    has a meaning that ``modelgate --help`` prints."""
+    """No two names share a value (an IntEnum would silently alias them), the codes a
+    command means are 0 to 5 and a bug is 70 (sysexits' EX_SOFTWARE), and each code has a
+    meaning that ``modelgate --help`` prints."""
     members = ExitCode.__members__
     assert len({code.value for code in members.values()}) == len(members)
-    assert [int(code) for code in ExitCode] == list(range(len(ExitCode)))
-    help_text = cli_main.build_parser().format_help()
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 5, 70]
+    help_text = " ".join(cli_main.build_parser().format_help().split())
+    described = " ".join(describe_exit_codes().split())
     for code in ExitCode:
         assert MEANINGS[code].strip()
-        assert f"{code.value}  {MEANINGS[code]}" in describe_exit_codes()
-    assert "exit status:" in help_text and MEANINGS[ExitCode.USAGE][:30] in help_text
+        assert f"{code.value} {MEANINGS[code]}" in described
+        assert f"{code.value} {MEANINGS[code]}" in help_text
+    assert "exit status (the same for every command):" in help_text
+
+
+def test_each_base_class_names_what_went_wrong() -> None:
+    """Deriving from UsageError, GitHubError or ServiceError picks the code; the base
+    itself means refused."""
+    assert ModelgateError.exit_code == ExitCode.FAILED
+    assert UsageError("x").exit_code == ExitCode.USAGE
+    assert GitHubError("x").exit_code == ExitCode.GITHUB_FAILED
+    assert ServiceError("x").exit_code == ExitCode.SERVICE_FAILED
+
+
+# What went wrong, per error class: the code every command ends with when it escapes.
+EXPECTED_CODES = {
+    "modelgate.governance.ConfigError": ExitCode.USAGE,
+    "training.data.DataError": ExitCode.USAGE,
+    "training.estimator.EstimatorError": ExitCode.USAGE,
+    "training.train.TrainingError": ExitCode.USAGE,
+    "bot.cli.doctor.DoctorUsageError": ExitCode.USAGE,
+    "bot.cli.handle.SettingsError": ExitCode.USAGE,
+    "bot.doctor.workflows.WorkflowReadError": ExitCode.USAGE,
+    "bot.github.events.EventError": ExitCode.USAGE,
+    "bot.check.verdict_context.VerdictInputError": ExitCode.USAGE,
+    "bot.drift.stats.DriftInputError": ExitCode.USAGE,
+    "bot.github.api.GitHubApiError": ExitCode.GITHUB_FAILED,
+    "bot.github.api.GitHubDataError": ExitCode.GITHUB_FAILED,
+    "bot.github.settings.SettingsUnavailable": ExitCode.GITHUB_FAILED,
+    "bot.github.settings.SettingsReadError": ExitCode.GITHUB_FAILED,
+    "bot.drift.issue.DriftIssueError": ExitCode.GITHUB_FAILED,
+    "bot.cli.support.AwsError": ExitCode.SERVICE_FAILED,
+    "bot.cli.support.MlflowError": ExitCode.SERVICE_FAILED,
+    "infra.cloudwatch.CloudWatchError": ExitCode.SERVICE_FAILED,
+    "infra.bundle.BundleUploadError": ExitCode.SERVICE_FAILED,
+    "bot.release.release.ReleaseRefused": ExitCode.FAILED,
+    "bot.release.promote.PromotionError": ExitCode.FAILED,
+    "bot.cli.deploy.Refused": ExitCode.FAILED,
+    "bot.check.verdict_context.Refused": ExitCode.FAILED,
+    "bot.check.artifact.ArtifactError": ExitCode.FAILED,  # evidence the gate will not use
+    "infra.deploy.DeployError": ExitCode.FAILED,
+    "infra.package.PackageError": ExitCode.FAILED,
+}
+
+
+@pytest.mark.parametrize(("name", "code"), EXPECTED_CODES.items(), ids=list(EXPECTED_CODES))
+def test_each_error_class_carries_the_code_of_what_went_wrong(name: str,
+                                                             code: ExitCode) -> None:
+    """A bad configuration is 2, GitHub 4, MLflow or AWS 5, a refusal 1: never all 1."""
+    module, _, cls = name.rpartition(".")
+    error = getattr(importlib.import_module(module), cls)
+    assert error.exit_code == code
 
 
 def test_the_exit_code_is_the_class_s_unless_the_instance_says_otherwise() -> None:
@@ -89,21 +152,67 @@ def test_main_returns_the_error_s_code_with_one_message(
     assert "Traceback" not in out + err
 
 
-def test_a_missing_governance_file_is_exit_one_without_a_traceback(
+def test_a_missing_governance_file_is_exit_two_without_a_traceback(
         tmp_path: object, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """The real path: ConfigError from the loader reaches main() and ends the command."""
+    """The real path: ConfigError from the loader reaches main() and ends the command with
+    2, bad configuration (it was 1, the code of a failed gate, before exit codes split)."""
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    assert cli_main.main(["--config", f"{tmp_path}/absent.yml", "validate-config"]) == 1
+    assert cli_main.main(["--config", f"{tmp_path}/absent.yml", "validate-config"]) == 2
     out, err = capsys.readouterr()
-    assert "absent.yml" in out + err and "Traceback" not in out + err
+    assert out == "" and "absent.yml" in err and "Traceback" not in err
 
 
-def test_an_unexpected_exception_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only ModelgateError is caught: a bug still shows its traceback."""
-    def crash(args: argparse.Namespace, rep: Reporter) -> int:
-        raise KeyError("bug")
+def _crash(args: argparse.Namespace, rep: Reporter) -> int:
+    raise KeyError("bug")
 
-    monkeypatch.setattr(cli_main, "cmd_validate_config", crash)
-    with pytest.raises(KeyError):
-        cli_main.main(["validate-config"])
+
+def test_an_unexpected_exception_is_exit_70_with_the_traceback_in_a_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug is one line on stderr saying so and where the traceback went; no traceback
+    on screen (it was an uncaught exception before)."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(cli_main, "cmd_validate_config", _crash)
+    assert cli_main.main(["validate-config"]) == ExitCode.INTERNAL
+    assert int(ExitCode.INTERNAL) == 70
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    [line] = err.splitlines()
+    assert "internal error, a bug in modelgate (KeyError: 'bug')" in line
+    [written] = tmp_path.glob("modelgate-crash-*.txt")
+    assert str(written) in line
+    text = written.read_text()
+    assert "Traceback (most recent call last)" in text and "KeyError: 'bug'" in text
+
+
+def test_verbose_prints_the_crash_s_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(cli_main, "cmd_validate_config", _crash)
+    monkeypatch.setattr(logging.getLogger(), "handlers", list(logging.getLogger().handlers))
+    levels = {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    assert cli_main.main(["validate-config", "--verbose"]) == ExitCode.INTERNAL
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "internal error" in err
+
+
+def test_in_actions_the_crash_s_traceback_is_in_a_collapsed_group(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The runner's temporary files vanish with it, so the log keeps the traceback, folded."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(cli_main, "cmd_validate_config", _crash)
+    assert cli_main.main(["validate-config"]) == ExitCode.INTERNAL
+    out = capsys.readouterr().out
+    assert out.startswith("::error title=modelgate validate-config::internal error, a bug")
+    group = out.split("::group::Traceback of the internal error\n", 1)[1]
+    assert "Traceback (most recent call last)" in group and group.rstrip().endswith(
+        "::endgroup::")
