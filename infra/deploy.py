@@ -21,8 +21,12 @@ the deploy id, model version, bundle digest and commit, so ``modelgate trace`` c
 a Lambda version to the deploy that published it.
 
 Before anything in AWS changes, the zip's wheel tags are checked against the runtime and
-the bundle is put through the function's own cold-start check (``serving.bundle``); the
-function is then pinned to that bundle with ``MODELGATE_BUNDLE_SHA256``.
+the bundle is put through the function's own cold-start check (``serving.bundle``),
+including its signed release statement: it must be signed by a trusted key, name every
+bundle file's digest, and pass the caller's ``statement_check`` (the CLI's: the approvals
+satisfy the default branch's ``governance.yml``). The function is then pinned to that
+bundle with ``MODELGATE_BUNDLE_SHA256`` and given the trusted public key(s) as
+``MODELGATE_STATEMENT_PUBKEY``, so the Lambda verifies the same statement at init.
 """
 
 from __future__ import annotations
@@ -32,16 +36,17 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
+from serving.attestation import TrustedKey, VerifiedStatement
 from serving.bundle import BundleError, load_bundle, parse_s3_uri
 from serving.manifest import BundleManifest
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
 from infra.package import PackageError, check_zip, lambda_architecture, runtime_target
 from modelgate.errors import ModelgateError
@@ -69,6 +74,9 @@ ERR_BUNDLE_URI = ("bundle URI {uri!r} cannot be deployed ({reason}): the functio
 ERR_CODE_SHA = "Lambda reports code sha256 {actual}, the uploaded zip is {expected}"
 ERR_WAIT_FAILED = "function {name} ({qualifier}) {what} failed: {reason}"
 ERR_WAIT_TIMEOUT = "function {name} ({qualifier}) was not ready after {seconds:.0f} s ({state})"
+ERR_NO_KEY = ("no trusted key for the release statement: deploy refuses a bundle it cannot "
+              "verify (pass the statement's public key, or the KMS key that signed it)")
+ERR_STATEMENT = "the release statement does not allow this deploy: {reasons}"
 ERR_NO_ALIAS = "function {name} has no alias {alias!r}: nothing to roll back"
 ERR_NO_HISTORY = ("alias {alias!r} of {name} records no previous version (description: "
                   "{description!r}); deploy with modelgate to start a history")
@@ -132,6 +140,8 @@ class DeployRecord:
     record_uri: str = ""
     bundle_uri: str = ""
     bundle_sha256: str = ""
+    statement_sha256: str = ""
+    statement_keyid: str = ""
     model_name: str = ""
     model_version: str = ""
     model_alias: str = ""
@@ -214,9 +224,15 @@ class BundleIdentity:
 
     manifest: BundleManifest
     sha256: str
+    statement: VerifiedStatement | None = None
 
 
-def verify_bundle(s3_client: S3Client, bundle_uri: str) -> BundleIdentity:
+StatementCheck = Callable[[VerifiedStatement], list[str]]
+
+
+def verify_bundle(s3_client: S3Client, bundle_uri: str, *,
+                  trusted_keys: Sequence[TrustedKey] | None = None,
+                  statement_check: StatementCheck | None = None) -> BundleIdentity:
     """Run the function's own cold-start check on the bundle before pointing at it.
 
     The same code the Lambda runs (download, manifest schema, file digests, ONNX identity,
@@ -224,8 +240,14 @@ def verify_bundle(s3_client: S3Client, bundle_uri: str) -> BundleIdentity:
     sha256 of ``manifest.json``, which lists every file's digest: it pins the whole bundle
     and becomes the function's ``MODELGATE_BUNDLE_SHA256``.
     """
-    loaded = load_bundle(bundle_uri, s3_client_factory=lambda: s3_client)
-    return BundleIdentity(manifest=loaded.manifest, sha256=loaded.manifest_sha256)
+    loaded = load_bundle(bundle_uri, s3_client_factory=lambda: s3_client,
+                         trusted_keys=trusted_keys)
+    if loaded.statement is not None and statement_check is not None:
+        reasons = statement_check(loaded.statement)
+        if reasons:
+            raise DeployError(ERR_STATEMENT.format(reasons="; ".join(reasons)))
+    return BundleIdentity(manifest=loaded.manifest, sha256=loaded.manifest_sha256,
+                          statement=loaded.statement)
 
 
 def wait_until_ready(lambda_client: LambdaClient, function_name: str, *,
@@ -361,7 +383,8 @@ def _deploy_id(now: datetime, suffix: str) -> str:
 
 def _ensure_function(lambda_client: LambdaClient, record: DeployRecord, *, role_arn: str,
                      code: dict[str, str], memory_mb: int, timeout_s: int,
-                     wait: Callable[[str], None], identity: BundleIdentity) -> dict[str, Any]:
+                     wait: Callable[[str], None], identity: BundleIdentity,
+                     pubkey_pem: str) -> dict[str, Any]:
     existing = _existing_function(lambda_client, record.function_name)
     description = f"modelgate serving: {identity.manifest.model_name}"[:DESCRIPTION_LIMIT]
     settings: dict[str, Any] = {
@@ -372,7 +395,8 @@ def _ensure_function(lambda_client: LambdaClient, record: DeployRecord, *, role_
     if existing is None:
         record.created_function = True
         settings["Environment"] = {"Variables": {ENV_BUNDLE_URI: record.bundle_uri,
-                                                 ENV_BUNDLE_SHA256: record.bundle_sha256}}
+                                                 ENV_BUNDLE_SHA256: record.bundle_sha256,
+                                                 ENV_STATEMENT_PUBKEY: pubkey_pem}}
         created = lambda_client.create_function(
             **settings, Code=code, Architectures=[record.architecture], Publish=False)
         wait("$LATEST")
@@ -382,6 +406,7 @@ def _ensure_function(lambda_client: LambdaClient, record: DeployRecord, *, role_
     # other variables (set by the stack, say) are kept; the bundle pair is ours
     variables[ENV_BUNDLE_URI] = record.bundle_uri
     variables[ENV_BUNDLE_SHA256] = record.bundle_sha256
+    variables[ENV_STATEMENT_PUBKEY] = pubkey_pem
     lambda_client.update_function_configuration(**settings,
                                                 Environment={"Variables": variables})
     wait("$LATEST")
@@ -396,11 +421,22 @@ def deploy(lambda_client: LambdaClient, s3_client: S3Client, *, zip_path: Path, 
            key_prefix: str, function_name: str, role_arn: str, bundle_uri: str, runtime: str,
            arch: str, alias: str = "live", clock: Clock = utc_now,
            memory_mb: int = DEFAULT_MEMORY_MB, timeout_s: int = DEFAULT_TIMEOUT_S,
-           wait_timeout_s: float = WAIT_TIMEOUT_S, sleep: Sleep = time.sleep) -> DeployRecord:
-    """Publish ``zip_path`` as a new version of ``function_name`` and move ``alias`` to it."""
+           wait_timeout_s: float = WAIT_TIMEOUT_S, sleep: Sleep = time.sleep,
+           trusted_keys_pem: str | None = None,
+           statement_check: StatementCheck | None = None) -> DeployRecord:
+    """Publish ``zip_path`` as a new version of ``function_name`` and move ``alias`` to it,
+    once the bundle's release statement verifies with ``trusted_keys_pem``."""
     zip_path = Path(zip_path)
     if not zip_path.is_file():
         raise DeployError(ERR_ZIP_MISSING.format(path=zip_path))
+    if not trusted_keys_pem:
+        raise DeployError(ERR_NO_KEY)
+    from serving.attestation import StatementError, load_public_keys
+
+    try:
+        keys = load_public_keys(trusted_keys_pem)
+    except StatementError as exc:
+        raise DeployError(f"{ERR_NO_KEY}: {exc}") from None
     # Fail before touching AWS: wrong wheels or a bundle that is not in S3 never go live.
     check_zip(zip_path, runtime_target(runtime, arch))
     check_bundle_uri(bundle_uri)
@@ -428,9 +464,13 @@ def deploy(lambda_client: LambdaClient, s3_client: S3Client, *, zip_path: Path, 
         steps.alias_state = ALIAS_UNCHANGED.format(alias=alias,
                                                    version=record.previous_version or "absent")
     with steps.run("verify bundle"):
-        identity = verify_bundle(s3_client, bundle_uri)
+        identity = verify_bundle(s3_client, bundle_uri, trusted_keys=keys,
+                                 statement_check=statement_check)
         manifest = identity.manifest
         record.bundle_sha256 = identity.sha256
+        assert identity.statement is not None  # trusted keys were given
+        record.statement_sha256 = identity.statement.digest
+        record.statement_keyid = identity.statement.keyid
         record.model_name, record.model_version = manifest.model_name, manifest.model_version
         record.model_alias, record.run_id = manifest.alias, manifest.run_id
         record.commit = manifest.commit
@@ -441,7 +481,8 @@ def deploy(lambda_client: LambdaClient, s3_client: S3Client, *, zip_path: Path, 
         applied = _ensure_function(
             lambda_client, record, role_arn=role_arn,
             code={"S3Bucket": bucket, "S3Key": code_key}, memory_mb=memory_mb,
-            timeout_s=timeout_s, wait=wait, identity=identity)
+            timeout_s=timeout_s, wait=wait, identity=identity,
+            pubkey_pem=trusted_keys_pem.strip())
         if applied.get("CodeSha256") != code_sha256:
             raise DeployError(ERR_CODE_SHA.format(actual=applied.get("CodeSha256"),
                                                   expected=code_sha256))

@@ -7,18 +7,24 @@ Each is a thin adapter over one function (:func:`bot.release.promote.promote`,
 :func:`infra.deploy.deploy`, :func:`infra.deploy.rollback`): it builds the MLflow and boto3
 clients once, calls it, prints the result; a refused or failed step is a
 :class:`~modelgate.errors.ModelgateError` (AWS's and MLflow's exceptions translated here),
-which ``modelgate`` prints as one clear message with exit status 1, never a traceback.
+which ``modelgate`` prints as one clear message with its exit status (1 refused, 5 AWS
+or MLflow failed; see ``modelgate COMMAND --help``), never a traceback.
 boto3 reads credentials the usual way and honours ``AWS_ENDPOINT_URL`` (a local moto
 server, say); the region comes from ``governance.yml`` ``deploy.region``.
 
 Which bundle ``deploy`` ships when ``--bundle-uri`` is not given: the one recorded on the
 version that the ``production`` alias (``--model-alias``) points at, pinned to the
 sha256 recorded at promotion, so only a promoted, audited version reaches Lambda.
+``deploy`` also needs the bundle's signed release statement to verify with the trusted
+key (``--statement-key PEM``, ``MODELGATE_STATEMENT_PUBKEY`` or ``--kms-key``) and its
+approvals to satisfy this branch's ``governance.yml``. ``promote``, ``deploy`` and
+``rollback`` each append the alias move to the ledger (:mod:`bot.release.ledger`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,12 +83,16 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
                             f"{stamp}"
     out = out if out.is_absolute() else config.root / out
     with aws_errors(), mlflow_errors():
+        from bot.release.ledger import caller_identity, ledger_for
+
         client = tracking.configure(config, args.tracking_uri)
         s3 = boto3_client("s3", gov.deploy.region)
+        actor = caller_identity(boto3_client("sts", gov.deploy.region))
         with rep.step(f"Promote {gov.model.name} version {args.version} to {args.alias}"):
             record = promote(client, config, version=args.version, alias=args.alias,
                              s3_client=s3, out_dir=out, clock=_now,
-                             require_staging=args.require_staging)
+                             require_staging=args.require_staging,
+                             ledger=ledger_for(config, s3, client), actor=actor)
     parity = record.parity
     print(MSG_PROMOTED.format(
         name=record.model_name, version=record.version, alias=record.alias,
@@ -176,13 +186,26 @@ def _role_arn(lam: Any, function: str, given: str | None) -> str:
         raise
 
 
+def _mlflow(config: Any, uri: str | None) -> Any:
+    from training import tracking
+
+    return tracking.configure(config, uri)
+
+
 def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
+    from serving.attestation import VerifiedStatement
     from serving.bundle import BundleError, load_bundle
 
+    from bot.release.ledger import caller_identity, lambda_target, ledger_for
+    from bot.release.verify import governance_reasons, resolve_trusted_pem
     from infra.deploy import deploy
 
     config = load_config(args.config)
     d = config.governance.deploy
+
+    def allowed(statement: VerifiedStatement) -> list[str]:
+        return governance_reasons(statement.predicate, config.governance)
+
     with aws_errors(), mlflow_errors():
         s3 = boto3_client("s3", d.region)
         lam = boto3_client("lambda", d.region)
@@ -194,10 +217,20 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
             except BundleError as exc:
                 raise Refused(MSG_PINNED.format(uri=uri, error=exc)) from None
         role = _role_arn(lam, d.function_name, args.role_arn)
+        pem = resolve_trusted_pem(args.statement_key, args.kms_key, env=dict(os.environ),
+                                  kms_client=boto3_client("kms", d.region))
+        actor = caller_identity(boto3_client("sts", d.region))
         record = deploy(lam, s3, zip_path=args.zip, bucket=d.bucket,
                         key_prefix=f"{d.prefix.strip('/')}/{RELEASES_PREFIX}",
                         function_name=d.function_name, role_arn=role, bundle_uri=uri,
-                        runtime=args.runtime, arch=args.arch, alias=d.live_alias)
+                        runtime=args.runtime, arch=args.arch, alias=d.live_alias,
+                        trusted_keys_pem=pem, statement_check=allowed)
+        ledger = ledger_for(config, s3, _mlflow(config, args.tracking_uri))
+        entry = ledger.append(action="deploy", target=lambda_target(d.function_name, d.live_alias),
+                              model_version=record.model_version, to=record.version,
+                              previous=record.previous_version,
+                              statement_sha256=record.statement_sha256, actor=actor, at=_now())
+        rep.info(f"ledger entry {entry.seq}: {entry.target} -> {entry.to}")
     text = record.to_json()
     print(text)
     write_record(args.record, text, rep)
@@ -209,13 +242,24 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, rep: Reporter) -> int:
+    from bot.release.ledger import caller_identity, lambda_target, ledger_for
     from infra.deploy import rollback
 
     config = load_config(args.config)
     d = config.governance.deploy
-    with aws_errors():
+    with aws_errors(), mlflow_errors():
         lam = boto3_client("lambda", d.region)
+        actor = caller_identity(boto3_client("sts", d.region))
         record = rollback(lam, function_name=d.function_name, alias=d.live_alias)
+        ledger = ledger_for(config, boto3_client("s3", d.region),
+                            _mlflow(config, args.tracking_uri))
+        target = lambda_target(d.function_name, d.live_alias)
+        entry = ledger.append(action="rollback", target=target,
+                              model_version=record.model_version, to=record.version,
+                              previous=record.previous_version,
+                              statement_sha256=ledger.statement_for(target, record.version),
+                              actor=actor, at=_now())
+        rep.info(f"ledger entry {entry.seq}: {entry.target} -> {entry.to}")
     text = record.to_json()
     print(text)
     write_record(args.record, text, rep)
@@ -251,7 +295,6 @@ def register(sub: Any) -> None:
                    help="the stage (mapped to its alias name by governance.yml aliases:)")
     p.add_argument("--require-staging", action="store_true",
                    help="refuse production unless this version was promoted to staging")
-    p.add_argument("--tracking-uri", help="MLflow tracking URI")
     p.add_argument("--out", type=Path, default=None,
                    help=f"where the bundle copy and promotion.json go (default: "
                         f"{PROMOTIONS_DIR}/<model>-v<N>-<alias>-<time>)")
@@ -281,8 +324,12 @@ def register(sub: Any) -> None:
     p.add_argument("--role-arn", help="execution role (default: the existing function's)")
     p.add_argument("--runtime", default=DEFAULT_RUNTIME, help=f"default {DEFAULT_RUNTIME}")
     p.add_argument("--arch", default=DEFAULT_ARCH, help="x86_64 (default) or arm64")
-    p.add_argument("--tracking-uri", help="MLflow tracking URI")
     p.add_argument("--record", type=Path, help="also write the deploy record JSON here")
+    p.add_argument("--statement-key", type=Path,
+                   help="PEM public key the release statement must be signed by (default: "
+                        "MODELGATE_STATEMENT_PUBKEY, or --kms-key)")
+    p.add_argument("--kms-key", help="KMS key id/ARN whose public half is the trusted key "
+                                     "(default: MODELGATE_KMS_KEY_ID)")
     p.set_defaults(handler=cmd_deploy)
 
     p = add("rollback", help="move the live alias back to the previously deployed version")

@@ -52,7 +52,7 @@ import math
 import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
+from serving.attestation import STATEMENT_FILE
 from serving.bundle import BundleError, download_s3_bundle, load_bundle
 from serving.manifest import MANIFEST_NAME, BundleManifest
 
@@ -72,6 +73,7 @@ from bot.check.pipeline import (
     VERSION_TAG_REPORT_SHA,
 )
 from bot.check.report import REPORT_FILE, AuditReport
+from bot.release.ledger import Ledger, caller_identity, mlflow_target
 from infra.bundle import (
     BundleExportError,
     BundleMeta,
@@ -154,6 +156,7 @@ F_RECORD = ("cannot record the promotion on version {version} ({error}); alias {
 ALIAS_STATE = "Alias {alias!r} is unchanged ({state})."
 
 Clock = Callable[[], datetime]
+Attest = Callable[[Path], object]  # writes the signed release statement into a bundle dir
 
 
 class PromotionError(ModelgateError):
@@ -196,6 +199,8 @@ class PromotionRecord:
     bundle_reused: bool
     parity: dict[str, Any]
     promoted_at: str
+    statement_sha256: str | None = None
+    ledger_seq: int | None = None
     schema_version: int = RECORD_SCHEMA_VERSION
 
     def to_json(self) -> str:
@@ -568,7 +573,8 @@ def _export(client: Any, config: LoadedConfig, ev: Evidence, alias: str, bundle_
 
 def _publish_bundle(client: Any, config: LoadedConfig, ev: Evidence, alias: str, *,
                     s3_client: Any, bundle_dir: Path, workdir: Path, clock: Clock,
-                    state: str) -> tuple[str, BundleManifest, str, bool]:
+                    state: str, attest: Attest | None = None
+                    ) -> tuple[str, BundleManifest, str, bool]:
     """Export and upload (or reuse what S3 holds), then verify the S3 copy as the Lambda
     would. Returns (uri, manifest, manifest sha256, reused)."""
     bucket = config.governance.deploy.bucket
@@ -577,6 +583,8 @@ def _publish_bundle(client: Any, config: LoadedConfig, ev: Evidence, alias: str,
     reused = _s3_has_objects(s3_client, bucket, prefix)
     if not reused:
         _export(client, config, ev, alias, bundle_dir, workdir, clock, state)
+        if attest is not None:  # sign the release statement over the exported files
+            attest(bundle_dir)
         try:
             upload_bundle(s3_client, bundle_dir, bucket, prefix)
         except BundleUploadError as exc:
@@ -629,13 +637,17 @@ def _move_alias(client: Any, record: PromotionRecord) -> None:
 
 
 def promote(client: Any, config: LoadedConfig, *, version: str, alias: str, s3_client: Any,
-            out_dir: Path, clock: Clock, require_staging: bool = False) -> PromotionRecord:
+            out_dir: Path, clock: Clock, require_staging: bool = False,
+            attest: Attest | None = None, ledger: Ledger | None = None,
+            actor: dict[str, str | None] | None = None) -> PromotionRecord:
     """Promote ``version`` to ``alias``: a stage (``staging``, ``production``) or the
     alias name ``governance.yml`` configures for one.
 
     ``client`` is the ``MlflowClient`` from :func:`training.tracking.configure` (which
     also points ``mlflow`` at the same store, for ``models:/`` URIs); ``s3_client`` a
     boto3 S3 client. The bundle and ``promotion.json`` are written to ``out_dir``.
+    ``attest`` (the release) signs the statement into a fresh bundle before its upload;
+    ``ledger`` records the alias move (with ``actor``) once it is made.
     """
     version = str(version).strip()
     name = config.governance.model.name
@@ -656,13 +668,21 @@ def promote(client: Any, config: LoadedConfig, *, version: str, alias: str, s3_c
                     version=version, staging=staging, production=target)], state)
         uri, manifest, sha, reused = _publish_bundle(
             client, config, ev, target, s3_client=s3_client, bundle_dir=bundle_dir,
-            workdir=workdir, clock=clock, state=state)
+            workdir=workdir, clock=clock, state=state, attest=attest)
+    statement = bundle_dir / STATEMENT_FILE
     record = PromotionRecord(
         model_name=name, version=version, stage=stage, alias=target, previous_version=previous,
         run_id=ev.run_id, commit=ev.commit, data_sha256=ev.data_sha256,
         model_fingerprint=ev.model_fingerprint, audit_report_sha256=ev.report_sha256,
         bundle_uri=uri, bundle_sha256=sha, bundle_dir=str(bundle_dir), bundle_reused=reused,
-        parity=manifest.parity.model_dump(), promoted_at=clock().isoformat())
+        parity=manifest.parity.model_dump(), promoted_at=clock().isoformat(),
+        statement_sha256=sha256_file(statement) if statement.is_file() else None)
     _move_alias(client, record)
+    if ledger is not None:
+        entry = ledger.append(action="promote", target=mlflow_target(target),
+                              model_version=version, to=version, previous=previous,
+                              statement_sha256=record.statement_sha256,
+                              actor=actor or caller_identity(None), at=clock())
+        record = replace(record, ledger_seq=entry.seq)
     Path(out_dir, PROMOTION_FILE).write_text(record.to_json() + "\n", encoding="utf-8")
     return record

@@ -23,10 +23,13 @@ from typing import Any
 
 from bot.approvals.trailers import approvals_from_message
 from bot.check.evidence import git_tree
-from bot.check.pipeline import run_check
+from bot.check.pipeline import VERSION_TAG_REPORT_SHA, run_check
 from bot.check.report import AuditReport
+from bot.release import statement as st
+from bot.release.signing import Signer
 from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
+from modelgate.hashing import sha256_bytes
 from modelgate.progress import ConsoleReporter, Reporter
 from training import tracking
 
@@ -69,9 +72,35 @@ class ReleaseRecord:
     alias: str
     bundle_uri: str | None
     released_at: str
+    statement_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _base_governance(config: LoadedConfig, merge_sha: str) -> tuple[str, str]:
+    """(base commit, sha256 of governance.yml there): the configuration that judged the PR
+    is the base branch's, i.e. the merge commit's first parent's."""
+    rel = config.path.resolve().relative_to(config.root.resolve()).as_posix()
+    base = subprocess.run(["git", "rev-parse", f"{merge_sha}^1"], cwd=config.root,  # nosec
+                          capture_output=True, text=True, timeout=30, check=False).stdout.strip()
+    shown = subprocess.run(["git", "show", f"{merge_sha}^1:{rel}"], cwd=config.root,  # nosec
+                           capture_output=True, timeout=30, check=False)
+    if not base or shown.returncode != 0:
+        raise ReleaseRefused(f"cannot read {rel} at the merge commit's base ({merge_sha}^1)")
+    return base, sha256_bytes(shown.stdout)
+
+
+def _gate_change(config: LoadedConfig, base: str, merge_sha: str) -> bool:
+    """Did the merge change the gate itself (``governance.yml`` ``gate: paths``)?"""
+    from bot.approvals.gate import gate_paths
+
+    done = subprocess.run(["git", "diff", "--name-only", base, merge_sha],  # nosec
+                          cwd=config.root, capture_output=True, text=True, timeout=30,
+                          check=False)
+    if done.returncode != 0:
+        return True  # unknown: require the gate role
+    return bool(gate_paths(done.stdout.split(), config.governance.gate.paths))
 
 
 def _head(root: Path) -> str:
@@ -90,6 +119,8 @@ def release(
     require_server: bool | None = None, reporter: Reporter | None = None,
     promote: Callable[..., Any] | None = None, s3_client: Any = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    signer: Signer | None = None, repository: str = "", ledger: Any = None,
+    actor: dict[str, str | None] | None = None,
 ) -> ReleaseRecord:
     """Verify, retrain, re-audit, compare, then promote; raise ``ReleaseRefused`` otherwise."""
     rep = reporter or ConsoleReporter()
@@ -137,24 +168,51 @@ def release(
         reasons.append(f"audits failed at the merge commit: {failing}")
     if reasons:
         raise refuse("; ".join(reasons))
-    approvals = approvals_from_message(_commit_message(config.root, merge_sha))
+    message = _commit_message(config.root, merge_sha)
+    approvals = approvals_from_message(message)
     for key, value in ((TAG_PR, str(pr_number)), (TAG_AUDITED_HEAD, audited_head_sha),
                        (TAG_MERGE, merge_sha), (TAG_RELEASED, clock().isoformat()),
                        (TAG_APPROVALS, json.dumps(approvals, separators=(",", ":")))):
         client.set_model_version_tag(gov.model.name, version, key, value)
     rep.info(f"fingerprint {str(report.model_fingerprint)[:16]}… = audited; "
              f"{gov.model.name} v{version} released from PR #{pr_number}")
-    bundle_uri = None
+    bundle_uri = statement_sha256 = None
+    assert report.run_id is not None and report.model_fingerprint is not None
+    attest = None
+    if signer is not None:
+        run_tags = client.get_run(report.run_id).data.tags
+        vtags = client.get_model_version(gov.model.name, version).tags or {}
+        base, gov_sha = _base_governance(config, merge_sha)
+        facts = st.ReleaseFacts(
+            repository=repository, pull_request=pr_number, audited_head=audited_head_sha,
+            merge_commit=merge_sha, tree=merged_tree, governance_ref=base,
+            governance_sha256=gov_sha, audit_report_sha256=str(vtags.get(VERSION_TAG_REPORT_SHA)),
+            audit_passed=report.passed, audit_commit=report.commit,
+            verdicts={a.id: a.status for a in report.audits}, model_name=gov.model.name,
+            model_version=version, alias=gov.aliases.production, run_id=report.run_id,
+            data_sha256=str(report.data_sha256),
+            lock_sha256=str(run_tags.get(tracking.TAG_LOCK)),
+            model_fingerprint=report.model_fingerprint,
+            released_at=clock().isoformat(timespec="seconds"),
+            approvals=st.approvals_from_message(message),
+            author=st.author_from_message(message),
+            gate_change=_gate_change(config, base, merge_sha))
+
+        def attest(bundle_dir: Path) -> st.WrittenStatement:
+            return st.attest(bundle_dir, facts, signer)
     if promote is not None:
         with rep.step(f"Promote v{version} to {gov.aliases.production}"):
+            extra: dict[str, Any] = {"attest": attest} if attest is not None else {}
+            if ledger is not None:
+                extra |= {"ledger": ledger, "actor": actor}
             record = promote(client, config, version=version, alias=gov.aliases.production,
-                             s3_client=s3_client, out_dir=out_dir, clock=clock)
+                             s3_client=s3_client, out_dir=out_dir, clock=clock, **extra)
             bundle_uri = getattr(record, "bundle_uri", None)
-    assert report.run_id is not None and report.model_fingerprint is not None
+            statement_sha256 = getattr(record, "statement_sha256", None)
     return ReleaseRecord(
         schema_version=RELEASE_SCHEMA_VERSION, model_name=gov.model.name, version=version,
         run_id=report.run_id, merge_sha=merge_sha, audited_head_sha=audited_head_sha,
         tree_sha=merged_tree, pr_number=pr_number, model_fingerprint=report.model_fingerprint,
         alias=gov.aliases.production, bundle_uri=bundle_uri,
-        released_at=clock().isoformat(timespec="seconds"),
+        released_at=clock().isoformat(timespec="seconds"), statement_sha256=statement_sha256,
     )

@@ -7,6 +7,13 @@ data sha256 and manifest -> commit -> pull request -> audit report -> who approv
 role and when -> which deploy published it. Every link is read from the system that owns
 it (the log, the registry, the run's artifacts, Lambda), and a link that cannot be
 resolved is shown as missing, never guessed.
+
+With a verified release statement (``modelgate trace --verify``) every link is checked by
+hash instead of trusting tags: the log line's ``statement_sha256`` must be the digest of
+the signed statement of the bundle promoted for that version, the statement's subjects
+are the bundle's files (checked when it was verified), and the statement's run, data,
+commit and model version must equal what the log line and the registry say. Each check
+is listed under ``verified``, each disagreement under ``mismatches``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ class Trace:
     approvals: list[dict[str, Any]] = field(default_factory=list)
     deploy: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    statement_sha256: str | None = None
+    verified: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,8 +122,29 @@ def _deploy(lambda_client: Any, function_name: str, version: str) -> dict[str, A
     return {"function": function_name, "versions": found}
 
 
+def verify_links(t: Trace, statement: Any) -> None:
+    """Check the trace's links against a verified statement (a ``VerifiedStatement``)."""
+    pred = statement.predicate
+    train, src, model = (pred.get(k) or {} for k in ("training", "source", "model"))
+    checks = [("statement sha256 (log line -> signed statement)", t.statement_sha256,
+               statement.digest),
+              ("model version", t.version, model.get("version")),
+              ("run id", t.run_id, train.get("runId")),
+              ("data sha256", t.data_sha256, train.get("dataSha256")),
+              ("commit", t.commit, src.get("mergeCommit"))]
+    for label, seen, signed in checks:
+        if seen == signed:
+            t.verified.append(f"{label} = {signed}")
+        else:
+            t.mismatches.append(f"{label}: {seen} here, {signed} in the signed statement")
+    t.verified.append(f"bundle files = statement subjects ({len(statement.statement['subject'])})")
+    t.approvals = list(pred.get("approvals") or [])  # the signed approvals, not the tag's
+    t.pull_request = src.get("pullRequest")
+    t.audited_head_sha, t.merge_sha = src.get("auditedHead"), src.get("mergeCommit")
+
+
 def trace(request_id: str, lines: Iterable[str], client: Any, *, lambda_client: Any = None,
-          function_name: str | None = None) -> Trace:
+          function_name: str | None = None, statement: Any = None) -> Trace:
     request = find_request(lines, request_id)
     name, version = request.get("model_name"), request.get("model_version")
     if not name or not version:
@@ -146,6 +177,9 @@ def trace(request_id: str, lines: Iterable[str], client: Any, *, lambda_client: 
         result.approvals = list(json.loads(tags[TAG_APPROVALS]))
     if lambda_client is not None and function_name:
         result.deploy = _deploy(lambda_client, function_name, str(version))
+    result.statement_sha256 = request.get("statement_sha256")
+    if statement is not None:
+        verify_links(result, statement)
     for label, value in (("data sha256", result.data_sha256), ("commit", result.commit),
                          ("pull request", result.pull_request),
                          ("audit report", result.audit or None),
@@ -179,6 +213,10 @@ def render(t: Trace) -> str:
     for d in (t.deploy or {}).get("versions", []):
         lines.append(f"deployed  {t.deploy['function']}:{d['lambda_version']} by deploy "
                      f"{d['deploy_id']} at {d['last_modified']}")
+    if t.statement_sha256:
+        lines.append(f"statement sha256 {t.statement_sha256}")
+    lines += [f"verified  {v}" for v in t.verified]
+    lines += [f"MISMATCH  {m}" for m in t.mismatches]
     if t.missing:
         lines.append(f"missing   {', '.join(t.missing)}")
     return "\n".join(lines)

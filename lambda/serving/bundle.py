@@ -5,9 +5,11 @@
 A bundle serves only when every check passes: the manifest parses and validates, it lists
 exactly the files present, every file has the recorded size and sha256, the optional
 pinned manifest digest matches, and the ONNX model's own embedded identity, input and
-output agree with the manifest. Anything else raises :class:`BundleError` whose message is
-what ``/health`` reports. The model bytes that were hashed are the bytes handed to ONNX
-Runtime, so nothing can change between check and use.
+output agree with the manifest; and, when the server trusts a key
+(``MODELGATE_STATEMENT_PUBKEY``), the signed release statement beside the manifest names
+every file's digest and verifies (:mod:`serving.attestation`). Anything else raises
+:class:`BundleError` whose message is what ``/health`` reports. The model bytes that were
+hashed are the bytes handed to ONNX Runtime, so nothing can change between check and use.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +32,14 @@ from pydantic import ValidationError
 
 from serving import jsonstrict
 from serving.manifest import FILE_NAME_RE, MANIFEST_NAME, ONNX_IDENTITY_KEY, BundleManifest
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from serving.attestation import TrustedKey, VerifiedStatement
+
+# the signed release statement and its clear copy sit beside manifest.json, outside its list
+RELEASE_FILES = frozenset({"release.sigstore.json", "release.intoto.json"})
 
 MAX_MANIFEST_BYTES = 1 << 20
 MAX_BUNDLE_BYTES = 256 << 20  # Lambda's /tmp defaults to 512 MB
@@ -55,6 +65,7 @@ class VerifiedBundle:
     manifest: BundleManifest
     manifest_sha256: str
     model_bytes: bytes
+    statement: VerifiedStatement | None = None
 
 
 class LoadedBundle:
@@ -64,6 +75,8 @@ class LoadedBundle:
         manifest = verified.manifest
         self.manifest = manifest
         self.manifest_sha256 = verified.manifest_sha256
+        self.statement = verified.statement
+        self.statement_sha256 = None if verified.statement is None else verified.statement.digest
         self.source = source
         self.features = manifest.features
         self.feature_set = frozenset(manifest.features)
@@ -130,7 +143,7 @@ def parse_manifest(raw: bytes) -> BundleManifest:
 def _present_files(directory: Path) -> dict[str, Path]:
     present: dict[str, Path] = {}
     for entry in sorted(directory.iterdir()):
-        if entry.name == MANIFEST_NAME:
+        if entry.name == MANIFEST_NAME or entry.name in RELEASE_FILES:
             continue
         if entry.is_symlink() or not entry.is_file():
             raise BundleError(f"bundle holds {entry.name!r}, which is not a regular file")
@@ -141,9 +154,11 @@ def _present_files(directory: Path) -> dict[str, Path]:
 
 
 def verify_bundle_dir(
-    directory: Path, *, expected_manifest_sha256: str | None = None
+    directory: Path, *, expected_manifest_sha256: str | None = None,
+    trusted_keys: Sequence[TrustedKey] | None = None,
 ) -> VerifiedBundle:
-    """Check a bundle directory against its manifest; raise :class:`BundleError` if not."""
+    """Check a bundle directory against its manifest, and (given trusted keys) against its
+    signed release statement; raise :class:`BundleError` if not."""
     if not directory.is_dir():
         raise BundleError(f"bundle directory {directory} does not exist")
     manifest_path = directory / MANIFEST_NAME
@@ -183,7 +198,24 @@ def verify_bundle_dir(
             raise BundleError(
                 f"{entry.path} sha256 {actual} differs from the manifest's {entry.sha256}"
             )
-    return VerifiedBundle(manifest=manifest, manifest_sha256=digest, model_bytes=model_bytes)
+    statement = None
+    if trusted_keys is not None:
+        statement = _verify_statement(directory, manifest, digest, trusted_keys)
+    return VerifiedBundle(manifest=manifest, manifest_sha256=digest, model_bytes=model_bytes,
+                          statement=statement)
+
+
+def _verify_statement(directory: Path, manifest: BundleManifest, manifest_sha256: str,
+                      keys: Sequence[TrustedKey]) -> VerifiedStatement:
+    """The release statement must be signed by a trusted key and name every file's digest
+    (imported here: a server without a trusted key never loads ``cryptography``)."""
+    from serving.attestation import StatementError, verify_directory
+
+    files = {MANIFEST_NAME: manifest_sha256, **{f.path: f.sha256 for f in manifest.files}}
+    try:
+        return verify_directory(directory, files, keys)
+    except (StatementError, OSError) as exc:
+        raise BundleError(f"release statement refused: {exc}") from None
 
 
 def _session(model_bytes: bytes) -> Any:
@@ -319,10 +351,12 @@ def load_bundle(
     expected_manifest_sha256: str | None = None,
     s3_client_factory: S3ClientFactory | None = None,
     download_root: Path | None = None,
+    trusted_keys: Sequence[TrustedKey] | None = None,
 ) -> LoadedBundle:
     """Load and verify a bundle from a local directory or ``s3://bucket/prefix``."""
     if not uri.startswith(S3_SCHEME):
-        verified = verify_bundle_dir(Path(uri), expected_manifest_sha256=expected_manifest_sha256)
+        verified = verify_bundle_dir(Path(uri), expected_manifest_sha256=expected_manifest_sha256,
+                                     trusted_keys=trusted_keys)
         return open_bundle(verified, uri)
     parse_s3_uri(uri)
     factory = s3_client_factory or _default_s3_client
@@ -333,13 +367,14 @@ def load_bundle(
     tmp = Path(tempfile.mkdtemp(prefix="modelgate-bundle-", dir=download_root))
     try:
         download_s3_bundle(client, uri, tmp)
-        verified = verify_bundle_dir(tmp, expected_manifest_sha256=expected_manifest_sha256)
+        verified = verify_bundle_dir(tmp, expected_manifest_sha256=expected_manifest_sha256,
+                                     trusted_keys=trusted_keys)
         return open_bundle(verified, uri)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # the verified bytes are in memory now
 
 
-_CACHE: dict[tuple[str, str | None], LoadedBundle] = {}
+_CACHE: dict[tuple[str, str | None, tuple[str, ...] | None], LoadedBundle] = {}
 _LOCK = threading.Lock()
 
 
@@ -348,9 +383,11 @@ def cached_bundle(
     *,
     expected_manifest_sha256: str | None = None,
     s3_client_factory: S3ClientFactory | None = None,
+    trusted_keys: Sequence[TrustedKey] | None = None,
 ) -> LoadedBundle:
     """The bundle for ``uri``, loaded once per container (process); failures are not kept."""
-    key = (uri, expected_manifest_sha256)
+    key = (uri, expected_manifest_sha256,
+           None if trusted_keys is None else tuple(k.keyid for k in trusted_keys))
     with _LOCK:
         bundle = _CACHE.get(key)
         if bundle is None:
@@ -358,6 +395,7 @@ def cached_bundle(
                 uri,
                 expected_manifest_sha256=expected_manifest_sha256,
                 s3_client_factory=s3_client_factory,
+                trusted_keys=trusted_keys,
             )
             _CACHE[key] = bundle
         return bundle

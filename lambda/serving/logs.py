@@ -3,12 +3,13 @@
 """One JSON line per request on stdout, which Lambda ships to CloudWatch Logs.
 
 The line carries what an auditor and the drift monitor need: when, which request, which
-model (name, version, alias), the outcome (status, validation result or errors), every
-prediction and probability, the latency, and (unless ``MODELGATE_LOG_FEATURES=false``) the
-input features as rows in ``feature_names`` order. A CloudWatch event holds at most
-256 KB, so when a large batch's features would push the line past ``LINE_LIMIT`` they
-move to follow-up ``request.features`` lines carrying the same ``request_id``; the request
-line says how many.
+model (name, version, alias, and the sha256 of its signed release statement), the outcome
+(status, validation result or errors), every prediction and probability, the latency,
+and (unless ``MODELGATE_LOG_FEATURES=false``) the input features as rows in
+``feature_names`` order. A CloudWatch event holds at most 256 KB, so when a large
+batch's features would push the line past ``LINE_LIMIT`` they move to follow-up
+``request.features`` lines carrying the same ``request_id``; the request line says how
+many.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ModelRef:
     name: str | None = None
     version: str | None = None
     alias: str | None = None
+    statement: str | None = None  # sha256 of the signed release statement, when verified
 
 
 @dataclass(slots=True)
@@ -92,6 +94,7 @@ class RequestLogger:
             "model_name": rec.model.name,
             "model_version": rec.model.version,
             "alias": rec.model.alias,
+            "statement_sha256": rec.model.statement,
             "validation": rec.validation,
         }
         if rec.error is not None:
@@ -146,4 +149,5 @@ class RequestLogger:
             "model_name": model.name,
             "model_version": model.version,
             "alias": model.alias,
+            "statement_sha256": model.statement,
         }))

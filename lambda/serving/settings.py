@@ -6,6 +6,11 @@
 | --- | --- | --- |
 | ``MODELGATE_BUNDLE_URI`` | (required) | bundle directory, or ``s3://bucket/prefix`` |
 | ``MODELGATE_BUNDLE_SHA256`` | (none) | pin: the sha256 ``manifest.json`` must have |
+| ``MODELGATE_STATEMENT_PUBKEY`` | (none) | PEM key(s) the release statement must be signed by |
+
+With ``MODELGATE_STATEMENT_PUBKEY`` set (deploy always sets it), a bundle whose signed
+release statement is missing, signed by another key, or disagrees with any file is refused
+at init, before the first request.
 | ``MODELGATE_LOG_FEATURES`` | ``true`` | log each request's input features (drift) |
 | ``MODELGATE_MAX_BATCH`` | ``1000`` | most records in one ``/predict`` request |
 | ``MODELGATE_MAX_BODY_BYTES`` | ``4194304`` | largest request body accepted |
@@ -20,12 +25,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from serving.attestation import TrustedKey
 
 ENV_BUNDLE_URI = "MODELGATE_BUNDLE_URI"
 ENV_BUNDLE_SHA256 = "MODELGATE_BUNDLE_SHA256"
 ENV_LOG_FEATURES = "MODELGATE_LOG_FEATURES"
 ENV_MAX_BATCH = "MODELGATE_MAX_BATCH"
 ENV_MAX_BODY_BYTES = "MODELGATE_MAX_BODY_BYTES"
+ENV_STATEMENT_PUBKEY = "MODELGATE_STATEMENT_PUBKEY"
+PEM_MARKER = "-----BEGIN PUBLIC KEY-----"
+MAX_PEM_CHARS = 2048
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_MAX_BODY_BYTES = 4 << 20
@@ -53,9 +66,16 @@ class Settings:
     log_features: bool = True
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    statement_pubkey: str | None = None
 
     def __post_init__(self) -> None:
         _check_uri(self.bundle_uri)
+        if self.statement_pubkey is not None:
+            pem = self.statement_pubkey
+            if PEM_MARKER not in pem or len(pem) > MAX_PEM_CHARS:
+                raise SettingsError(f"{ENV_STATEMENT_PUBKEY} must hold PEM public key(s) "
+                                    f"({PEM_MARKER}), at most {MAX_PEM_CHARS} characters")
+            self.trusted_keys()  # an unreadable key is a configuration error, said now
         if self.bundle_sha256 is not None and not SHA256_RE.fullmatch(self.bundle_sha256):
             raise SettingsError(
                 f"{ENV_BUNDLE_SHA256} must be 64 lowercase hex digits, got {self.bundle_sha256!r}"
@@ -83,7 +103,23 @@ class Settings:
             log_features=_bool(env, ENV_LOG_FEATURES, default=True),
             max_batch=_int(env, ENV_MAX_BATCH, default=DEFAULT_MAX_BATCH),
             max_body_bytes=_int(env, ENV_MAX_BODY_BYTES, default=DEFAULT_MAX_BODY_BYTES),
+            statement_pubkey=env.get(ENV_STATEMENT_PUBKEY, "").strip().replace("\\n", "\n")
+            or None,
         )
+
+    def trusted_keys(self) -> tuple[TrustedKey, ...] | None:
+        """The keys the release statement must be signed by (None: no statement checked)."""
+        return None if self.statement_pubkey is None else _keys(self.statement_pubkey)
+
+
+@lru_cache(maxsize=4)
+def _keys(pem: str) -> tuple[TrustedKey, ...]:
+    from serving.attestation import StatementError, load_public_keys
+
+    try:
+        return tuple(load_public_keys(pem))
+    except StatementError as exc:
+        raise SettingsError(f"{ENV_STATEMENT_PUBKEY}: {exc}") from None
 
 
 def _check_uri(uri: str) -> None:

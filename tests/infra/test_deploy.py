@@ -1,6 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Deploy and rollback against moto's Lambda, S3 and IAM, with a real model bundle."""
+"""Deploy and rollback against moto's Lambda, S3 and IAM, with a real model bundle signed by
+a locally generated key (its release statement is verified before anything is created)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
 from infra.bundle import upload_bundle
 from infra.deploy import (
@@ -42,6 +43,15 @@ from tests.infra_support import (
     fit_and_export,
     make_zip,
 )
+from tests.release_support import (
+    copy_bundle,
+    facts,
+    flip_byte,
+    new_key,
+    public_pem,
+    sign_bundle,
+    tamper_payload,
+)
 
 REGION = "us-east-1"
 BUCKET = "modelgate-test-bundles"
@@ -51,7 +61,9 @@ RUNTIME = "python3.12"
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> FittedBundle:
-    return fit_and_export(tmp_path_factory.mktemp("bundle") / "bundle")
+    fitted = fit_and_export(tmp_path_factory.mktemp("bundle") / "bundle")
+    sign_bundle(fitted.directory)
+    return fitted
 
 
 @dataclass
@@ -84,11 +96,13 @@ def ticking_clock() -> Callable[[], datetime]:
 
 
 def run_deploy(aws: Aws, zip_path: Path, *, lam: Any = None, bundle_uri: str | None = None,
-               clock: Callable[[], datetime] | None = None) -> DeployRecord:
+               clock: Callable[[], datetime] | None = None, pem: str | None = None,
+               check: Any = None) -> DeployRecord:
     return deploy(lam or aws.lam, aws.s3, zip_path=zip_path, bucket=BUCKET,
                   key_prefix="releases", function_name=FUNCTION, role_arn=aws.role_arn,
                   bundle_uri=bundle_uri or aws.bundle_uri, runtime=RUNTIME, arch="x86_64",
-                  clock=clock or ticking_clock(), sleep=lambda _: None)
+                  clock=clock or ticking_clock(), sleep=lambda _: None,
+                  trusted_keys_pem=public_pem() if pem is None else pem, statement_check=check)
 
 
 def alias_version(aws: Aws) -> str:
@@ -214,6 +228,85 @@ def test_a_tampered_bundle_is_refused_and_nothing_is_created(aws: Aws, tmp_path:
     with pytest.raises(DeployError, match="verify bundle"):
         run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"))
     assert aws.lam.list_functions()["Functions"] == []
+
+
+def _upload_tampered(aws: Aws, bundle: FittedBundle, tmp_path: Path, tamper: Any) -> str:
+    """Upload the good bundle, then put each file the tamper changed over its object."""
+    changed = copy_bundle(bundle.directory, tmp_path / "tampered")
+    uri = upload_bundle(aws.s3, changed, BUCKET, "bundles/tampered")
+    before = {p.name: p.read_bytes() for p in changed.iterdir()}
+    tamper(changed)
+    for name, data in before.items():
+        path = changed / name
+        if not path.exists():
+            aws.s3.delete_object(Bucket=BUCKET, Key=f"bundles/tampered/{name}")
+        elif path.read_bytes() != data:
+            aws.s3.put_object(Bucket=BUCKET, Key=f"bundles/tampered/{name}",
+                              Body=path.read_bytes())
+    return uri
+
+
+def _manifest_date(bundle_dir: Path) -> None:
+    """A consistent edit an attacker could make: the manifest still parses and lists the
+    right file digests, so only the statement's subject catches it."""
+    path = bundle_dir / "manifest.json"
+    doc = json.loads(path.read_text())
+    doc["created_at"] = "2020-01-01T00:00:00Z"
+    path.write_text(json.dumps(doc))
+
+
+def _approval(doc: dict[str, Any]) -> None:
+    doc["predicate"]["approvals"][0]["login"] = "mallory"
+
+
+def _governance(doc: dict[str, Any]) -> None:
+    doc["predicate"]["governance"]["sha256"] = "9" * 64
+
+
+@pytest.mark.parametrize(("tamper", "needle"), [
+    (lambda b: flip_byte(b / "model.onnx", 40), "model.onnx sha256"),
+    (_manifest_date, "manifest.json sha256"),
+    (lambda b: tamper_payload(b, _approval), "predicate.approvals[0].login"),
+    (lambda b: tamper_payload(b, _governance), "predicate.governance.sha256"),
+    (lambda b: (b / "release.sigstore.json").unlink(), "no signed release statement")])
+def test_deploy_refuses_a_bundle_whose_statement_does_not_hold(
+        aws: Aws, bundle: FittedBundle, tmp_path: Path, tamper: Any, needle: str) -> None:
+    """A flipped byte, an edited approval or governance digest, or no statement: refused,
+    naming what differs, before anything in Lambda exists."""
+    uri = _upload_tampered(aws, bundle, tmp_path, tamper)
+    with pytest.raises(DeployError, match="verify bundle") as err:
+        run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"), bundle_uri=uri)
+    assert needle in str(err.value)
+    assert aws.lam.list_functions()["Functions"] == []
+
+
+def test_deploy_refuses_without_a_trusted_key_or_with_another(aws: Aws, tmp_path: Path) -> None:
+    with pytest.raises(DeployError, match="no trusted key"):
+        run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"), pem="")
+    with pytest.raises(DeployError, match="not a trusted key"):
+        run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"), pem=public_pem(new_key()))
+
+
+def test_deploy_refuses_approvals_that_fail_governance(aws: Aws, bundle: FittedBundle,
+                                                       tmp_path: Path) -> None:
+    """A validly signed statement still needs the default branch's approvals."""
+    from bot.release.verify import governance_reasons
+    from modelgate.governance import load_config
+    from tests.conftest import REPO
+
+    gov = load_config(REPO / "governance.yml").governance
+    uri = _upload_tampered(aws, bundle, tmp_path,
+                           lambda b: sign_bundle(b, approvals=facts().approvals[:2]))
+    with pytest.raises(DeployError, match="role clinical-safety needs 1 distinct"):
+        run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"), bundle_uri=uri,
+                   check=lambda v: governance_reasons(v.predicate, gov))
+
+
+def test_deploy_gives_the_function_the_trusted_key(aws: Aws, tmp_path: Path) -> None:
+    record = run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"))
+    conf = aws.lam.get_function_configuration(FunctionName=FUNCTION, Qualifier=record.version)
+    assert conf["Environment"]["Variables"][ENV_STATEMENT_PUBKEY] == public_pem().strip()
+    assert len(record.statement_sha256) == 64 and record.statement_keyid
 
 
 def test_a_local_bundle_path_is_refused(aws: Aws, tmp_path: Path) -> None:

@@ -401,6 +401,55 @@ def test_a_served_prediction_traces_back_to_its_run_data_and_commit(
     assert len(logged) == 1 and logged[0]["model_version"] == version
 
 
+def test_a_signed_promotion_is_served_traced_by_hash_and_in_the_ledger(
+        ws: Workspace, s3: Any, tmp_path: Path) -> None:
+    """The release's statement is signed into the bundle before upload; the Lambda verifies
+    it at init and logs its digest; trace checks every link by hash; the alias move is the
+    ledger's entry with that digest."""
+    from bot.release import statement as st
+    from bot.release.ledger import Ledger, mlflow_target
+    from bot.release.signing import KeySigner
+    from bot.release.trace import trace
+    from bot.release.verify import trusted_keys, verify
+    from tests.release_support import facts, public_pem, release_key
+
+    result = fresh(ws, tmp_path)
+    gov = ws.config.governance
+    signed = facts(model_version=result.version, run_id=result.run_id,
+                   data_sha256=result.data_sha256, merge_commit=result.commit)
+    ledger = Ledger(s3, gov.deploy.bucket, gov.deploy.prefix, ws.name)
+    record = promote(ws.client, ws.config, version=result.version, alias="production",
+                     s3_client=s3, out_dir=tmp_path / "p", clock=ticking(),
+                     attest=lambda d: st.attest(d, signed, KeySigner(release_key())),
+                     ledger=ledger, actor={"aws_arn": "arn:test", "github_actor": None,
+                                           "github_run_id": None})
+    head = ledger.head(mlflow_target(gov.aliases.production))
+    assert head is not None and head.seq == record.ledger_seq
+    assert (head.to, head.statement_sha256) == (result.version, record.statement_sha256)
+
+    logs = LogLines()
+    bundles.reset_cache()
+    try:
+        app = create_app(Settings(bundle_uri=record.bundle_uri, statement_pubkey=public_pem()),
+                         log_sink=logs, s3_client_factory=lambda: s3)
+        dataset = load_dataset(ws.config)
+        body = json.dumps({"features": dict(zip(dataset.features, map(float, dataset.X[0]),
+                                                strict=True))})
+        event = http_event("apigw-http-v2.post-json.powertools.json", "POST", "/predict",
+                           body.encode(), headers={"x-request-id": "signed-1"})
+        assert make_handler(app)(event, FakeContext())["statusCode"] == 200
+    finally:
+        bundles.reset_cache()
+    (line,) = [x for x in logs.requests() if x["request_id"] == "signed-1"]
+    assert line["statement_sha256"] == record.statement_sha256
+
+    checked = verify(record.bundle_uri, trusted_keys(public_pem()), s3_client=s3)
+    traced = trace("signed-1", logs, ws.client, statement=checked.statement)
+    assert traced.mismatches == [] and len(traced.verified) == 6
+    assert [a["login"] for a in traced.approvals] == ["dana-steward", "mo-reviewer",
+                                                      "cleo-clinician"]
+
+
 # --- end to end with the real audits ------------------------------------------------------
 
 

@@ -61,7 +61,7 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> Merged:
 
 def _versions(config: LoadedConfig) -> list[Any]:
     client = tracking.configure(config)
-    return client.search_model_versions(f"name='{config.governance.model.name}'")
+    return list(client.search_model_versions(f"name='{config.governance.model.name}'"))
 
 
 def test_the_audited_model_is_released_with_its_pr_merge_and_approvals(
@@ -109,3 +109,54 @@ def test_a_merge_whose_tree_is_not_the_audited_tree_is_refused_before_training(
     finally:
         git(root, "reset", "-q", "--hard", merged.merge)
     assert len(_versions(merged.config)) == before
+
+
+def test_the_release_signs_a_statement_over_the_bundle_it_promotes(
+        merged: Merged, tmp_path: Path) -> None:
+    """The statement is signed between export and upload: its predicate carries the PR, the
+    merge, each approval from the trailers, the base branch's governance digest, the audit
+    verdicts, run, data, lock hash and fingerprint, read from what the release has."""
+    import json
+
+    from serving.attestation import STATEMENT_FILE
+
+    from bot.release.signing import KeySigner
+    from bot.release.verify import trusted_keys, verify
+    from modelgate.hashing import sha256_bytes
+    from tests.release_support import public_pem, release_key
+    from tests.serving_support import export
+
+    seen: dict[str, Any] = {}
+
+    def promote(client: Any, config: LoadedConfig, **kwargs: Any) -> Any:
+        bundle = kwargs["out_dir"] / "bundle"
+        export(bundle)
+        written = kwargs["attest"](bundle)
+        seen.update(bundle=bundle, client=client, written=written)
+        return type("Record", (), {"bundle_uri": str(bundle),
+                                   "statement_sha256": written.digest})()
+
+    record = release(merged.config, merge_sha=merged.merge, audited_head_sha=merged.head,
+                     audited=merged.audited, pr_number=7, out_dir=tmp_path, reporter=_quiet(),
+                     promote=promote, signer=KeySigner(release_key()), repository="acme/models")
+    checked = verify(str(seen["bundle"]), trusted_keys(public_pem()))
+    assert record.statement_sha256 == checked.statement.digest == seen["written"].digest
+    pred = json.loads((seen["bundle"] / STATEMENT_FILE).read_bytes())["predicate"]
+    root = merged.config.root
+    assert pred["source"] | {"author": None} == {
+        "repository": "acme/models", "pullRequest": 7, "auditedHead": merged.head,
+        "mergeCommit": merged.merge, "tree": git(root, "rev-parse", f"{merged.merge}^{{tree}}"),
+        "author": None, "gateChange": pred["source"]["gateChange"]}
+    assert [(a["role"], a["login"], a["onCommit"]) for a in pred["approvals"]] == [
+        ("data-steward", "dana", merged.head), ("ml-lead", "lee", merged.head)]
+    import subprocess  # nosec B404 - fixed git argv
+
+    base_gov = subprocess.run(["git", "show", f"{merged.merge}^1:governance.yml"], cwd=root,
+                              capture_output=True, check=True).stdout
+    assert pred["governance"] == {"path": "governance.yml", "sha256": sha256_bytes(base_gov),
+                                  "ref": git(root, "rev-parse", f"{merged.merge}^1")}
+    run = seen["client"].get_run(pred["training"]["runId"])
+    assert pred["training"]["lockSha256"] == run.data.tags[tracking.TAG_LOCK]
+    assert pred["training"]["modelFingerprint"] == merged.audited.model_fingerprint
+    assert set(pred["audit"]["verdicts"]) == {a.id for a in merged.audited.audits}
+    assert all(v == "pass" for v in pred["audit"]["verdicts"].values())
