@@ -4,10 +4,12 @@
 
     .venv/bin/python bench/bot.py
 
-Plays one pull request through its life (opened, an audit report, approvals, a label
-changed by hand, a push, the merging approval) against the local GitHub double and prints,
-for each event, the calls made with the bot's tokens (GITHUB_TOKEN and the organisation
-token used for team membership), reads and writes apart, and the wall time.
+Plays one pull request through its life (opened, the audit run's report, approvals, a
+label changed by hand, a push, the merging approval) against the local GitHub double, as
+the team's App with a ruleset requiring its check, and prints, for each event, the calls
+made with the bot's tokens (the App's installation token and the organisation token used
+for team membership), reads (GETs and the GraphQL history query) and writes apart, and
+the wall time.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from demo.github_double import GitHubDouble  # noqa: E402
 from demo.github_double.webhooks import WebhookEvent  # noqa: E402
 from modelgate.progress import ConsoleReporter  # noqa: E402
 from tests.bot_support import (  # noqa: E402
-    BOT,
+    APP_BOT,
+    APP_ID,
+    APP_PERMISSIONS,
+    APP_SLUG,
     DEFAULT_ROLES,
     FAST,
     ORG_READER,
@@ -38,7 +43,8 @@ from tests.bot_support import (  # noqa: E402
     REPO,
     artifact_files,
     governance_text,
-    write_dir,
+    make_metadata,
+    zip_of,
 )
 
 TARGET_APPROVE = 8
@@ -52,14 +58,17 @@ class Bench:
         for login in PEOPLE:
             gh.add_user(login)
         gh.add_user(ORG_READER)
-        token = gh.add_bot()
         gh.create_org("acme", members=["mo", ORG_READER])
         gh.add_team("acme", "ml-reviewers", {"tess": "active"})
-        gh.create_repo(REPO, files={"governance.yml": governance_text(DEFAULT_ROLES)},
-                       workflows=("release.yml",))
-        for login in (*PEOPLE, BOT):
+        gh.create_repo(REPO, files={"governance.yml": governance_text(DEFAULT_ROLES,
+                                                                      app_id=APP_ID)},
+                       workflows=("release.yml", "modelgate-audit.yml"))
+        for login in PEOPLE:
             gh.set_permission(REPO, login, "write")
+        token = gh.install_app(REPO, APP_SLUG, APP_ID, permissions=APP_PERMISSIONS)
+        gh.add_ruleset(REPO, required_checks=[("modelgate", APP_ID)], strict=True)
         self.env = {"GITHUB_REPOSITORY": REPO, "GITHUB_TOKEN": token,
+                    "MODELGATE_BOT_LOGIN": APP_BOT,
                     "MODELGATE_ORG_TOKEN": gh.token_for(ORG_READER)}
         self.count = 0
 
@@ -70,8 +79,8 @@ class Bench:
         seconds = time.perf_counter() - start
         if code != 0:
             raise SystemExit(f"{label}: the bot exited {code}")
-        mine = [c for c in self.gh.calls if c.login in (BOT, ORG_READER)]
-        reads = sum(1 for c in mine if c.method == "GET")
+        mine = [c for c in self.gh.calls if c.login in (APP_BOT, ORG_READER)]
+        reads = sum(1 for c in mine if c.method == "GET" or c.path == "/graphql")
         self.rows.append((label, reads, len(mine) - reads, seconds))
 
     def args(self, *extra: str) -> Any:
@@ -86,11 +95,15 @@ class Bench:
         return cli_github.run_handle(self.args("handle"), ConsoleReporter(io.StringIO()), env)
 
     def report(self, number: int) -> int:
+        """The PR check's run finished with its artifact: ``workflow_run`` delivers it."""
         head = self.gh.pull(REPO, number)["head"]["sha"]
-        self.count += 1
-        folder = write_dir(self.tmp / f"artifact{self.count}", artifact_files(head, number))
-        args = self.args("report", "--artifact", str(folder), "--pr", str(number))
-        return cli_github.run_report_command(args, ConsoleReporter(io.StringIO()), self.env)
+        run_id = self.gh.add_workflow_run(REPO, name="modelgate PR check", head_sha=head,
+                                          pull_number=number,
+                                          workflow_file="modelgate-audit.yml")
+        files = artifact_files(head, number, metadata=make_metadata(head, pr=number,
+                                                                    run_id=run_id))
+        self.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
+        return self.handle(self.gh.webhooks.workflow_run(REPO, run_id))
 
     def comment(self, login: str, number: int, body: str) -> WebhookEvent:
         return self.gh.webhooks.issue_comment(REPO, self.gh.comment_as(login, REPO, number, body))
@@ -101,7 +114,7 @@ class Bench:
         self.measure("pull_request opened",
                      lambda: self.handle(gh.webhooks.pull_request(REPO, number, "opened",
                                                                   target=True)))
-        self.measure("report (check run + card)", lambda: self.report(number))
+        self.measure("workflow_run report (check run + card)", lambda: self.report(number))
         self.measure("/approve, no merge (1st, team lookup)",
                      lambda: self.handle(self.comment("dana", number, "/approve")))
         self.measure("/approve, no merge (2nd)",
@@ -113,14 +126,14 @@ class Bench:
                      lambda: self.handle(gh.webhooks.pull_request(
                          REPO, number, "labeled", sender="mallory",
                          label="approved:clinical-safety", target=True)))
-        gh.push(REPO, number, {"train.py": "fit(C=3)\n"})
-        self.measure("pull_request synchronize (reset)",
+        gh.push(REPO, number, {"train.py": "fit(C=3)\n"}, as_user="alice")
+        self.measure("pull_request synchronize (recorded, reset)",
                      lambda: self.handle(gh.webhooks.pull_request(REPO, number, "synchronize",
                                                                   target=True)))
         self.measure("report after the push", lambda: self.report(number))
         for login in ("dana", "mo"):
             self.handle(self.comment(login, number, "/approve"))
-        self.measure("/approve that merges (+ release dispatch)",
+        self.measure("/approve that merges",
                      lambda: self.handle(self.comment("cleo", number, "/approve")))
         if not gh.pull(REPO, number)["merged"]:
             raise SystemExit("the last approval did not merge")

@@ -65,6 +65,12 @@ TWO_PERSON_ROLES: list[dict[str, Any]] = [
     {"name": DS, "users": ["dana"]},
     {"name": CS, "users": ["cleo", "carl", "pat"], "required": 2},
 ]
+APP_SLUG = "modelgate"
+APP_ID = 90210
+APP_BOT = f"{APP_SLUG}[bot]"
+APP_PERMISSIONS = {"actions": "read", "checks": "write", "contents": "write", "issues": "write",
+                   "metadata": "read", "pull_requests": "write", "statuses": "read",
+                   "members": "read"}
 SERVER_URL = "https://github.example"
 RUN_ID = 4242
 RUN_URL = f"{SERVER_URL}/{REPO}/actions/runs/{RUN_ID}"
@@ -72,10 +78,22 @@ FAST = ("--request-interval", "0", "--write-interval", "0")
 REVIEW_TEMPLATE = "github-webhooks/pull_request_review.submitted.approved.go-playground.json"
 
 
-def governance_text(roles: Sequence[Mapping[str, Any]] = DEFAULT_ROLES) -> str:
-    """The shipped governance.yml with the approval roles replaced."""
+def governance_text(
+    roles: Sequence[Mapping[str, Any]] = DEFAULT_ROLES,
+    *,
+    app_id: int | None = None,
+    gate_role: str | None = None,
+    review_approves: bool = False,
+    release_branch: str | None = None,
+) -> str:
+    """The shipped governance.yml with the approval roles (and the App, the gate role,
+    ``review_approves``, the release branch) replaced."""
     data = yaml.safe_load((REPO_ROOT / "governance.yml").read_text(encoding="utf-8"))
     data["approval"]["roles"] = [dict(role) for role in roles]
+    data["approval"]["review_approves"] = review_approves
+    data["gate"]["role"] = gate_role
+    data["github"]["app_id"] = app_id
+    data["github"]["release_branch"] = release_branch
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -208,6 +226,10 @@ class Scene:
     roles: Sequence[Mapping[str, Any]] = field(default_factory=lambda: DEFAULT_ROLES)
     org_token: bool = True
     runs: list[Run] = field(default_factory=list)
+    app: bool = False  # the team's own App (issue 12), a ruleset requiring its check
+    gate_role: str | None = None
+    review_approves: bool = False
+    app_permissions: Mapping[str, str] = field(default_factory=lambda: APP_PERMISSIONS)
 
     def __post_init__(self) -> None:
         gh = self.gh
@@ -215,15 +237,23 @@ class Scene:
             gh.add_user(login)
         gh.add_user(OTHER_BOT, kind="Bot")
         gh.add_user(ORG_READER)
-        self.bot_token = gh.add_bot()
         gh.create_org("acme", members=["mo", ORG_READER])
         gh.add_team("acme", "ml-reviewers", {"tess": "active", "penny": "pending"})
-        gh.create_repo(REPO, files={"governance.yml": governance_text(self.roles),
-                                    "train.py": "fit()\n"},
+        text = governance_text(self.roles, app_id=APP_ID if self.app else None,
+                               gate_role=self.gate_role, review_approves=self.review_approves)
+        gh.create_repo(REPO, files={"governance.yml": text, "train.py": "fit()\n"},
                        workflows=("release.yml", "modelgate-audit.yml"))
         for login in PEOPLE:
             gh.set_permission(REPO, login, "write")
-        gh.set_permission(REPO, BOT, "write")
+        if self.app:
+            self.bot = APP_BOT
+            self.bot_token = gh.install_app(REPO, APP_SLUG, APP_ID,
+                                            permissions=dict(self.app_permissions))
+            gh.add_ruleset(REPO, required_checks=[("modelgate", APP_ID)], strict=True)
+        else:
+            self.bot = BOT
+            self.bot_token = gh.add_bot()
+            gh.set_permission(REPO, BOT, "write")
         self._events = self.tmp / "events"
         self._events.mkdir()
         self.summary = self.tmp / "summary.md"
@@ -241,6 +271,8 @@ class Scene:
             self.monkeypatch.setenv(name, value)
         if self.org_token:
             self.monkeypatch.setenv("MODELGATE_ORG_TOKEN", self.gh.token_for(ORG_READER))
+        if self.app:
+            self.monkeypatch.setenv("MODELGATE_BOT_LOGIN", APP_BOT)
         self._count = 0
 
     # -- running the bot
@@ -348,6 +380,62 @@ class Scene:
         payload["sender"]["login"] = login
         return payload
 
+    def audit(self, number: int, *, failing: Iterable[str] = (), expire: bool = False) -> Run:
+        """The PR check ran on the head and left its artifact; ``workflow_run`` delivers it
+        (the release reads that run's artifact, so the bot records it)."""
+        head = self.head(number)
+        run_id = self.gh.add_workflow_run(REPO, name="modelgate PR check", head_sha=head,
+                                          pull_number=number, workflow_file="modelgate-audit.yml",
+                                          conclusion="failure" if failing else "success")
+        files = artifact_files(head, number, report=make_report(head, failing=failing),
+                               metadata=make_metadata(head, pr=number, run_id=run_id))
+        artifact = self.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
+        run = self.handle(self.gh.webhooks.workflow_run(REPO, run_id))
+        if expire:  # retention ran out after the report, before the approvals
+            self.gh.expire_artifact(REPO, artifact)
+        return run
+
+    def edit_as(self, editor: str, comment_id: int, body: str) -> Run:
+        """Anyone with write access edits anyone's comment (the webhook names the editor)."""
+        return self.handle(self.gh.edit_comment(REPO, comment_id, body, as_user=editor))
+
+    def delete_as(self, deleter: str, comment_id: int) -> Run:
+        return self.handle(self.gh.delete_comment(REPO, comment_id, as_user=deleter))
+
+    def push_as(self, pusher: str, number: int, files: Mapping[str, str] | None = None, *,
+                force: bool = False) -> str:
+        sha = self.gh.push(REPO, number, files or {"train.py": f"fit(C={self._count})\n"},
+                           force=force, as_user=pusher)
+        self._count += 1
+        self.handle(self.gh.webhooks.pull_request(REPO, number, "synchronize", target=True))
+        return sha
+
+    def reset_as(self, pusher: str, number: int, sha: str) -> None:
+        self.gh.reset_head(REPO, number, sha, as_user=pusher)
+        self.handle(self.gh.webhooks.pull_request(REPO, number, "synchronize", target=True))
+
+    def submit(self, login: str, number: int, event: str, body: str = "") -> int:
+        hook = self.gh.submit_review(REPO, number, as_user=login, event=event,  # type: ignore[arg-type]
+                                     body=body)
+        self.handle(hook)
+        review_id: int = hook.payload["review"]["id"]
+        return review_id
+
+    def dismiss(self, login: str, number: int, review_id: int) -> None:
+        self.handle(self.gh.dismiss_review(REPO, number, review_id, as_user=login,
+                                           message="dismissed"))
+
+    def retarget(self, login: str, number: int, base: str) -> None:
+        self.handle(self.gh.retarget(REPO, number, base, as_user=login))
+
+    def check(self, number: int) -> dict[str, Any] | None:
+        """The newest ``modelgate`` run of the App (or the legacy bot) on the head."""
+        head = self.head(number)
+        slug = APP_SLUG if self.app else "github-actions"
+        runs = [r for r in self.checks() if r["head_sha"] == head and r["name"] == "modelgate"
+                and r["app"]["slug"] == slug]
+        return max(runs, key=lambda r: r["id"]) if runs else None
+
     # -- what GitHub shows
 
     def head(self, number: int) -> str:
@@ -361,7 +449,7 @@ class Scene:
         return self.gh.state.repo_for_tests(REPO).comments[comment_id].body
 
     def bot_comments(self, number: int) -> list[str]:
-        return [body for author, body in self.gh.comments(REPO, number) if author == BOT]
+        return [body for author, body in self.gh.comments(REPO, number) if author == self.bot]
 
     def living(self, number: int) -> str:
         marker = marker_for(MODEL)
@@ -384,7 +472,7 @@ class Scene:
         return bool(self.gh.pull(REPO, number)["merged"])
 
     def bot_calls(self) -> int:
-        return sum(1 for c in self.gh.calls if c.login in (BOT, ORG_READER))
+        return sum(1 for c in self.gh.calls if c.login in (self.bot, ORG_READER))
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``modelgate`` check run on the head commit, and the job summary.
 
-One check run per head commit, created when the bot first sees the commit (status
-``in_progress``: the audits have not reported) and completed by the report with the
-audits' conclusion and checklist; running the report again updates it in place. Only check
-runs made by the bot's own GitHub App count, so another app cannot turn the gate green.
+The check run is the whole merge decision (a ruleset requires it from the App): it is
+``completed/success`` only when the audits passed on this head, every role approved it,
+nothing holds, no tamper finding is open, the base is the release branch and the head is
+up to date; failing audits conclude ``failure``; otherwise it stays ``in_progress`` with
+what is missing. Its ``output.text`` also carries the bot's ledger (see ``ledger``). Only
+check runs made by the bot's own App count, so no other workflow can turn the gate green.
 """
 
 from __future__ import annotations
@@ -80,6 +82,51 @@ def report_output(report: AuditReport) -> CheckOutput:
     ]
     text = "\n".join(["| audit | status | time | summary |", "| --- | --- | --- | --- |", *rows])
     return CheckOutput(title[:TITLE_LIMIT], fit_text(summary), fit_text(text))
+
+
+DECISION_READY = "Ready to merge: every role approved {sha}"
+DECISION_WAITING = "Waiting: {first}"
+DECISION_FAILED = "The audits failed on {sha}"
+DECISION_HEAD = "Merge decision for {sha}: **{verdict}**."
+DECISION_MISSING = "What is still needed:"
+DECISION_UNSOUND = (
+    "⚠️ No GitHub App is configured (`github.app_id` in governance.yml): anyone's workflow "
+    "can post a `modelgate` check, so this gate is not sound. `modelgate doctor` says how to "
+    "set one up."
+)
+AUDITS_HEADING = "### Audits"
+NO_AUDITS = "The audits of this head have not reported yet."
+
+
+def decision_output(
+    sha: str,
+    reasons: Sequence[str],
+    *,
+    audit_summary: str | None,
+    audit_table: str,
+    failed: bool,
+    sound: bool,
+    ledger_block: str,
+) -> CheckOutput:
+    """The decision: a title, what is missing, the audits' checklist; the ledger after."""
+    if failed:
+        title, verdict = DECISION_FAILED.format(sha=sha[:12]), "failed"
+    elif reasons:
+        title, verdict = DECISION_WAITING.format(first=reasons[0]), "waiting"
+    else:
+        title, verdict = DECISION_READY.format(sha=sha[:12]), "ready"
+    parts = [DECISION_HEAD.format(sha=code_span(sha), verdict=verdict)]
+    if not sound:
+        parts.append(DECISION_UNSOUND)
+    if reasons:
+        parts.append("\n".join([DECISION_MISSING, *(f"- {escape_md(r, limit=1000)}"
+                                                     for r in reasons[:30])]))
+    parts.append(AUDITS_HEADING)
+    parts.append(audit_summary or NO_AUDITS)
+    summary = fit_text("\n\n".join(parts))
+    room = OUTPUT_LIMIT - len(ledger_block) - 2
+    text = (fit_text(audit_table, max(room, 0)) + "\n\n" if audit_table and room > 200 else "")
+    return CheckOutput(title[:TITLE_LIMIT], summary, text + ledger_block)
 
 
 def pending_output(sha: str) -> CheckOutput:

@@ -9,19 +9,18 @@ when the card is too long, the longest lists and texts of the card's *data* are 
 (rows are dropped, never cut in half, so tables and diagrams stay valid Markdown), the
 comment says what was cut and links to the full report.
 
-The comment also carries a hidden, compressed state block: the validated card (so an
-``/approve`` can re-render the card without the artifact), the commit its audits ran on,
-and which comments and label changes the bot has already answered. It is read back only
-from the bot's own comment, and the card in it is validated again before use.
+The comment is display only: it carries no state. What the bot must remember lives in its
+ledger on its own check run (``bot.chain.ledger``), so a pasted or edited marker, or an
+edited comment, changes nothing the bot decides. Above the card it says, verdict first,
+what the gate waits for, every tamper finding (who, what, when, link), every hold with
+its source, every approval with its source and user, and any ``modelgate`` check that
+another App posted (an impostor, ignored).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -33,12 +32,6 @@ from modelgate.markdown import code_span, escape_md
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
 COMMENT_BUDGET = 65_000  # what the bot allows itself, leaving room for GitHub's counting
 MARKER = "<!-- modelgate:card {name} -->"
-STATE_PREFIX = "<!-- modelgate:state "
-STATE_SUFFIX = " -->"
-STATE_RE = re.compile(r"<!-- modelgate:state ([A-Za-z0-9+/=]+) -->")
-STATE_VERSION = 1
-MAX_STATE_CHARS = 2_000_000
-MAX_STATE_JSON = 8_000_000
 
 TITLE_NO_CARD = "## modelgate: {name}"
 WAITING = "⏳ Waiting for the audit report of {sha}; the model card appears here when it arrives."
@@ -61,79 +54,12 @@ SAFE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.:_~%/?#=&+-]+$")
 
 @dataclass(frozen=True)
 class CommentState:
-    """What the bot keeps in its own comment between events."""
+    """What one rendering kept of the card (possibly shortened), for the ledger."""
 
     card: dict[str, Any] | None = None  # ModelCard JSON as shown (possibly shortened)
     report_sha: str | None = None  # the commit the card's audits ran on
     run_url: str | None = None
-    answered: tuple[int, ...] = ()  # comment ids the bot reacted to
-    reverts: tuple[str, ...] = ()  # LabelItem.key of label changes it explained
-    members: tuple[tuple[str, bool], ...] = ()  # "org/team/login" -> active member
-    members_head: str | None = None  # the head those answers were read for
     card_notes: tuple[str, ...] = ()  # what was cut from the stored card, for the notice
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "v": STATE_VERSION,
-            "card": self.card,
-            "report_sha": self.report_sha,
-            "run_url": self.run_url,
-            "answered": list(self.answered),
-            "reverts": list(self.reverts),
-            "members": [[key, value] for key, value in self.members],
-            "members_head": self.members_head,
-            "card_notes": list(self.card_notes),
-        }
-
-
-def encode_state(state: CommentState) -> str:
-    raw = json.dumps(state.to_json(), separators=(",", ":"), sort_keys=True).encode()
-    packed = base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
-    return f"{STATE_PREFIX}{packed}{STATE_SUFFIX}"
-
-
-def decode_state(body: str) -> CommentState | None:
-    """The state block of a comment the bot wrote, or ``None`` when absent or unreadable."""
-    match = STATE_RE.search(body)
-    if match is None or len(match.group(1)) > MAX_STATE_CHARS:
-        return None
-    try:
-        packed = base64.b64decode(match.group(1), validate=True)
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(packed, MAX_STATE_JSON)
-        if inflater.unconsumed_tail:
-            return None
-        data = json.loads(raw)
-    except (binascii.Error, zlib.error, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
-        return None
-    card = data.get("card")
-    answered = data.get("answered")
-    reverts = data.get("reverts")
-    members = data.get("members")
-    notes = data.get("card_notes")
-    return CommentState(
-        card=card if isinstance(card, dict) else None,
-        report_sha=_text_or_none(data.get("report_sha")),
-        run_url=_safe_url(data.get("run_url")),
-        answered=tuple(i for i in answered if isinstance(i, int)) if isinstance(answered, list)
-        else (),
-        reverts=tuple(k for k in reverts if isinstance(k, str)) if isinstance(reverts, list)
-        else (),
-        members=tuple(
-            (m[0], m[1]) for m in members
-            if isinstance(m, list) and len(m) == 2 and isinstance(m[0], str)
-            and isinstance(m[1], bool)
-        ) if isinstance(members, list) else (),
-        members_head=_text_or_none(data.get("members_head")),
-        card_notes=tuple(n for n in notes if isinstance(n, str))[:20]
-        if isinstance(notes, list) else (),
-    )
-
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40,64}", value) else None
 
 
 def _safe_url(value: Any) -> str | None:
@@ -141,12 +67,12 @@ def _safe_url(value: Any) -> str | None:
     return value if isinstance(value, str) and SAFE_URL_RE.match(value) else None
 
 
-def stored_card(state: CommentState | None) -> ModelCard | None:
-    """The card kept in the state, validated again: the comment could have been edited."""
-    if state is None or state.card is None:
+def stored_card(card: dict[str, Any] | None) -> ModelCard | None:
+    """The card kept in the ledger, validated again before it is shown."""
+    if card is None:
         return None
     try:
-        return load_card_json(json.dumps(state.card).encode())
+        return load_card_json(json.dumps(card).encode())
     except CardError:
         return None
 
@@ -196,6 +122,7 @@ class View:
     state: CommentState
     card_notes: tuple[str, ...] = ()  # cuts already made to ``card`` (a stored card)
     card_frozen: bool = False  # a stored card is shown as it was stored, never cut again
+    gate: str = ""  # the verdict-first section (``gate_markdown``)
 
 
 @dataclass
@@ -349,6 +276,8 @@ class CommentRenderer:
         state = replace(view.state, card=shaped["card"], report_sha=view.report_sha,
                         run_url=view.run_url, card_notes=card_notes if card else ())
         parts = [marker_for(view.model_name)]
+        if view.gate:
+            parts.append(view.gate)
         if card is not None and view.report_sha not in (None, view.head_sha):
             parts.append(
                 STALE.format(old=code_span(view.report_sha), new=code_span(view.head_sha))
@@ -366,20 +295,17 @@ class CommentRenderer:
             parts.append(approvals_markdown(shaped["approvals"]))
         run = FOOTER_RUN.format(url=view.run_url) if view.run_url else ""
         parts.append(FOOTER.format(sha=code_span(view.head_sha[:12]), run=run))
-        parts.append(encode_state(state))
         return "\n\n".join(parts) + "\n", state
 
     def _hard_cut(self, body: str, state: CommentState) -> str:
-        """Last resort: whole lines up to the budget, open blocks closed; the state is kept
-        without the card, which the next report brings back."""
-        tail = encode_state(replace(state, card=None, card_notes=()))
-        room = self.budget - len(tail) - len(HARD_CUT) - 40
+        """Last resort: whole lines up to the budget, open blocks closed."""
+        room = self.budget - len(HARD_CUT) - 40
         kept = body[: max(room, 0)].rsplit("\n", 1)[0]
         if kept.count("```") % 2:
             kept += "\n```"
         if kept.count("<details>") > kept.count("</details>"):
             kept += "\n</details>"
-        return kept + HARD_CUT + "\n" + tail + "\n"
+        return kept + HARD_CUT
 
 
 def approvals_markdown(approvals: dict[str, Any]) -> str:
@@ -411,6 +337,110 @@ def approvals_markdown(approvals: dict[str, Any]) -> str:
                      h.get("role") or "", h.get("detail") or ""]
             lines.append("| " + " | ".join(escape_md(c) for c in cells) + " |")
         lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------- the gate
+
+
+GATE_READY = "✅ **Ready**: the `{check}` check is green on {sha}."
+GATE_MERGED = "✅ **Merged** {sha}."
+GATE_FAILED = "❌ **The audits failed** on {sha}; the `{check}` check is red."
+GATE_WAITING = "⏳ **Not ready** to merge {sha}. The `{check}` check waits for:"
+GATE_UNSOUND = (
+    "⚠️ This gate is **not sound**: no GitHub App is configured (`github.app_id` in "
+    "governance.yml), so any workflow can post a `{check}` check. Run `modelgate doctor`."
+)
+FINDINGS_HEADING = "**Tampering found** (fails closed until a role holder acts again):"
+FINDING_ROW = "- {when} {detail} — {source}{answered}"
+FINDING_ANSWERED = " (answered by &#64;{who})"
+HOLDS_HEADING = "**Holds:**"
+HOLD_ROW = "- {kind} by {who} at {when} — {source}"
+APPROVALS_LINE_HEADING = "**Approvals on this head:**"
+APPROVAL_ROW = "- `{role}`: {who} (user id {uid}) at {when} — {source}"
+IMPOSTORS_HEADING = (
+    "**Ignored checks** named `{check}` that the App did not post (only the App's own "
+    "check counts):"
+)
+IMPOSTOR_ROW = "- check run {id} by `{app}` ({conclusion})"
+NOTES_HEADING = "**Notes:**"
+
+
+@dataclass(frozen=True)
+class GateView:
+    """The verdict-first section's inputs, all plain values."""
+
+    check_name: str
+    head_sha: str
+    status: Literal["ready", "waiting", "failed", "merged"]
+    reasons: tuple[str, ...]
+    approvals: dict[str, Any]  # ApprovalState.to_json()
+    impostors: tuple[tuple[int, str, str], ...] = ()  # (id, app slug, conclusion)
+    sound: bool = True
+    notes: tuple[str, ...] = ()
+
+
+def _link(source: dict[str, Any] | None) -> str:
+    if not source:
+        return "source unknown"
+    text = escape_md(f"{source.get('kind', '')} {source.get('id', '')}", limit=200)
+    url = _safe_url(source.get("url"))
+    return f"[{text}]({url})" if url else text
+
+
+def _when(value: Any) -> str:
+    return escape_md(str(value or "(time unknown)"), limit=40)
+
+
+def gate_markdown(view: GateView, limit: int = 30) -> str:
+    """Decision, what it waits for, tampering, holds, approvals with sources, impostors."""
+    sha = code_span(view.head_sha[:12])
+    check = escape_md(view.check_name)
+    lines: list[str] = []
+    if view.status == "merged":
+        lines.append(GATE_MERGED.format(sha=sha))
+    elif view.status == "ready":
+        lines.append(GATE_READY.format(check=check, sha=sha))
+    elif view.status == "failed":
+        lines.append(GATE_FAILED.format(check=check, sha=sha))
+    else:
+        lines.append(GATE_WAITING.format(check=check, sha=sha))
+    lines += [f"- {escape_md(r, limit=600)}" for r in view.reasons[:limit]]
+    if not view.sound:
+        lines += ["", GATE_UNSOUND.format(check=check)]
+    findings = view.approvals.get("findings") or []
+    if findings:
+        lines += ["", FINDINGS_HEADING]
+        for f in findings[:limit]:
+            answered = f.get("answered_by")
+            lines.append(FINDING_ROW.format(
+                when=_when(f.get("at")), detail=escape_md(str(f.get("detail")), limit=300),
+                source=_link(f.get("source")),
+                answered=FINDING_ANSWERED.format(who=escape_md(answered)) if answered else ""))
+    holds = (view.approvals.get("hold") or {}).get("entries") or []
+    if holds:
+        lines += ["", HOLDS_HEADING]
+        for h in holds[:limit]:
+            lines.append(HOLD_ROW.format(
+                kind=escape_md(str(h.get("kind")).replace("_", " ")),
+                who="&#64;" + escape_md(str(h.get("login"))), when=_when(h.get("at")),
+                source=_link(h.get("source"))))
+    rows = [(r.get("name"), a) for r in view.approvals.get("roles") or []
+            for a in r.get("approvers") or []]
+    if rows:
+        lines += ["", APPROVALS_LINE_HEADING]
+        for role, a in rows[:limit]:
+            lines.append(APPROVAL_ROW.format(
+                role=escape_md(str(role)), who="&#64;" + escape_md(str(a.get("login"))),
+                uid=a.get("user_id") if a.get("user_id") is not None else "unknown",
+                when=_when(a.get("at")), source=_link(a.get("source"))))
+    if view.impostors:
+        lines += ["", IMPOSTORS_HEADING.format(check=check)]
+        lines += [IMPOSTOR_ROW.format(id=i, app=escape_md(app), conclusion=escape_md(c))
+                  for i, app, c in view.impostors[:limit]]
+    if view.notes:
+        lines += ["", NOTES_HEADING]
+        lines += [f"- {escape_md(n, limit=1500)}" for n in view.notes[:limit]]
     return "\n".join(lines)
 
 

@@ -9,7 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.approvals.commands import parse_commands
-from bot.chain.sync import ApprovalBot, ReportInput, SyncResult, run_report
+from bot.chain.ledger import DeletionRecord, PushRecord
+from bot.chain.sync import (
+    ApprovalBot,
+    Notice,
+    ReportInput,
+    SyncResult,
+    deleted_commands,
+    run_report,
+)
 from bot.check.artifact import ArtifactError, Limits, StaleArtifact, load_artifact_bytes
 from bot.github.events import (
     Event,
@@ -20,7 +28,7 @@ from bot.github.events import (
     WorkflowRunPayload,
 )
 
-PULL_SYNC_ACTIONS = frozenset({"opened", "reopened", "synchronize"})
+PULL_SYNC_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 COMMENT_ACTIONS = frozenset({"created", "edited", "deleted"})
 MANAGED_LABEL_PREFIX = "approved:"
 HOLD_LABEL = "hold"
@@ -34,7 +42,8 @@ NOOP_LABEL = "label {label!r} is not one the approval chain manages"
 NOOP_CLOSED = "#{number} was closed{how}: the release of a merge is started by the bot itself"
 NOOP_WORKFLOW = "workflow run of {file!r} is not the audit workflow {wanted!r}"
 NOOP_NO_PR = "no open pull request has head {sha}"
-NOOP_REVIEW = "#{number}: a review ({state}) is not an approval; re-read the chain"
+NOOP_REVIEW = "#{number}: review {action} ({state}); re-read the chain"
+NOOP_EDITED = "#{number} edited without a base change: nothing the chain reads changed"
 WRONG_REPO = "the {name} payload is for {payload}, but GITHUB_REPOSITORY is {env}"
 NO_ARTIFACT = (
     "the audit run {url} concluded {conclusion} and left no {name!r} artifact, so there is no "
@@ -81,10 +90,11 @@ def handle_event(
     if isinstance(payload, IssueCommentPayload):
         return _issue_comment(payload, bot)
     if isinstance(payload, PullRequestReviewPayload):
-        if payload.action != "submitted":
+        if payload.action not in ("submitted", "dismissed", "edited"):
             return _noop(NOOP_ACTION.format(name=event.name, action=payload.action))
-        bot.log.info(NOOP_REVIEW.format(number=payload.number, state=payload.state))
-        return Handled("sync", "review submitted", (bot.sync(payload.number),))
+        bot.log.info(NOOP_REVIEW.format(number=payload.number, action=payload.action,
+                                        state=payload.state))
+        return Handled("sync", f"review {payload.action}", (bot.sync(payload.number),))
     if isinstance(payload, WorkflowRunPayload):
         return _workflow_run(payload, bot, limits, summary)
     return _noop(NOOP_EVENT.format(name=event.name))
@@ -97,8 +107,17 @@ def _is_bot(login: str, bot: ApprovalBot) -> bool:
 def _pull_request(name: str, payload: PullRequestPayload, bot: ApprovalBot) -> Handled:
     action = payload.action
     number = payload.number
+    if action == "synchronize":
+        push = PushRecord(payload.after or payload.head_sha, payload.before, payload.sender,
+                          payload.sender_id, None)
+        return Handled("sync", f"{name} {action}", (bot.sync(number, notice=Notice(push=push)),))
     if action in PULL_SYNC_ACTIONS:
-        return Handled("sync", f"{name} {action}", (bot.sync(number, pending_check=True),))
+        notice = Notice(opened=action == "opened")
+        return Handled("sync", f"{name} {action}", (bot.sync(number, notice=notice),))
+    if action == "edited":
+        if not isinstance(_changes(payload).get("base"), dict):
+            return _noop(NOOP_EDITED.format(number=number))
+        return Handled("sync", f"{name} edited (base)", (bot.sync(number),))
     if action in ("labeled", "unlabeled"):
         label = payload.label or ""
         folded = label.casefold()
@@ -124,9 +143,22 @@ def _issue_comment(payload: IssueCommentPayload, bot: ApprovalBot) -> Handled:
     bodies = [payload.body]
     if action == "edited":
         bodies.append(payload.previous_body)
-    if not any(parse_commands(body) for body in bodies):
+    edited_before = action == "deleted" and payload.raw.get("comment", {}).get(
+        "updated_at") != payload.raw.get("comment", {}).get("created_at")
+    if not edited_before and not any(parse_commands(body) for body in bodies):
         return _noop(NOOP_NO_COMMAND.format(id=payload.comment_id, number=payload.number))
-    return Handled("sync", f"issue_comment {action}", (bot.sync(payload.number),))
+    notice = Notice()
+    if action == "deleted":
+        # GitHub forgets a deleted comment and its history: the ledger keeps who did it.
+        notice = Notice(deletion=DeletionRecord(
+            payload.comment_id, payload.sender, payload.sender_id, payload.author,
+            payload.author_id, deleted_commands(payload.body), payload.html_url, None))
+    return Handled("sync", f"issue_comment {action}", (bot.sync(payload.number, notice=notice),))
+
+
+def _changes(payload: PullRequestPayload) -> dict[str, object]:
+    changes = payload.raw.get("changes")
+    return changes if isinstance(changes, dict) else {}
 
 
 def _workflow_run(
@@ -176,6 +208,6 @@ def _workflow_run(
         bot.log.error(reason, title="modelgate handle")
         results = tuple(bot.sync(n, failure=(sha, reason)) for n in numbers)
         return Handled("report", reason, results, failed=True)
-    result = run_report(bot, ReportInput(artifact, payload.html_url), pr_number=meta.pr_number,
-                        summary=summary)
+    result = run_report(bot, ReportInput(artifact, payload.html_url, payload.run_id),
+                        pr_number=meta.pr_number, summary=summary)
     return Handled("report", f"workflow run {payload.run_id}", (result,))

@@ -4,26 +4,19 @@
 
 :meth:`ApprovalBot.sync` is the whole life of one event for one pull request:
 
-1. read the pull request, ``governance.yml`` *from the base branch*, the timeline and the
-   bot's check runs on the head (four GETs);
-2. write the check run first when this event brings one (a push marks the head as waiting
-   for its audits; a report completes it), because the audits' conclusion and the time
-   the head became the head both come from it;
-3. replay the history with :func:`bot.approvals.core.evaluate`;
-4. write in an order that fails safe: reactions and replies, label changes, the living
-   comment, and the merge last, so that a refusal or an outage part-way leaves nothing
-   merged that should not be. Every write is skipped when GitHub already shows its result,
-   so handling the same event twice changes nothing.
-
-When the head became the head matters: an approval counts only if it came later. GitHub's
-REST timeline gives a push's time only for force-pushes; a ``committed`` entry carries the
-committer's own clock, which anyone can set to the past, and says nothing about when the
-commit was pushed. So the head's time is the latest of what cannot be earlier than the
-push: the pull request's creation, force-push events, the commit's own date (which can
-only delay), and the moment the bot's check run first appeared on the head, which the bot
-creates as soon as it sees a push. Approvals given before the bot noticed a head do not
-count for it; the cost is that an approval in the seconds between a push and the bot
-noticing it must be given again.
+1. read the pull request, ``governance.yml`` *from the base branch*, the history (one
+   GraphQL query: comments and reviews with every version of their bodies, label and base
+   changes, dismissals, force pushes), the ``modelgate`` check runs on the head, and the
+   changed files when a gate role is configured;
+2. take the bot's ledger from its own newest check run (only runs whose ``app.id`` is the
+   App's count; any other ``modelgate`` run is an impostor, ignored and named) and add what
+   this event tells once (a push and its pusher, a deletion and its deleter): such records
+   go into a *new* check run, whose ``started_at`` dates them;
+3. replay the history with :func:`bot.approvals.core.evaluate`, then add what only the
+   chain knows (an unknown pusher, a head behind its base, missing release inputs);
+4. write in an order that fails safe: the check run (the whole decision, with the ledger),
+   the labels, the merge (pinned to the head), the living comment, and only then the
+   reactions and replies, which are bounded and never block anything before them.
 """
 
 from __future__ import annotations
@@ -33,77 +26,80 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
+from bot.approvals.commands import parse_commands
 from bot.approvals.core import (
     REASON_MERGEABLE_UNKNOWN,
     ApprovalState,
     AuditStatus,
-    CommentItem,
     LabelItem,
-    PullRequestFacts,
-    PushItem,
     TeamMembership,
-    TimelineItem,
     evaluate,
 )
+from bot.approvals.gate import gate_paths, required_roles
 from bot.approvals.trailers import approval_trailer
-from bot.chain.check_run import (
-    CHECK_NAME,
-    conclusion_of,
-    no_report_output,
-    ours,
-    pending_output,
-    report_output,
-    upsert_check,
-)
+from bot.chain import inputs
+from bot.chain.check_run import CHECK_NAME, conclusion_of, decision_output, report_output
 from bot.chain.comment import (
     CommentRenderer,
     CommentState,
-    Found,
-    Outcome,
+    GateView,
     View,
-    decode_state,
     find_living_comment,
+    gate_markdown,
     marker_for,
     stored_card,
     upsert_comment,
+)
+from bot.chain.ledger import (
+    AuditRecord,
+    DeletionRecord,
+    Ledger,
+    PushRecord,
+    ReleaseInputs,
+    Trust,
+    encode,
+    merge_ledgers,
+    newest_ledger,
+    split_runs,
 )
 from bot.check.artifact import ArtifactError, AuditArtifact
 from bot.check.card import ModelCard, checklist_of
 from bot.check.report import checklist_markdown
 from bot.github.api import (
+    CheckOutput,
     CheckRunInfo,
     CommentInfo,
-    CommitEntry,
-    ForcePushEntry,
     GitHubApi,
     GitHubApiError,
-    LabelEntry,
     MergeOutcome,
+    PullHistory,
     PullInfo,
-    TimelineEntry,
 )
-from modelgate.governance import ConfigError, Governance, parse_governance
+from modelgate.governance import ConfigError, Governance, Role, parse_governance
 from modelgate.markdown import escape_md
 from modelgate.progress import Reporter
 
 DEFAULT_BOT_LOGIN = "github-actions[bot]"
-REPLY_MARKER = "<!-- modelgate:reply {id} -->"
+REPLY_MARKER = "<!-- modelgate:reply {key} -->"
 REVERT_MARKER = "<!-- modelgate:revert {digest} -->"
-REPLY_MARKER_RE = re.compile(r"^<!-- modelgate:reply (\d+) -->")
+REPLY_MARKER_RE = re.compile(r"^<!-- modelgate:reply ((?:comment|review):\d+#\d+|\d+) -->")
 REVERT_MARKER_RE = re.compile(r"^<!-- modelgate:revert ([0-9a-f]{20}) -->")
-OPENING_UNKNOWN = "opening-head"
 MERGEABLE_WAIT_S = 3.0
 RELEASE_INPUTS = ("merge_sha", "pr_number", "audited_head_sha")
+MAX_DELETED_COMMANDS = 50
+EARLIER_RUNS = 3  # earlier heads searched for the ledger when the head has no run yet
 
-LOG_READ = "#{number}: head {sha}, {state}{merged}; {count} timeline entries"
-LOG_PENDING = "#{number}: marked {sha} as waiting for its audits (check run {id})"
-LOG_CHECK = "#{number}: check run {id} on {sha} concluded {conclusion}"
+LOG_READ = "#{number}: head {sha}, {state}{merged}; {count} comments, {reviews} reviews"
+LOG_RECORDED = "#{number}: recorded {what} in check run {id} at {at}"
+LOG_CHECK = "#{number}: check run {id} on {sha}: {status} {conclusion}"
 LOG_REACTED = "#{number}: reacted {reaction} to comment {id}"
-LOG_REPLIED = "#{number}: replied to comment {id} ({count} refused command(s))"
+LOG_REPLIED = "#{number}: replied to {key} ({count} refused command(s))"
+LOG_REPLY_FAILED = "#{number}: GitHub refused the reply to {key} ({error}); skipped, not retried"
 LOG_REVERTED = "#{number}: {action} label {label!r} changed by {actor}, and said why"
 LOG_LABELS = "#{number}: labels {verb} {labels}"
 LOG_NOT_READY = "#{number}: not merged yet: {reasons}"
@@ -117,15 +113,53 @@ LOG_MERGE_UNKNOWN = (
     "{state}; nothing is handed to release"
 )
 LOG_RELEASE = "#{number}: release {workflow} dispatched on {ref} for merge {sha}"
+LOG_RELEASE_BY_EVENT = "#{number}: merged by the App as {sha}; the merge event starts the release"
 LOG_RELEASE_FAILED = (
     "#{number} is merged as {sha}, but the release could not be started ({error}); start "
     "{workflow} by hand with merge_sha={sha}, pr_number={number}, audited_head_sha={head}"
+)
+LOG_LOGIN_MISMATCH = (
+    "the bot login {given} differs from governance.yml's App ({slug}[bot]); the App's is used"
 )
 GOVERNANCE_MISSING = (
     "{path} is not on the base branch {ref}: the approval chain reads its roles from the base "
     "branch only, so nothing can be approved"
 )
 GOVERNANCE_NOT_TEXT = "{path} on {ref} is not UTF-8 text"
+
+# What only the chain knows (the core's reasons come first).
+REASON_PUSHER_UNKNOWN = (
+    "the push that made {sha} the head was not seen as it happened, so who pushed it is not "
+    "known (a pusher may not approve); push again, or wait for GitHub's event"
+)
+REASON_BEHIND = (
+    "the branch is behind {base}: update the branch (the Update branch button, or "
+    "`git merge origin/{base}` and push), then approve the new head"
+)
+REASON_NO_RELEASE_RUN = (
+    "the release needs the audit run of {sha} and its `{artifact}` artifact; no audit run "
+    "of this head has reported to the bot"
+)
+REASON_ARTIFACT_GONE = (
+    "the `{artifact}` artifact of audit run {run} has expired or is missing; re-run the PR "
+    "check so the release can read it"
+)
+REASON_GATE_TOUCHED = "this pull request changes the gate itself ({paths}), so {role} must approve"
+NOTE_TIP_UNKNOWN = (
+    "whether the head is up to date with {base} could not be read ({error}); the ruleset's "
+    "up-to-date rule still refuses a merge of a head that is behind"
+)
+NOTE_MERGE_REFUSED = "GitHub refused the merge ({status}): {message}"
+NOTE_MERGE_FORBIDDEN = (
+    "cannot merge: GitHub refused the App ({message}), as it does for a pull request that "
+    "changes .github/workflows without workflows permission; a maintainer with workflows "
+    "permission must merge (the `{check}` check is green, so the ruleset allows it)"
+)
+NOTE_MERGE_RULES = (
+    "cannot merge: the repository's rules refused it ({message}); if the branch is behind "
+    "its base, update the branch (Update branch button or `git merge origin/{base}`)"
+)
+NOTE_IMPOSTOR = "a `{check}` check run {id} posted by `{app}` is not the App's and is ignored"
 
 
 @dataclass(frozen=True)
@@ -146,11 +180,35 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who the bot is for this repository: from governance.yml's App when it names one
+    (sound), else from the configured login (legacy: the gate is not sound)."""
+
+    bot_login: str
+    trust: Trust
+    check_name: str
+    merge_method: str
+    sound: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What this event tells once and GitHub does not keep: a push with its pusher, a
+    deletion with its deleter, the audit run the release will read."""
+
+    push: PushRecord | None = None
+    deletion: DeletionRecord | None = None
+    release: ReleaseInputs | None = None
+    opened: bool = False  # the pull request was opened: its head arrived at its creation
+
+
+@dataclass(frozen=True)
 class ReportInput:
     """A validated artifact and where its full report can be read."""
 
     artifact: AuditArtifact
     run_url: str | None
+    run_id: int | None = None  # the audit workflow run (the release reads its artifact)
 
 
 @dataclass(frozen=True)
@@ -158,7 +216,7 @@ class SyncResult:
     number: int
     head_sha: str
     state: ApprovalState
-    comment: Outcome
+    comment: Literal["created", "updated", "unchanged"]
     labels_added: tuple[str, ...] = ()
     labels_removed: tuple[str, ...] = ()
     reactions: int = 0
@@ -166,6 +224,25 @@ class SyncResult:
     check: CheckRunInfo | None = None
     merge: MergeOutcome | None = None
     released: bool = False
+    reasons: tuple[str, ...] = ()
+    status: str = "waiting"
+
+
+@dataclass
+class _Context:
+    """What one sync read and decided, passed between its steps."""
+
+    pr: PullInfo
+    gov: Governance
+    ident: Identity
+    history: PullHistory
+    mine: list[CheckRunInfo]
+    impostors: list[CheckRunInfo]
+    ledger: Ledger
+    release_branch: str
+    own: list[CommentInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    touched: tuple[str, ...] = ()
 
 
 def hand_over_to_release(
@@ -191,75 +268,16 @@ def hand_over_to_release(
     api.dispatch_workflow(workflow, ref, inputs)
 
 
-# ---------------------------------------------------------------------- timeline
-
-
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
-def head_became_head_at(
-    pr: PullInfo, entries: Sequence[TimelineEntry], checks: Sequence[CheckRunInfo]
-) -> PushItem:
-    """The current head as a push at the latest trustworthy moment it can have arrived."""
-    times = [pr.created_at]
-    times += [e.at for e in entries if isinstance(e, ForcePushEntry)]
-    times += [
-        e.committed_at
-        for e in entries
-        if isinstance(e, CommitEntry) and e.sha == pr.head_sha and e.committed_at is not None
-    ]
-    started = [c.started_at for c in checks if c.head_sha == pr.head_sha and c.started_at]
-    if started:
-        times.append(min(started))
-    return PushItem(pr.head_sha, max(times), pr.author)
-
-
-def _opening_guess(commits: Sequence[CommitEntry], head: str) -> str:
-    """The head the PR was opened with, as far as the timeline tells: the parent of the
-    first commit pushed later, when that parent is not itself a commit of the PR."""
-    shas = {c.sha for c in commits}
-    for commit in commits:
-        if commit.parents and commit.parents[0] not in shas:
-            guess = commit.parents[0]
-            return guess if guess != head else OPENING_UNKNOWN
-        break
-    return OPENING_UNKNOWN
-
-
-def build_timeline(
-    pr: PullInfo, entries: Sequence[TimelineEntry], checks: Sequence[CheckRunInfo]
-) -> list[TimelineItem]:
-    """The core's timeline: comments, label changes and head changes."""
-    items: list[TimelineItem] = []
-    for entry in entries:
-        if isinstance(entry, CommentInfo):
-            items.append(
-                CommentItem(entry.id, entry.author, entry.author_type, entry.body,
-                            entry.created_at, entry.updated_at)
-            )
-        elif isinstance(entry, LabelEntry):
-            items.append(
-                LabelItem(entry.name, entry.added, entry.actor, entry.actor_type, entry.at)
-            )
-    commits = [e for e in entries if isinstance(e, CommitEntry)]
-    forces = [e for e in entries if isinstance(e, ForcePushEntry)]
-    head = head_became_head_at(pr, entries, checks)
-    opened = pr.created_at - timedelta(microseconds=1)
-    items.append(PushItem(_opening_guess(commits, pr.head_sha), opened, pr.author))
-    for commit in commits:
-        at = max(commit.committed_at or pr.created_at, pr.created_at)
-        if commit.sha != pr.head_sha and at < head.at:
-            items.append(PushItem(commit.sha, at, commit.author))
-    for force in forces:
-        sha = force.sha or f"force-push-{force.at.isoformat()}"
-        if sha != pr.head_sha and force.at < head.at:
-            items.append(PushItem(sha, force.at, force.actor))
-    items.append(head)
-    return items
-
-
-# --------------------------------------------------------------------------- bot
+def deleted_commands(body: str | None) -> str | None:
+    """What the ledger keeps of a deleted body: its command lines, bounded."""
+    if body is None:
+        return None
+    lines = list(dict.fromkeys(c.line for c in parse_commands(body)))
+    return "\n".join(lines[:MAX_DELETED_COMMANDS])
 
 
 class ApprovalBot:
@@ -295,9 +313,81 @@ class ApprovalBot:
             raise ConfigError(GOVERNANCE_NOT_TEXT.format(path=path, ref=pr.base_ref)) from None
         return parse_governance(text, Path(f"{pr.base_ref}:{path}"))
 
-    def _checks(self, sha: str) -> list[CheckRunInfo]:
-        runs = self.api.list_check_runs(sha, self.config.check_name)
-        return ours([r for r in runs if r.head_sha == sha], self.config.app_slug)
+    def identity(self, gov: Governance) -> Identity:
+        app = gov.github
+        if app.app_id is None:
+            return Identity(self.config.bot_login, Trust(None, self.config.app_slug),
+                            self.config.check_name, self.config.merge_method, sound=False)
+        login = f"{app.app_slug}[bot]"
+        if self.config.bot_login.casefold() not in (login.casefold(), DEFAULT_BOT_LOGIN):
+            self.log.warning(LOG_LOGIN_MISMATCH.format(given=self.config.bot_login,
+                                                       slug=app.app_slug))
+        return Identity(login, Trust(app.app_id, None), app.check_name, app.merge_method,
+                        sound=True)
+
+    def _read(self, pr: PullInfo, notice: Notice) -> _Context:
+        number = pr.number
+        gov = self.governance(pr)
+        ident = self.identity(gov)
+        history = self.api.read_history(number, pr.html_url)
+        merged = " (merged)" if pr.merged else ""
+        self.log.info(LOG_READ.format(number=number, sha=pr.head_sha[:12], state=pr.state,
+                                      merged=merged, count=len(history.comments),
+                                      reviews=len(history.reviews)))
+        runs = self.api.list_check_runs(pr.head_sha, ident.check_name)
+        mine, impostors = split_runs(runs, ident.trust, pr.head_sha)
+        ledger = newest_ledger(mine)
+        if ledger is None:
+            ledger = self._earlier_ledger(pr, history, notice, ident) or Ledger()
+        else:
+            # A head that was the head before (a force push back) has an old ledger; the
+            # head it came from knows the pushes in between.
+            befores = [notice.push.before] if notice.push and notice.push.before else []
+            befores += [e.detail for e in history.events[-1:]
+                        if e.kind == "head_ref_force_pushed" and e.to == pr.head_sha]
+            for sha in dict.fromkeys(b for b in befores if b != pr.head_sha):
+                ledger = merge_ledgers(ledger, self._ledger_on(sha, ident))
+        release = gov.github.release_branch or pr.default_branch or pr.base_ref
+        login = ident.bot_login.casefold()
+        own = [
+            CommentInfo(c.id, c.author.login, c.author.type, c.body, c.created_at,
+                        c.last_edited_at or c.created_at, c.url)
+            for c in history.comments if c.author.login.casefold() == login
+        ]
+        return _Context(pr, gov, ident, history, mine, impostors, ledger.for_head(pr.head_sha),
+                        release, own)
+
+    def _earlier_ledger(
+        self, pr: PullInfo, history: PullHistory, notice: Notice, ident: Identity
+    ) -> Ledger | None:
+        """The ledger of an earlier head: the push's ``before``, force pushes' ``before``,
+        then the pull request's commits, newest first (a few lookups at most)."""
+        candidates: list[str] = []
+        if notice.push is not None and notice.push.before:
+            candidates.append(notice.push.before)
+        candidates += [e.detail for e in reversed(history.events)
+                       if e.kind == "head_ref_force_pushed" and e.detail]
+        candidates += [c for c in reversed(history.commits) if c != pr.head_sha]
+        if not candidates:
+            try:
+                candidates = self.api.commit_parents(pr.head_sha)[:1]
+            except GitHubApiError:
+                candidates = []
+        for sha in list(dict.fromkeys(candidates))[:EARLIER_RUNS]:
+            found = self._ledger_on(sha, ident)
+            if found is not None:
+                return found
+        return None
+
+    def _ledger_on(self, sha: str, ident: Identity) -> Ledger | None:
+        try:
+            runs = self.api.list_check_runs(sha, ident.check_name)
+        except GitHubApiError as exc:
+            if exc.status in (404, 422):  # a commit GitHub does not know (any more)
+                return None
+            raise
+        mine, _ = split_runs(runs, ident.trust, sha)
+        return newest_ledger(mine)
 
     # -- the event
 
@@ -308,192 +398,299 @@ class ApprovalBot:
         pending_check: bool = False,
         report: ReportInput | None = None,
         failure: tuple[str, str] | None = None,
+        notice: Notice | None = None,
     ) -> SyncResult:
         """Bring one pull request in line with its history.
 
-        ``pending_check`` marks a head the bot sees for the first time as waiting for its
-        audits; ``report`` completes the check and the card from a validated artifact;
-        ``failure`` (commit, reason) fails the check when the audits left no usable report.
+        ``report`` completes the audits of the head from a validated artifact; ``failure``
+        (commit, reason) fails them when the audits left no usable report; ``notice``
+        carries what the event tells once. ``pending_check`` is kept for callers: every
+        sync writes the check now.
         """
+        del pending_check
+        notice = notice or Notice()
         pr = self.api.get_pull(number)
         if report is not None:
             report.artifact.check_belongs(
                 repository=self.api.repo, pr_number=pr.number, head_sha=pr.head_sha
             )
-        gov = self.governance(pr)
-        entries = self.api.list_timeline(number)
-        merged = " (merged)" if pr.merged else ""
-        self.log.info(LOG_READ.format(number=number, sha=pr.head_sha[:12], state=pr.state,
-                                      merged=merged, count=len(entries)))
-        checks = self._checks(pr.head_sha)
-        check = self._write_check(pr, checks, pending_check, report, failure)
-        if check is not None:
-            checks = [c for c in checks if c.id != check.id] + [check]
-        comments = [e for e in entries if isinstance(e, CommentInfo)]
-        found = find_living_comment(
-            comments, bot_login=self.config.bot_login, marker=marker_for(gov.model.name)
-        )
-        stored = decode_state(found.comment.body) if found.comment is not None else None
-        answered, answered_reverts = self._answered(comments, entries, stored)
-        remembered = dict(stored.members) if stored and stored.members_head == pr.head_sha else {}
-        new_authors = {c.author.casefold() for c in comments if c.id not in answered}
-        teams = _Membership(self._is_member, remembered, new_authors)
-        state = self._evaluate(pr, entries, checks, gov, answered, answered_reverts, teams)
-        if state.merge.action == "merge" and teams.remembered_used:
-            teams = _Membership(self._is_member, {}, set())  # merge on fresh answers only
-            state = self._evaluate(pr, entries, checks, gov, answered, answered_reverts, teams)
+        ctx = self._read(pr, notice)
+        ctx.ledger = self._record(ctx, notice, report, failure)
+        check = None
+        if ctx.ledger.pending():
+            check = self._stamp(ctx)
+        if ctx.gov.gate.role is not None:
+            ctx.touched = gate_paths(self.api.list_pull_files(number), ctx.gov.gate.paths)
+        state, teams = self._decide(ctx)
         if _only_mergeability_unknown(state):
             self._sleep(MERGEABLE_WAIT_S)
-            pr = self.api.get_pull(number)
-            teams = _Membership(self._is_member, {}, set())
-            state = self._evaluate(pr, entries, checks, gov, answered, answered_reverts, teams)
-        reactions, replies = self._answer(pr, state, comments)
-        added, removed = self._labels(pr, state)
-        outcome = self._comment(pr, gov, state, found, stored, report, comments, entries,
-                                teams.answers)
-        merge, released = self._merge(pr, state)
-        return SyncResult(
-            number=number,
-            head_sha=pr.head_sha,
-            state=state,
-            comment=outcome,
-            labels_added=added,
-            labels_removed=removed,
-            reactions=reactions,
-            replies=replies,
-            check=check,
-            merge=merge,
-            released=released,
+            ctx.pr = pr = self.api.get_pull(number)
+            state, teams = self._decide(ctx, fresh=True)
+        reasons = self._reasons(ctx, state)
+        failed = self._audits_failed(ctx)
+        status = "failed" if failed else "waiting" if reasons else "ready"
+        if pr.merged:
+            status = "merged"
+        answering = list(state.responses)
+        ctx.ledger = replace(
+            ctx.ledger,
+            answered=tuple(dict.fromkeys((*ctx.ledger.answered, *(r.key for r in answering)))),
+            reverts=tuple(dict.fromkeys((*ctx.ledger.reverts,
+                                         *(r.key for r in state.label_reverts)))),
+            members=tuple(sorted(teams.answers.items())),
+            members_head=pr.head_sha,
         )
+        body, card_state = self._render(ctx, state, report, status, reasons)
+        if card_state.card is not None:
+            ctx.ledger = replace(ctx.ledger, card=card_state.card,
+                                 report_sha=card_state.report_sha, run_url=card_state.run_url,
+                                 card_notes=card_state.card_notes)
+        check = self._write_check(ctx, reasons, failed) or check
+        added, removed = self._labels(pr, state)
+        merge, released = None, False
+        if status == "ready" and not pr.merged and pr.state == "open":
+            merge, released = self._merge(ctx, state)
+            if released:
+                status = "merged"
+        elif not pr.merged and pr.state == "open":
+            self.log.info(LOG_NOT_READY.format(number=pr.number, reasons="; ".join(reasons)))
+        if status == "merged" or ctx.notes:
+            body, _ = self._render(ctx, state, report, status, reasons)
+        found = find_living_comment(ctx.own, bot_login=ctx.ident.bot_login,
+                                    marker=marker_for(ctx.gov.model.name))
+        outcome = upsert_comment(self.api, pr.number, found, body, log=self.log.info)
+        reactions, replies = self._answer(ctx, state)
+        return SyncResult(number=number, head_sha=pr.head_sha, state=state, comment=outcome,
+                          labels_added=added, labels_removed=removed, reactions=reactions,
+                          replies=replies, check=check, merge=merge, released=released,
+                          reasons=tuple(reasons), status=status)
 
-    def _write_check(
+    # -- recording what the event tells
+
+    def _record(
         self,
-        pr: PullInfo,
-        checks: list[CheckRunInfo],
-        pending: bool,
+        ctx: _Context,
+        notice: Notice,
         report: ReportInput | None,
         failure: tuple[str, str] | None,
-    ) -> CheckRunInfo | None:
-        sha = pr.head_sha
+    ) -> Ledger:
+        pr, ledger = ctx.pr, ctx.ledger
+        pushes = list(ledger.pushes)
+        forced = {e.to for e in ctx.history.events if e.kind == "head_ref_force_pushed"}
+        if notice.push is not None:
+            push = replace(notice.push, forced=notice.push.forced or notice.push.sha in forced)
+            seen = [p for p in pushes if p.sha == push.sha and p.seen == "noticed"]
+            if seen:  # the late event names the pusher of a head first noticed without one
+                pushes[pushes.index(seen[-1])] = replace(push, at=seen[-1].at)
+            elif not any(p.sha == push.sha and p.before == push.before and p.seen == "webhook"
+                         and p.pusher == push.pusher for p in pushes):
+                pushes.append(push)
+        opening = PushRecord(pr.head_sha, None, pr.author, pr.author_id, pr.created_at,
+                             seen="opened")
+        noticed = [p for p in pushes if p.sha == pr.head_sha and p.seen == "noticed"]
+        if notice.opened and noticed and len(pushes) == 1:
+            pushes = [opening]
+        if not any(p.sha == pr.head_sha for p in pushes) and pr.head_sha not in forced:
+            if notice.opened and not pushes and not forced:
+                pushes.append(opening)
+            else:
+                pushes.append(PushRecord(pr.head_sha, None, inputs.UNKNOWN_PUSHER, None, None,
+                                         seen="noticed"))
+        deletions = list(ledger.deletions)
+        if notice.deletion is not None and not any(
+            d.comment_id == notice.deletion.comment_id for d in deletions
+        ):
+            deletions.append(notice.deletion)
+        audit = ledger.audit
         if report is not None:
             art = report.artifact
-            conclusion = conclusion_of(art.report)
-            check = upsert_check(
-                self.api, sha, checks, conclusion=conclusion, output=report_output(art.report),
-                details_url=report.run_url, name=self.config.check_name,
-            )
-            self.log.info(LOG_CHECK.format(number=pr.number, id=check.id, sha=sha[:12],
-                                           conclusion=conclusion))
-            return check
-        if failure is not None and failure[0] == sha:
-            check = upsert_check(
-                self.api, sha, checks, conclusion="failure",
-                output=no_report_output(sha, failure[1]),
-                details_url=None, name=self.config.check_name,
-            )
-            self.log.info(LOG_CHECK.format(number=pr.number, id=check.id, sha=sha[:12],
-                                           conclusion="failure"))
-            return check
-        if pending and not checks and pr.state == "open":
-            check = upsert_check(
-                self.api, sha, [], conclusion=None, output=pending_output(sha), details_url=None,
-                name=self.config.check_name,
-            )
-            self.log.info(LOG_PENDING.format(number=pr.number, sha=sha[:12], id=check.id))
-            return check
-        return None
+            output = report_output(art.report)
+            audit = AuditRecord(pr.head_sha, conclusion_of(art.report), output.title,
+                                output.summary, output.text, report.run_url)
+        elif failure is not None and failure[0] == pr.head_sha:
+            audit = AuditRecord(pr.head_sha, "failure", "No audit report",
+                                escape_md(failure[1], limit=2000))
+        release = ledger.release
+        if notice.release is not None and notice.release.sha == pr.head_sha:
+            release = notice.release
+        elif report is not None and report.run_id is not None:
+            release = ReleaseInputs(pr.head_sha, report.run_id)
+        return replace(ledger, pushes=tuple(pushes), deletions=tuple(deletions), audit=audit,
+                       release=release)
 
-    def _answered(
-        self,
-        comments: Sequence[CommentInfo],
-        entries: Sequence[TimelineEntry],
-        stored: CommentState | None,
-    ) -> tuple[set[int], set[str]]:
-        """What the bot already answered: from its state, and from its own replies."""
-        answered = set(stored.answered) if stored else set()
-        digests: set[str] = set()
-        for comment in self._own(comments):
-            if (match := REPLY_MARKER_RE.match(comment.body)) is not None:
-                answered.add(int(match.group(1)))
-            if (match := REVERT_MARKER_RE.match(comment.body)) is not None:
-                digests.add(match.group(1))
-        reverts = set(stored.reverts) if stored else set()
-        for entry in entries:
-            if isinstance(entry, LabelEntry):
-                key = LabelItem(entry.name, entry.added, entry.actor, entry.actor_type,
-                                entry.at).key
+    def _stamp(self, ctx: _Context) -> CheckRunInfo:
+        """A new check run holding the new records; its ``started_at`` dates them."""
+        pr = ctx.pr
+        output = CheckOutput(f"Recording what happened to {pr.head_sha[:12]}",
+                             "The bot is recording this event; the decision follows.",
+                             encode(ctx.ledger))
+        run = self.api.create_check_run(pr.head_sha, ctx.ident.check_name, status="in_progress",
+                                        conclusion=None, output=output, details_url=None)
+        at = run.started_at or datetime.now(UTC)
+        what = ", ".join(
+            [f"push {p.sha[:12]} by {p.pusher}" for p in ctx.ledger.pushes if p.at is None]
+            + [f"deletion of comment {d.comment_id} by {d.deleter}"
+               for d in ctx.ledger.deletions if d.at is None])
+        ctx.ledger = ctx.ledger.timed(at)
+        ctx.mine.append(run)
+        self.log.info(LOG_RECORDED.format(number=pr.number, what=what, id=run.id,
+                                          at=at.isoformat()))
+        return run
+
+    # -- deciding
+
+    def _decide(self, ctx: _Context, *, fresh: bool = False) -> tuple[ApprovalState, _Membership]:
+        pr, gov, ledger = ctx.pr, ctx.gov, ctx.ledger
+        roles = required_roles(gov.approval.roles, gov.gate.role, bool(ctx.touched))
+        answered, legacy_ids = self._answered(ctx)
+        reverts = set(ledger.reverts)
+        digests = {m.group(1) for c in ctx.own
+                   if (m := REVERT_MARKER_RE.match(c.body)) is not None}
+        for event in ctx.history.events:
+            if event.kind in ("labeled", "unlabeled"):
+                key = LabelItem(event.detail, event.kind == "labeled", event.actor.login,
+                                event.actor.type, event.at).key
                 if _digest(key) in digests:
                     reverts.add(key)
-        return answered, reverts
-
-    def _own(self, comments: Sequence[CommentInfo]) -> list[CommentInfo]:
-        login = self.config.bot_login.casefold()
-        return [c for c in comments if c.author.casefold() == login]
+        remembered = (dict(ledger.members) if ledger.members_head == pr.head_sha and not fresh
+                      else {})
+        new_authors = {c.author.login.casefold() for c in ctx.history.comments}
+        new_authors = {a for a in new_authors if a not in {k.split("/")[-1] for k in remembered}}
+        teams = _Membership(self._is_member, remembered, new_authors)
+        audit = None
+        if ledger.audit is not None and ledger.audit.sha == pr.head_sha:
+            audit = AuditStatus(ledger.audit.sha, ledger.audit.conclusion)
+        state = self._evaluate(ctx, roles, teams, audit, answered, legacy_ids, reverts)
+        if state.merge.action == "merge" and teams.remembered_used:
+            teams = _Membership(self._is_member, {}, set())  # merge on fresh answers only
+            state = self._evaluate(ctx, roles, teams, audit, answered, legacy_ids, reverts)
+        return state, teams
 
     def _evaluate(
         self,
-        pr: PullInfo,
-        entries: Sequence[TimelineEntry],
-        checks: Sequence[CheckRunInfo],
-        gov: Governance,
-        answered: set[int],
-        answered_reverts: set[str],
+        ctx: _Context,
+        roles: Sequence[Role],
         teams: TeamMembership,
+        audit: AuditStatus | None,
+        answered: set[str],
+        legacy_ids: set[int],
+        reverts: set[str],
     ) -> ApprovalState:
-        latest = max(checks, key=lambda c: c.id) if checks else None
-        audit = None
-        if latest is not None and latest.status == "completed" and latest.conclusion:
-            audit = AuditStatus(latest.head_sha, latest.conclusion)
+        specs = inputs.role_specs(roles)
         return evaluate(
-            pull_request_facts(pr),
-            build_timeline(pr, entries, checks),
-            gov.approval.roles,
-            bot_login=self.config.bot_login,
+            inputs.pull_request_facts(ctx.pr, ctx.release_branch),
+            inputs.timeline(ctx.history, ctx.ledger),
+            specs,
+            bot_login=ctx.ident.bot_login,
             is_team_member=teams,
             audit=audit,
-            answered_comments=answered,
-            answered_reverts=answered_reverts,
+            answered_comments=legacy_ids,
+            answered_reverts=reverts,
+            answered=answered,
+            review_approves=ctx.gov.approval.review_approves,
         )
+
+    def _answered(self, ctx: _Context) -> tuple[set[str], set[int]]:
+        """Keys already answered: the ledger's, and the bot's own reply markers."""
+        keys = set(ctx.ledger.answered)
+        legacy: set[int] = set()
+        for comment in ctx.own:
+            match = REPLY_MARKER_RE.match(comment.body)
+            if match is None:
+                continue
+            if match.group(1).isdigit():
+                legacy.add(int(match.group(1)))
+            else:
+                keys.add(match.group(1))
+        return keys, legacy
+
+    def _audits_failed(self, ctx: _Context) -> bool:
+        audit = ctx.ledger.audit
+        return audit is not None and audit.sha == ctx.pr.head_sha and audit.conclusion not in (
+            "success", "neutral", "skipped")
+
+    def _reasons(self, ctx: _Context, state: ApprovalState) -> list[str]:
+        """The core's reasons, then what only the chain knows."""
+        pr = ctx.pr
+        reasons = list(state.merge.reasons)
+        head_push = [p for p in ctx.ledger.pushes if p.sha == pr.head_sha]
+        if head_push and head_push[-1].seen == "noticed":
+            reasons.append(REASON_PUSHER_UNKNOWN.format(sha=pr.head_sha[:12]))
+        gate_role = ctx.gov.gate.role
+        pending_gate = [r for r in state.roles if r.name == gate_role and not r.satisfied]
+        if ctx.touched and pending_gate and gate_role is not None:
+            shown = ", ".join(ctx.touched[:5]) + (" …" if len(ctx.touched) > 5 else "")
+            reasons.append(REASON_GATE_TOUCHED.format(paths=shown, role=gate_role))
+        if reasons or pr.merged or pr.state != "open":
+            return reasons
+        # Ready as far as the history goes: check what only GitHub's present state tells.
+        if self._behind(ctx):
+            reasons.append(REASON_BEHIND.format(base=pr.base_ref))
+        if ctx.ident.sound:
+            reasons += self._release_inputs(ctx)
+        return reasons
+
+    def _behind(self, ctx: _Context) -> bool:
+        pr = ctx.pr
+        if pr.mergeable_state == "behind":
+            return True
+        try:
+            tip = self.api.branch_tip(pr.base_ref)
+        except GitHubApiError as exc:
+            ctx.notes.append(NOTE_TIP_UNKNOWN.format(base=pr.base_ref, error=exc.message))
+            return False
+        return tip is not None and pr.base_sha is not None and tip != pr.base_sha
+
+    def _release_inputs(self, ctx: _Context) -> list[str]:
+        pr, release = ctx.pr, ctx.ledger.release
+        artifact = self.config.artifact_name
+        if release is None or release.sha != pr.head_sha:
+            return [REASON_NO_RELEASE_RUN.format(sha=pr.head_sha[:12], artifact=artifact)]
+        try:
+            found = [a for a in self.api.list_artifacts(release.run_id, artifact)
+                     if a.name == artifact and not a.expired]
+        except GitHubApiError as exc:
+            if exc.status != 404:
+                raise
+            found = []
+        if not found:
+            return [REASON_ARTIFACT_GONE.format(artifact=artifact, run=release.run_id)]
+        return []
 
     # -- writes
 
-    def _answer(
-        self, pr: PullInfo, state: ApprovalState, comments: Sequence[CommentInfo]
-    ) -> tuple[int, int]:
-        replied = {
-            int(m.group(1))
-            for c in self._own(comments)
-            if (m := REPLY_MARKER_RE.match(c.body)) is not None
-        }
-        reactions = replies = 0
-        for response in state.responses:
-            self.api.create_reaction(response.comment_id, response.reaction)
-            reactions += 1
-            self.log.info(LOG_REACTED.format(number=pr.number, reaction=response.reaction,
-                                             id=response.comment_id))
-            if response.reply and response.comment_id not in replied:
-                marker = REPLY_MARKER.format(id=response.comment_id)
-                self.api.create_comment(pr.number, f"{marker}\n{response.reply}")
-                replies += 1
-                refused = sum(1 for o in response.outcomes if not o.accepted)
-                self.log.info(LOG_REPLIED.format(number=pr.number, id=response.comment_id,
-                                                 count=refused))
-        explained = {
-            m.group(1)
-            for c in self._own(comments)
-            if (m := REVERT_MARKER_RE.match(c.body)) is not None
-        }
-        for revert in state.label_reverts:
-            digest = _digest(revert.key)
-            if digest in explained:
-                continue
-            marker = REVERT_MARKER.format(digest=digest)
-            self.api.create_comment(pr.number, f"{marker}\n{revert.reply}")
-            replies += 1
-            verb = "restored" if revert.action == "add" else "removed"
-            self.log.info(LOG_REVERTED.format(number=pr.number, action=verb, label=revert.label,
-                                              actor=revert.actor))
-        return reactions, replies
+    def _write_check(
+        self, ctx: _Context, reasons: Sequence[str], failed: bool
+    ) -> CheckRunInfo | None:
+        pr, audit = ctx.pr, ctx.ledger.audit
+        on_head = audit is not None and audit.sha == pr.head_sha
+        output = decision_output(
+            pr.head_sha, reasons,
+            audit_summary=audit.summary if audit is not None and on_head else None,
+            audit_table=audit.table if audit is not None and on_head else "",
+            failed=failed, sound=ctx.ident.sound, ledger_block=encode(ctx.ledger),
+        )
+        conclusion = "failure" if failed else None if reasons else "success"
+        status = "completed" if conclusion is not None else "in_progress"
+        details = audit.run_url if audit is not None and on_head else None
+        latest = max(ctx.mine, key=lambda r: r.id) if ctx.mine else None
+        if latest is not None and (latest.status, latest.conclusion, latest.title,
+                                   latest.summary, latest.text) == (
+                                       status, conclusion if status == "completed" else
+                                       latest.conclusion, output.title, output.summary,
+                                       output.text):
+            return None
+        if latest is None or (latest.status == "completed" and status != "completed"):
+            run = self.api.create_check_run(pr.head_sha, ctx.ident.check_name, status=status,
+                                            conclusion=conclusion, output=output,
+                                            details_url=details)
+        else:
+            run = self.api.update_check_run(latest.id, status=status, conclusion=conclusion,
+                                            output=output, details_url=details)
+        ctx.mine.append(run)
+        self.log.info(LOG_CHECK.format(number=pr.number, id=run.id, sha=pr.head_sha[:12],
+                                       status=status, conclusion=conclusion or ""))
+        return run
 
     def _labels(
         self, pr: PullInfo, state: ApprovalState
@@ -515,104 +712,144 @@ class ApprovalBot:
                                             labels=", ".join(to_add)))
         return tuple(to_add), tuple(to_remove)
 
-    def _comment(
+    def _render(
         self,
-        pr: PullInfo,
-        gov: Governance,
+        ctx: _Context,
         state: ApprovalState,
-        found: Found,
-        stored: CommentState | None,
         report: ReportInput | None,
-        comments: Sequence[CommentInfo],
-        entries: Sequence[TimelineEntry],
-        members: dict[str, bool],
-    ) -> Outcome:
-        present = {c.id for c in comments}
-        answered = set(stored.answered) if stored else set()
-        answered |= {r.comment_id for r in state.responses}
-        label_keys = {
-            LabelItem(e.name, e.added, e.actor, e.actor_type, e.at).key
-            for e in entries
-            if isinstance(e, LabelEntry)
-        }
-        reverts = set(stored.reverts) if stored else set()
-        reverts |= {r.key for r in state.label_reverts}
-        base_state = CommentState(
-            answered=tuple(sorted(answered & present)),
-            reverts=tuple(sorted(reverts & label_keys)),
-            members=tuple(sorted(members.items())),
-            members_head=pr.head_sha,
-        )
+        status: str,
+        reasons: Sequence[str],
+    ) -> tuple[str, CommentState]:
+        pr, ledger = ctx.pr, ctx.ledger
         if report is not None:
             card: ModelCard | None = _trusted_card(report.artifact, pr.number)
             report_sha: str | None = report.artifact.metadata.head_sha
             run_url = report.run_url
             notes: tuple[str, ...] = ()
         else:
-            card = stored_card(stored)
-            report_sha = stored.report_sha if stored and card else None
-            run_url = stored.run_url if stored else None
-            notes = stored.card_notes if stored and card else ()
-        view = View(
-            model_name=gov.model.name,
-            head_sha=pr.head_sha,
-            card=card,
-            report_sha=report_sha,
-            approvals=state.to_json(),
-            run_url=run_url,
-            state=base_state,
-            card_notes=notes,
-            card_frozen=report is None,
+            card = stored_card(ledger.card)
+            report_sha = ledger.report_sha if card else None
+            run_url = ledger.run_url
+            notes = ledger.card_notes if card else ()
+        approvals = state.to_json()
+        notes_shown = [*ctx.notes]
+        notes_shown += [NOTE_IMPOSTOR.format(check=ctx.ident.check_name, id=r.id,
+                                             app=r.app_slug or "unknown")
+                        for r in ctx.impostors[:5]]
+        gate = GateView(
+            check_name=ctx.ident.check_name, head_sha=pr.head_sha,
+            status=status if status in ("ready", "waiting", "failed", "merged")
+            else "waiting",  # type: ignore[arg-type]
+            reasons=tuple(reasons), approvals=approvals,
+            impostors=tuple((r.id, r.app_slug or "unknown", r.conclusion or r.status)
+                            for r in ctx.impostors),
+            sound=ctx.ident.sound, notes=tuple(ctx.notes),
         )
-        body, _ = self._renderer.render(view)
-        return upsert_comment(self.api, pr.number, found, body, log=self.log.info)
+        view = View(
+            model_name=ctx.gov.model.name, head_sha=pr.head_sha, card=card,
+            report_sha=report_sha, approvals=approvals, run_url=run_url,
+            state=CommentState(), card_notes=notes, card_frozen=report is None,
+            gate=gate_markdown(gate),
+        )
+        body, shaped = self._renderer.render(view)
+        return body, shaped
 
-    def _merge(self, pr: PullInfo, state: ApprovalState) -> tuple[MergeOutcome | None, bool]:
-        decision = state.merge
-        if decision.action != "merge" or decision.sha is None:
-            if not pr.merged and pr.state == "open":
-                self.log.info(LOG_NOT_READY.format(number=pr.number,
-                                                   reasons="; ".join(decision.reasons)))
-            return None, False
-        method = self.config.merge_method
+    def _merge(self, ctx: _Context, state: ApprovalState) -> tuple[MergeOutcome | None, bool]:
+        pr, method = ctx.pr, ctx.ident.merge_method
+        sha = state.merge.sha or pr.head_sha
         try:
-            outcome = self.api.merge(pr.number, sha=decision.sha, method=method,
+            outcome = self.api.merge(pr.number, sha=sha, method=method,
                                      title=f"{pr.title} (#{pr.number})",
                                      message=_approval_message(state))
         except GitHubApiError as exc:
             if exc.status is not None and exc.status < 500:
                 raise
             now = self.api.get_pull(pr.number)  # a safe GET tells whether it happened
-            if not (now.merged and now.head_sha == decision.sha and now.merge_commit_sha):
+            if not (now.merged and now.head_sha == sha and now.merge_commit_sha):
                 self.log.warning(LOG_MERGE_UNKNOWN.format(number=pr.number, error=exc,
                                                           state=now.state))
                 raise
             outcome = MergeOutcome(True, 200, "merged (confirmed after an error)",
                                    now.merge_commit_sha)
         if not outcome.merged or outcome.sha is None:
-            self.log.warning(LOG_MERGE_REFUSED.format(number=pr.number, sha=decision.sha[:12],
+            self.log.warning(LOG_MERGE_REFUSED.format(number=pr.number, sha=sha[:12],
                                                       status=outcome.status,
                                                       message=outcome.message))
+            if outcome.status == 403:
+                ctx.notes.append(NOTE_MERGE_FORBIDDEN.format(message=outcome.message,
+                                                             check=ctx.ident.check_name))
+            elif outcome.status == 405:
+                ctx.notes.append(NOTE_MERGE_RULES.format(message=outcome.message,
+                                                         base=pr.base_ref))
+            else:
+                ctx.notes.append(NOTE_MERGE_REFUSED.format(status=outcome.status,
+                                                           message=outcome.message))
             return outcome, False
-        self.log.info(LOG_MERGED.format(number=pr.number, head=decision.sha[:12],
+        self.log.info(LOG_MERGED.format(number=pr.number, head=sha[:12],
                                         merge=outcome.sha[:12], method=method))
+        if ctx.ident.sound:
+            # The App's merge is an event that starts workflows itself (a GITHUB_TOKEN's is
+            # not), so the release starts from it; dispatching would need actions: write.
+            self.log.info(LOG_RELEASE_BY_EVENT.format(number=pr.number, sha=outcome.sha[:12]))
+            return outcome, True
         try:
-            hand_over_to_release(
-                self.api,
-                workflow=self.config.release_workflow,
-                ref=pr.base_ref,
-                merge_sha=outcome.sha,
-                pr_number=pr.number,
-                audited_head_sha=decision.sha,
-            )
+            hand_over_to_release(self.api, workflow=self.config.release_workflow,
+                                 ref=pr.base_ref, merge_sha=outcome.sha, pr_number=pr.number,
+                                 audited_head_sha=sha)
         except GitHubApiError as exc:
             self.log.error(LOG_RELEASE_FAILED.format(
                 number=pr.number, sha=outcome.sha, error=exc,
-                workflow=self.config.release_workflow, head=decision.sha), title="release")
+                workflow=self.config.release_workflow, head=sha), title="release")
             raise
         self.log.info(LOG_RELEASE.format(number=pr.number, workflow=self.config.release_workflow,
                                          ref=pr.base_ref, sha=outcome.sha[:12]))
         return outcome, True
+
+    def _answer(self, ctx: _Context, state: ApprovalState) -> tuple[int, int]:
+        """Reactions and replies, last: each refused write is logged and skipped."""
+        pr = ctx.pr
+        replied = {m.group(1) for c in ctx.own
+                   if (m := REPLY_MARKER_RE.match(c.body)) is not None}
+        reactions = replies = 0
+        for response in state.responses:
+            if response.subject == "comment" and self._try(
+                pr.number, response.key,
+                functools.partial(self.api.create_reaction, response.comment_id,
+                                  response.reaction),
+            ):
+                reactions += 1
+                self.log.info(LOG_REACTED.format(number=pr.number, reaction=response.reaction,
+                                                 id=response.comment_id))
+            if response.reply and response.key not in replied:
+                text = f"{REPLY_MARKER.format(key=response.key)}\n{response.reply}"
+                if self._try(pr.number, response.key,
+                             functools.partial(self.api.create_comment, pr.number, text)):
+                    replies += 1
+                    refused = sum(o.count for o in response.outcomes if not o.accepted)
+                    self.log.info(LOG_REPLIED.format(number=pr.number, key=response.key,
+                                                     count=refused + response.omitted))
+        explained = {m.group(1) for c in ctx.own
+                     if (m := REVERT_MARKER_RE.match(c.body)) is not None}
+        for revert in state.label_reverts:
+            digest = _digest(revert.key)
+            if digest in explained:
+                continue
+            text = f"{REVERT_MARKER.format(digest=digest)}\n{revert.reply}"
+            if self._try(pr.number, revert.key,
+                         functools.partial(self.api.create_comment, pr.number, text)):
+                replies += 1
+                verb = "restored" if revert.action == "add" else "removed"
+                self.log.info(LOG_REVERTED.format(number=pr.number, action=verb,
+                                                  label=revert.label, actor=revert.actor))
+        return reactions, replies
+
+    def _try(self, number: int, key: str, write: Callable[[], object]) -> bool:
+        try:
+            write()
+        except GitHubApiError as exc:
+            self.log.warning(LOG_REPLY_FAILED.format(number=number, key=key, error=exc))
+            return False
+        return True
 
 
 class _Membership:
@@ -711,16 +948,3 @@ def report_summary(report: ReportInput, result: SyncResult) -> str:
     )
 
 
-def pull_request_facts(pr: PullInfo) -> PullRequestFacts:
-    """What the approval core needs to know about the pull request: the one place the
-    adapter's values become the core's."""
-    return PullRequestFacts(
-        number=pr.number,
-        author=pr.author,
-        head_sha=pr.head_sha,
-        state=pr.state,
-        mergeable=pr.mergeable,
-        merged=pr.merged,
-        draft=pr.draft,
-        labels=frozenset(pr.labels),
-    )

@@ -149,9 +149,10 @@ def run_report_command(
             artifact = _judged_against_production(artifact, Path(args.governance_path), rep)
         bot = build_bot(settings, rep, sleep=sleep)
         run_url = args.run_url or settings.run_url
+        audit_run = args.audit_run_id or _int_env(env, "MODELGATE_AUDIT_RUN_ID")
         result = run_report(
             bot,
-            ReportInput(artifact, run_url),
+            ReportInput(artifact, run_url, audit_run),
             pr_number=args.pr,
             summary=lambda text: write_job_summary(settings.summary_path, text),
         )
@@ -182,6 +183,11 @@ def _judged_against_production(artifact: AuditArtifact, governance: Path,
     else:
         rep.info(note)
     return judged
+
+
+def _int_env(env: Mapping[str, str], name: str) -> int | None:
+    value = env.get(name, "")
+    return int(value) if value.isdigit() else None
 
 
 def cmd_handle(args: argparse.Namespace, rep: Reporter) -> int:
@@ -223,6 +229,10 @@ def register(sub: Any) -> None:
     p.add_argument("--pr", type=int, help="pull request number (default: from the artifact, "
                    "accepted only when GitHub confirms its head)")
     p.add_argument("--run-url", help="link to the full report (default: this workflow run)")
+    p.add_argument("--audit-run-id", type=int,
+                   help="the PR check's workflow run whose artifact the release will read "
+                   "(default: $MODELGATE_AUDIT_RUN_ID); without it the bot does not merge "
+                   "when an App is configured")
     p.add_argument("--production", choices=("lambda", "none"), default="none",
                    help="judge the performance gate again against the bundle the Lambda's "
                    "live alias serves (needs read access to Lambda and S3); 'none' keeps "

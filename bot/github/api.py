@@ -94,6 +94,10 @@ class PullInfo:
     created_at: datetime
     html_url: str
     merge_commit_sha: str | None = None
+    author_id: int | None = None
+    base_sha: str | None = None
+    mergeable_state: str | None = None  # "behind" when the head is out of date
+    default_branch: str | None = None  # of the base repository
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,71 @@ class CheckRunInfo:
     started_at: datetime | None
     app_slug: str | None
     html_url: str
+    app_id: int | None = None
+    title: str = ""
+    summary: str = ""
+    text: str = ""
+
+
+# ------------------------------------------------------- history (GraphQL values)
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """An account as GraphQL names it; a bot's login gets GitHub's ``[bot]`` suffix back."""
+
+    login: str
+    id: int | None
+    type: str = "User"
+
+
+@dataclass(frozen=True)
+class BodyRevision:
+    """One version of a body (``userContentEdits``): who wrote it, when, the full text."""
+
+    editor: UserRef
+    at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class BodyRecord:
+    """A comment or a review with every version of its body, oldest first (the first is
+    the original; empty when never edited). ``complete`` is ``False`` when GitHub listed
+    fewer versions than it holds."""
+
+    id: int
+    author: UserRef
+    body: str
+    created_at: datetime
+    last_edited_at: datetime | None
+    revisions: tuple[BodyRevision, ...]
+    complete: bool
+    url: str
+    state: str = ""  # reviews: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+    commit_id: str = ""  # reviews: the commit it was given on
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """A timeline event the chain reads: ``base_ref_changed`` (``detail`` = from, ``to``),
+    ``review_dismissed`` (``detail`` = review id, ``to`` = its state before),
+    ``head_ref_force_pushed`` (``detail`` = before, ``to`` = after), ``labeled``/``unlabeled``
+    (``detail`` = label)."""
+
+    kind: str
+    actor: UserRef
+    at: datetime
+    detail: str = ""
+    to: str = ""
+
+
+@dataclass(frozen=True)
+class PullHistory:
+    comments: tuple[BodyRecord, ...]
+    reviews: tuple[BodyRecord, ...]
+    events: tuple[HistoryEvent, ...]
+    commits: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -200,6 +269,14 @@ class GitHubApi(Protocol):
     def get_pull(self, number: int) -> PullInfo: ...
 
     def list_timeline(self, number: int) -> list[TimelineEntry]: ...
+
+    def read_history(self, number: int, html_url: str) -> PullHistory: ...
+
+    def list_pull_files(self, number: int) -> list[str]: ...
+
+    def branch_tip(self, ref: str) -> str | None: ...
+
+    def commit_parents(self, sha: str) -> list[str]: ...
 
     def get_file(self, path: str, ref: str) -> bytes | None: ...
 
@@ -309,7 +386,16 @@ def parse_pull(data: Any) -> PullInfo:
     author, _ = _login(data.get("user"))
     mergeable = data.get("mergeable")
     labels = _need(data, "labels", list, what) if "labels" in _dict(data) else []
+    user = _dict(data.get("user"))
+    author_id = user.get("id")
+    state = data.get("mergeable_state")
+    base_sha = base.get("sha")
+    default = _dict(base.get("repo")).get("default_branch")
     return PullInfo(
+        default_branch=default if isinstance(default, str) and default else None,
+        author_id=author_id if isinstance(author_id, int) else None,
+        base_sha=base_sha if isinstance(base_sha, str) else None,
+        mergeable_state=state if isinstance(state, str) else None,
         number=_need(data, "number", int, what),
         title=str(data.get("title") or ""),
         author=author,
@@ -388,6 +474,124 @@ def parse_timeline_entry(data: Any) -> TimelineEntry | None:
     return None
 
 
+# ------------------------------------------------------------------ GraphQL history
+
+ACTOR_FIELDS = "__typename login ... on User { databaseId } ... on Bot { databaseId }"
+EDIT_FIELDS = (
+    f"lastEditedAt userContentEdits(first: 100) {{ totalCount nodes {{ editedAt diff "
+    f"deletedAt editor {{ {ACTOR_FIELDS} }} }} }}"
+)
+HISTORY_PARTS = {
+    "comments": (
+        "comments(first: 100, after: $after_comments) { pageInfo { hasNextPage endCursor } "
+        f"nodes {{ databaseId body createdAt author {{ {ACTOR_FIELDS} }} {EDIT_FIELDS} }} }}"
+    ),
+    "reviews": (
+        "reviews(first: 100, after: $after_reviews) { pageInfo { hasNextPage endCursor } "
+        f"nodes {{ databaseId body state submittedAt createdAt commit {{ oid }} "
+        f"author {{ {ACTOR_FIELDS} }} {EDIT_FIELDS} }} }}"
+    ),
+    "timelineItems": (
+        "timelineItems(first: 100, after: $after_timelineItems, itemTypes: "
+        "[BASE_REF_CHANGED_EVENT, REVIEW_DISMISSED_EVENT, HEAD_REF_FORCE_PUSHED_EVENT, "
+        "LABELED_EVENT, UNLABELED_EVENT, "
+        "PULL_REQUEST_COMMIT]) { pageInfo { hasNextPage endCursor } nodes { __typename "
+        f"... on BaseRefChangedEvent {{ createdAt previousRefName currentRefName "
+        f"actor {{ {ACTOR_FIELDS} }} }} "
+        f"... on ReviewDismissedEvent {{ createdAt previousReviewState "
+        f"actor {{ {ACTOR_FIELDS} }} review {{ databaseId }} }} "
+        f"... on HeadRefForcePushedEvent {{ createdAt actor {{ {ACTOR_FIELDS} }} "
+        "beforeCommit { oid } afterCommit { oid } } "
+        f"... on LabeledEvent {{ createdAt label {{ name }} actor {{ {ACTOR_FIELDS} }} }} "
+        f"... on UnlabeledEvent {{ createdAt label {{ name }} actor {{ {ACTOR_FIELDS} }} }} "
+        "... on PullRequestCommit { commit { oid } } } }"
+    ),
+}
+
+
+def history_query(parts: Sequence[str]) -> str:
+    """One query for the named connections of a pull request (each paged by its cursor)."""
+    args = "".join(f", $after_{part}: String" for part in parts)
+    body = " ".join(HISTORY_PARTS[part] for part in parts)
+    return (
+        f"query($owner: String!, $name: String!, $number: Int!{args}) {{ "
+        f"repository(owner: $owner, name: $name) {{ pullRequest(number: $number) {{ {body} }} }} }}"
+    )
+
+
+def parse_actor(data: Any) -> UserRef:
+    """GraphQL's actor; ``null`` (a deleted account) is GitHub's ghost."""
+    if not isinstance(data, dict) or not isinstance(data.get("login"), str):
+        return UserRef(GHOST, None)
+    kind = str(data.get("__typename") or "User")
+    login: str = data["login"]
+    if kind == "Bot" and not login.endswith("[bot]"):
+        login += "[bot]"
+    ident = data.get("databaseId")
+    return UserRef(login, ident if isinstance(ident, int) else None, kind)
+
+
+def parse_body_record(data: Any, url: str, *, review: bool = False) -> BodyRecord:
+    what = "review" if review else "comment"
+    created = _time(data.get("submittedAt") or data.get("createdAt"), what)
+    edits = _dict(data.get("userContentEdits"))
+    nodes = [n for n in (edits.get("nodes") or []) if isinstance(n, dict)]
+    revisions = tuple(
+        BodyRevision(parse_actor(n.get("editor")), _time(n.get("editedAt"), what),
+                     str(n.get("diff") or ""))
+        for n in reversed(nodes)  # GitHub lists the newest first
+    )
+    total = edits.get("totalCount")
+    complete = (
+        isinstance(total, int)
+        and total == len(nodes)
+        and all(n.get("diff") is not None and n.get("deletedAt") is None for n in nodes)
+    )
+    commit = _dict(data.get("commit")).get("oid")
+    return BodyRecord(
+        id=_need(data, "databaseId", int, what),
+        author=parse_actor(data.get("author")),
+        body=str(data.get("body") or ""),
+        created_at=created,
+        last_edited_at=_optional_time(data.get("lastEditedAt"), what),
+        revisions=revisions,
+        complete=complete,
+        url=url,
+        state=str(data.get("state") or ""),
+        commit_id=commit if isinstance(commit, str) else "",
+    )
+
+
+def parse_history_item(data: Any) -> HistoryEvent | str | None:
+    """A timeline node: an event, a commit's oid, or ``None`` for other kinds."""
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("__typename")
+    if kind == "PullRequestCommit":
+        oid = _dict(data.get("commit")).get("oid")
+        return oid if isinstance(oid, str) else None
+    at = _optional_time(data.get("createdAt"), str(kind))
+    if at is None:
+        return None
+    actor = parse_actor(data.get("actor"))
+    if kind == "BaseRefChangedEvent":
+        return HistoryEvent("base_ref_changed", actor, at, str(data.get("previousRefName") or ""),
+                            str(data.get("currentRefName") or ""))
+    if kind == "ReviewDismissedEvent":
+        review = _dict(data.get("review")).get("databaseId")
+        previous = str(data.get("previousReviewState") or "")
+        return HistoryEvent("review_dismissed", actor, at, str(review or ""), previous)
+    if kind == "HeadRefForcePushedEvent":
+        before = _dict(data.get("beforeCommit")).get("oid")
+        after = _dict(data.get("afterCommit")).get("oid")
+        return HistoryEvent("head_ref_force_pushed", actor, at, str(before or ""), str(after or ""))
+    if kind in ("LabeledEvent", "UnlabeledEvent"):
+        name = _dict(data.get("label")).get("name")
+        event = "labeled" if kind == "LabeledEvent" else "unlabeled"
+        return HistoryEvent(event, actor, at, str(name or ""))
+    return None
+
+
 def parse_issue(data: Any) -> IssueInfo:
     what = "issue"
     author, _ = _login(_dict(data).get("user"))
@@ -409,7 +613,13 @@ def parse_check_run(data: Any) -> CheckRunInfo:
     app = data.get("app") if isinstance(data, dict) else None
     slug = app.get("slug") if isinstance(app, dict) else None
     conclusion = data.get("conclusion") if isinstance(data, dict) else None
+    app_id = app.get("id") if isinstance(app, dict) else None
+    output = _dict(data.get("output")) if isinstance(data, dict) else {}
     return CheckRunInfo(
+        app_id=app_id if isinstance(app_id, int) else None,
+        title=str(output.get("title") or ""),
+        summary=str(output.get("summary") or ""),
+        text=str(output.get("text") or ""),
         id=_need(data, "id", int, what),
         name=_need(data, "name", str, what),
         head_sha=_need(data, "head_sha", str, what),
@@ -513,18 +723,20 @@ class PyGithubApi:
         client: Github | None = None,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        read_only: bool = False,
     ) -> tuple[dict[str, Any], Any]:
+        """``read_only`` marks a POST that only reads (GraphQL queries): retried as a GET."""
         requester = (client or self._gh).requester
         for attempt in range(1, MAX_ATTEMPTS + 1):
             last = attempt == MAX_ATTEMPTS
             try:
                 return requester.requestJsonAndCheck(verb, url, parameters=params, input=body)
             except GithubException as exc:
-                wait = self._wait_for(exc, verb, action, attempt)
+                wait = self._wait_for(exc, "GET" if read_only else verb, action, attempt)
                 if wait is None or last:
                     raise GitHubApiError(action, exc.status, self._explain(exc)) from exc
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if verb != "GET" or last:
+                if not (verb == "GET" or read_only) or last:
                     raise GitHubApiError(action, None, NO_ANSWER.format(error=exc)) from exc
                 wait = BACKOFF_S[attempt - 1]
                 self._log(RETRY_SERVER.format(status="nothing", action=action, wait=wait))
@@ -592,6 +804,91 @@ class PyGithubApi:
         action = f"GET the timeline of #{number}"
         rows = self._pages(f"{self._base}/issues/{number}/timeline", action)
         return [entry for row in rows if (entry := parse_timeline_entry(row)) is not None]
+
+    def read_history(self, number: int, html_url: str) -> PullHistory:
+        """Comments and reviews with every version of their bodies, and the timeline
+        events the chain needs: one GraphQL query, more only when a list has more pages."""
+        owner, name = self.repo.split("/", 1)
+        found: dict[str, list[Any]] = {part: [] for part in HISTORY_PARTS}
+        cursors: dict[str, str | None] = dict.fromkeys(HISTORY_PARTS)
+        pending = list(HISTORY_PARTS)
+        for _ in range(MAX_PAGES):
+            if not pending:
+                break
+            variables: dict[str, Any] = {"owner": owner, "name": name, "number": number}
+            variables |= {f"after_{part}": cursors[part] for part in pending}
+            pull = self._graphql(history_query(pending), variables, number)
+            still = []
+            for part in pending:
+                connection = _dict(pull.get(part))
+                found[part] += [n for n in connection.get("nodes") or [] if n is not None]
+                info = _dict(connection.get("pageInfo"))
+                if info.get("hasNextPage") is True:
+                    cursors[part] = str(info.get("endCursor"))
+                    still.append(part)
+            pending = still
+        else:
+            raise GitHubDataError(f"the history of #{number}: more than {MAX_PAGES} pages")
+        comments = tuple(parse_body_record(n, f"{html_url}#issuecomment-{n.get('databaseId')}")
+                         for n in found["comments"])
+        reviews = tuple(
+            parse_body_record(n, f"{html_url}#pullrequestreview-{n.get('databaseId')}",
+                              review=True)
+            for n in found["reviews"] if n.get("state") != "PENDING"
+        )
+        items = [parse_history_item(n) for n in found["timelineItems"]]
+        return PullHistory(
+            comments=comments,
+            reviews=reviews,
+            events=tuple(i for i in items if isinstance(i, HistoryEvent)),
+            commits=tuple(i for i in items if isinstance(i, str)),
+        )
+
+    def _graphql(self, query: str, variables: dict[str, Any], number: int) -> dict[str, Any]:
+        action = f"POST graphql (the history of #{number})"
+        url = self._gh.requester.graphql_url
+        _, data = self._request("POST", url, action=action, read_only=True,
+                                body={"query": query, "variables": variables})
+        errors = _dict(data).get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) and errors else {}
+            kind = _dict(first).get("type")
+            status = 404 if kind == "NOT_FOUND" else 403 if kind == "FORBIDDEN" else 400
+            raise GitHubApiError(action, status, str(_dict(first).get("message") or errors))
+        pull = _dict(_dict(_dict(data).get("data")).get("repository")).get("pullRequest")
+        if not isinstance(pull, dict):
+            raise GitHubDataError(f"{action}: no pullRequest in the answer")
+        return pull
+
+    def list_pull_files(self, number: int) -> list[str]:
+        """Every path the pull request changes (a rename counts both names)."""
+        action = f"GET the files of #{number}"
+        paths: list[str] = []
+        for row in self._pages(f"{self._base}/pulls/{number}/files", action):
+            paths.append(_need(row, "filename", str, action))
+            previous = _dict(row).get("previous_filename")
+            if isinstance(previous, str) and previous:
+                paths.append(previous)
+        return paths
+
+    def branch_tip(self, ref: str) -> str | None:
+        """The commit a branch points at now (the combined status names it), or ``None``."""
+        action = f"GET the tip of {ref}"
+        try:
+            _, data = self._request("GET", f"{self._base}/commits/{quote(ref, safe='')}/status",
+                                    action=action, params={"per_page": 1})
+        except GitHubApiError as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+        sha = _dict(data).get("sha")
+        return sha if isinstance(sha, str) and sha else None
+
+    def commit_parents(self, sha: str) -> list[str]:
+        action = f"GET commit {sha[:12]}"
+        _, data = self._request("GET", f"{self._base}/git/commits/{sha}", action=action)
+        parents = _dict(data).get("parents")
+        return [str(p.get("sha")) for p in parents or [] if isinstance(p, dict) and p.get("sha")]
 
     def get_file(self, path: str, ref: str) -> bytes | None:
         action = f"GET {path} at {ref}"
@@ -804,7 +1101,8 @@ class PyGithubApi:
 
     def merge(self, number: int, *, sha: str, method: str, title: str,
               message: str = "") -> MergeOutcome:
-        """Merge pinned to ``sha``; 405 and 409 are answers, not errors."""
+        """Merge pinned to ``sha``; GitHub's refusals (403 for a token that may not touch
+        workflows, 405 for rules, 409 for a moved head, 422) are answers, not errors."""
         action = f"PUT merge of #{number} at {sha[:12]}"
         body = {"sha": sha, "merge_method": method, "commit_title": title}
         if message:
@@ -814,7 +1112,7 @@ class PyGithubApi:
                 "PUT", f"{self._base}/pulls/{number}/merge", action=action, body=body
             )
         except GitHubApiError as exc:
-            if exc.status in (405, 409):
+            if exc.status in (403, 405, 409, 422) and not _rate_limited(exc.message):
                 return MergeOutcome(False, exc.status, exc.message)
             raise
         merged = isinstance(data, dict) and data.get("merged") is True
@@ -851,6 +1149,10 @@ class PyGithubApi:
             action=f"POST workflow_dispatch of {workflow} on {ref}",
             body={"ref": ref, "inputs": dict(inputs)},
         )
+
+
+def _rate_limited(message: str) -> bool:
+    return SECONDARY_RE.search(message) is not None or "rate limit" in message.lower()
 
 
 def _check_body(

@@ -92,6 +92,15 @@ class Payload:
         value = _walk(self._raw, "sender.login")
         return value if isinstance(value, str) else "ghost"
 
+    @property
+    def sender_id(self) -> int | None:
+        """The immutable user id of who caused the event."""
+        return _int_or_none(_walk(self._raw, "sender.id"))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 class PullRequestPayload(Payload):
     """``pull_request`` and ``pull_request_target``."""
@@ -116,6 +125,18 @@ class PullRequestPayload(Payload):
         """The head commit as the event saw it (the bot reads the current one from GitHub)."""
         value: str = self._field("pull_request.head.sha", str)
         return value
+
+    @property
+    def before(self) -> str | None:
+        """``synchronize``: the head before the push."""
+        value = _walk(self._raw, "before")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def after(self) -> str | None:
+        """``synchronize``: the head the push made."""
+        value = _walk(self._raw, "after")
+        return value if isinstance(value, str) and value else None
 
     @property
     def merged(self) -> bool:
@@ -184,6 +205,15 @@ class IssueCommentPayload(Payload):
     def author_type(self) -> str:
         value = _walk(self._raw, "comment.user.type")
         return value if isinstance(value, str) else "User"
+
+    @property
+    def author_id(self) -> int | None:
+        return _int_or_none(_walk(self._raw, "comment.user.id"))
+
+    @property
+    def html_url(self) -> str | None:
+        value = _walk(self._raw, "comment.html_url")
+        return value if isinstance(value, str) else None
 
 
 class PullRequestReviewPayload(Payload):

@@ -36,7 +36,8 @@ def ready_but_one(scene: Scene) -> tuple[int, int]:
 
 
 def writes(scene: Scene) -> list[str]:
-    return [f"{c.method} {c.path}" for c in scene.gh.calls if c.login == BOT and c.method != "GET"]
+    return [f"{c.method} {c.path}" for c in scene.gh.calls
+            if c.login == BOT and c.method != "GET" and c.path != "/graphql"]
 
 
 def test_a_403_on_labels_stops_before_the_comment_and_the_merge(scene: Scene) -> None:
@@ -53,7 +54,8 @@ def test_a_403_on_labels_stops_before_the_comment_and_the_merge(scene: Scene) ->
     assert not scene.merged(number) and scene.gh.dispatches(REPO) == []
     assert scene.handle(event).code == 0
     assert scene.labels(number) == ALL and scene.merged(number)
-    assert scene.reactions(comment_id) == [(BOT, "+1")]
+    # The reply step comes last and is never retried: its reaction may be lost, never doubled.
+    assert len(scene.reactions(comment_id)) <= 1
 
 
 def test_a_404_on_the_pull_request_writes_nothing(scene: Scene) -> None:
@@ -66,51 +68,52 @@ def test_a_404_on_the_pull_request_writes_nothing(scene: Scene) -> None:
     assert writes(scene) == []
 
 
-def test_a_422_on_the_living_comment_means_no_merge(scene: Scene) -> None:
-    """The merge is the last write: a comment GitHub refused stops it."""
+def test_a_422_on_the_living_comment_comes_after_the_merge(scene: Scene) -> None:
+    """The check, the labels and the merge come before the comment (issue 13): a comment
+    GitHub refused is named, but the decision it only displays has been applied."""
     number, comment_id = ready_but_one(scene)
     scene.gh.inject_fault("PATCH", f"/repos/{REPO}/issues/comments/*", 422)
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
     assert run.code == 1
     assert "GitHub answered 422 to PATCH comment" in run.out
     assert "Validation Failed" in run.out
-    assert not scene.merged(number) and scene.gh.dispatches(REPO) == []
+    assert scene.merged(number) and len(scene.gh.dispatches(REPO)) == 1
 
 
 def test_a_5xx_on_a_read_is_retried_with_backoff(scene: Scene) -> None:
     number, comment_id = ready_but_one(scene)
-    scene.gh.inject_fault("GET", f"/repos/{REPO}/issues/{number}/timeline", 502, times=2)
+    scene.gh.inject_fault("GET", f"/repos/{REPO}/pulls/{number}", 502, times=2)
     sleeps = Sleeps()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=sleeps)
     assert run.code == 0, run.out
     assert sleeps.waits == [1.0, 2.0]
-    assert "GitHub answered 502 to GET the timeline of #1: retrying in 1 s" in run.out
+    assert "GitHub answered 502 to GET pull request #1: retrying in 1 s" in run.out
     assert scene.merged(number)
 
 
 def test_a_read_that_keeps_failing_gives_up_without_writing(scene: Scene) -> None:
     number, comment_id = ready_but_one(scene)
-    scene.gh.inject_fault("GET", f"/repos/{REPO}/issues/{number}/timeline", 500, times=3)
+    scene.gh.inject_fault("GET", f"/repos/{REPO}/pulls/{number}", 500, times=3)
     scene.gh.clear_calls()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=Sleeps())
     assert run.code == 1
-    assert "GitHub answered 500 to GET the timeline of #1: Server Error" in run.out
+    assert "GitHub answered 500 to GET pull request #1: Server Error" in run.out
     assert writes(scene) == []
 
 
-def test_a_5xx_on_a_write_is_not_retried(scene: Scene) -> None:
+def test_a_5xx_on_a_reaction_is_not_retried_and_blocks_nothing(scene: Scene) -> None:
     """A reaction that failed with 500 may or may not exist: it is not sent again, and the
-    labels and merge that would follow are not attempted."""
+    labels and merge, written before it, stand."""
     number, comment_id = ready_but_one(scene)
     scene.gh.inject_fault("POST", f"/repos/{REPO}/issues/comments/{comment_id}/reactions", 500)
     sleeps = Sleeps()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=sleeps)
-    assert run.code == 1
+    assert run.code == 0, run.out
     assert sleeps.waits == []
     path = f"/repos/{REPO}/issues/comments/{comment_id}/reactions"
     assert len(scene.gh.calls_to("POST", path)) == 1
-    assert f"approved:{CS}" not in scene.labels(number)
-    assert not scene.merged(number)
+    assert "skipped, not retried" in run.out
+    assert scene.labels(number) == ALL and scene.merged(number)
 
 
 def test_a_5xx_on_the_merge_is_not_retried_and_nothing_is_released(scene: Scene) -> None:

@@ -6,13 +6,12 @@ nothing from the artifact posted unescaped."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from bot.chain.check_run import CHECK_NAME, OUTPUT_LIMIT
-from bot.chain.comment import COMMENT_LIMIT, CommentState, decode_state, encode_state, marker_for
+from bot.chain.comment import COMMENT_LIMIT, marker_for
 from demo.github_double.fixtures import github_double  # noqa: F401
 from tests.bot_support import (
     BOT,
@@ -37,7 +36,10 @@ def test_reporting_five_times_leaves_one_comment_and_one_check_run(scene: Scene)
     assert len(scene.bot_comments(number)) == 1
     runs = [r for r in scene.checks() if r["name"] == CHECK_NAME]
     assert len(runs) == 1
-    assert runs[0]["conclusion"] == "success"
+    # The check is the whole decision: green audits alone leave it waiting for approvals.
+    assert runs[0]["status"] == "in_progress" and runs[0]["conclusion"] is None
+    assert "3 of 3 audits passed" not in runs[0]["output"]["title"]
+    assert "| `pii` | pass |" in runs[0]["output"]["text"]
     assert runs[0]["head_sha"] == scene.head(number)
     assert runs[0]["details_url"] == RUN_URL
     edits = scene.gh.calls_to("PATCH", f"/repos/{REPO}/issues/comments/*")
@@ -58,7 +60,8 @@ def test_the_card_shows_the_checklist_from_the_validated_report(scene: Scene) ->
     assert "No PII" not in living
     run = scene.checks()[0]
     assert run["conclusion"] == "failure"
-    assert "failing: bias" in run["output"]["title"]
+    assert "The audits failed" in run["output"]["title"]
+    assert "bias failed" in run["output"]["summary"]
 
 
 def test_a_marker_pasted_by_a_person_is_never_edited(scene: Scene) -> None:
@@ -219,7 +222,7 @@ def test_the_report_arrives_through_workflow_run(scene: Scene) -> None:
     scene.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
     run = scene.handle(scene.gh.webhooks.workflow_run(REPO, run_id))
     assert run.code == 0, run.out
-    assert scene.checks()[0]["conclusion"] == "success"
+    assert scene.checks()[-1]["status"] == "in_progress"  # audits green, approvals missing
     assert "# Model card: " in scene.living(number)
     assert f"modelgate report for #{number}" in scene.summary.read_text(encoding="utf-8")
 
@@ -284,22 +287,17 @@ def test_an_artifact_claiming_another_pull_request_in_workflow_run_is_refused(
     assert "Waiting for the audit report" in scene.living(other)
 
 
-def test_the_stored_card_is_validated_again_before_reuse(scene: Scene) -> None:
-    """A bot comment whose hidden state was tampered with (someone with write access edited
-    it) is not trusted: the card drops back to waiting for a report."""
+def test_an_edited_living_comment_changes_nothing(scene: Scene) -> None:
+    """The comment is display only: someone with write access who rewrites it (pasting an
+    old-style state block) changes no decision; the card comes back from the ledger."""
     number = scene.open_pr()
     assert scene.report(number).code == 0
     living_id = next(i for i, c in scene.gh.state.repo_for_tests(REPO).comments.items()
                      if c.author == BOT and c.body.startswith(marker_for(MODEL)))
-    body = scene.comment_body(living_id)
-    state = decode_state(body)
-    assert state is not None and state.card is not None
-    card = dict(state.card)
-    card["intended_use"] = 12345  # not a string: the card no longer validates
-    forged = encode_state(CommentState(card=card, report_sha=state.report_sha))
-    start = body.index("<!-- modelgate:state ")
-    scene.gh.state.repo_for_tests(REPO).comments[living_id].body = body[:start] + forged + "\n"
+    forged = f"{marker_for(MODEL)}\n<!-- modelgate:state eJzLSM3JyQcABiwCFQ== -->\n/approve"
+    scene.gh.edit_comment(REPO, living_id, forged, as_user="mallory")
     scene.say("dana", number, "/approve")
     living = scene.living(number)
-    assert "Waiting for the audit report" in living
-    assert json.dumps(12345) not in living
+    assert "Waiting for the audit report" not in living
+    assert "modelgate:state" not in living
+    assert scene.labels(number) == {"approved:data-steward"}

@@ -263,9 +263,11 @@ STORIES = [
           [report(), *approve_all()], ALL_APPROVED, merged=True),
     Story("approvals before the report merge when the report comes in green",
           [*approve_all(), report()], ALL_APPROVED, merged=True),
+    # Issue 13: a head whose push the bot did not see has no known time or pusher, so an
+    # approval given before the bot noticed it does not count for it (fail closed).
     Story("the head moved before the bot read it: the old approvals do not merge it",
           [report(), say("dana", "/approve"), say("mo", "/approve"), push(deliver=False),
-           say("cleo", "/approve")], {f"approved:{CS}"}),
+           say("cleo", "/approve")], set(), card=("was not seen as it happened",)),
     Story("the head moved between the decision and the merge: GitHub's 409, nothing merged",
           [report(), say("dana", "/approve"), say("mo", "/approve"),
            merge_answers(409, HEAD_MODIFIED), say("cleo", "/approve")], ALL_APPROVED,

@@ -1,7 +1,8 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The GitHub layer's own decisions: when a head counts as pushed (git dates are not
-trusted), how the living comment is found, kept and shortened, and a merge racing a push."""
+"""The GitHub layer's own decisions: the ledger only the App writes, which check runs are
+trusted, how body versions become edits, how the living comment is found, kept and
+shortened, and a merge racing a push."""
 
 from __future__ import annotations
 
@@ -12,103 +13,105 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.core import evaluate
+from bot.chain import inputs
 from bot.chain.comment import (
     CommentRenderer,
     CommentState,
     Found,
     View,
     approvals_markdown,
-    decode_state,
-    encode_state,
     find_living_comment,
     marker_for,
     upsert_comment,
 )
-from bot.chain.sync import (
-    ApprovalBot,
-    BotConfig,
-    build_timeline,
-    head_became_head_at,
-    pull_request_facts,
+from bot.chain.ledger import (
+    DeletionRecord,
+    Ledger,
+    PushRecord,
+    ReleaseInputs,
+    Trust,
+    decode,
+    encode,
+    newest_ledger,
+    split_runs,
 )
+from bot.chain.sync import ApprovalBot, BotConfig
 from bot.github.api import (
+    BodyRecord,
+    BodyRevision,
     CheckRunInfo,
     CommentInfo,
-    CommitEntry,
-    ForcePushEntry,
     MergeOutcome,
-    PullInfo,
     PyGithubApi,
+    UserRef,
+    parse_actor,
 )
 from demo.github_double import GitHubDouble
 from demo.github_double.fixtures import github_double  # noqa: F401
-from modelgate.governance import Role
 from modelgate.progress import ConsoleReporter
 from tests.bot_support import BOT, MODEL, ORG_READER, REPO, Scene, make_card
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OLD, NEW = "a" * 40, "b" * 40
-ROLES = [Role(name="data-steward", users=["dana"])]
 
 
 def t(minute: float) -> datetime:
     return T0 + timedelta(minutes=minute)
 
 
-def pull(head: str = NEW, *, created: float = 0) -> PullInfo:
-    return PullInfo(number=1, title="t", author="alice", head_sha=head, head_ref="x",
-                    base_ref="main", state="open", merged=False, mergeable=True, draft=False,
-                    labels=(), created_at=t(created), html_url="")
-
-
 def comment(cid: int, who: str, body: str, minute: float) -> CommentInfo:
     return CommentInfo(cid, who, "User", body, t(minute), t(minute), "")
 
 
-def check(sha: str, minute: float, cid: int = 1) -> CheckRunInfo:
-    return CheckRunInfo(cid, "modelgate", sha, "completed", "success", t(minute),
-                        "github-actions", "")
+def run(text: str, *, app_id: int | None = 77, slug: str = "modelgate", cid: int = 1,
+        minute: float = 1) -> CheckRunInfo:
+    return CheckRunInfo(cid, "modelgate", NEW, "in_progress", None, t(minute), slug, "",
+                        app_id=app_id, text=text)
 
 
-def approved(entries: list[Any], checks: list[CheckRunInfo], head: str = NEW) -> bool:
-    pr = pull(head)
-    state = evaluate(pull_request_facts(pr), build_timeline(pr, entries, checks), ROLES,
-                     bot_login=BOT, is_team_member=lambda *_: False, audit=None)
-    return state.roles[0].satisfied
+def test_the_ledger_round_trips_and_new_records_take_the_runs_time() -> None:
+    """A record made by this event has no time; read back, it has its run's started_at."""
+    ledger = Ledger(
+        pushes=(PushRecord(NEW, OLD, "alice", 1, None),
+                PushRecord(OLD, None, "alice", 1, t(0), seen="opened")),
+        deletions=(DeletionRecord(5, "mallory", 9, "dana", 2, "/hold", None, None),),
+        answered=("comment:3#0",), release=ReleaseInputs(NEW, 42, 7),
+    )
+    assert ledger.pending()
+    back = decode(encode(ledger), t(3))
+    assert back is not None and not back.pending()
+    assert back.pushes[0].at == t(3) and back.pushes[1].at == t(0)
+    assert back.deletions[0].at == t(3) and back.deletions[0].body == "/hold"
+    assert back.answered == ("comment:3#0",) and back.release == ReleaseInputs(NEW, 42, 7)
+    assert decode("```modelgate-ledger v1\n!!!\n```", None) is None
+    assert decode("no block here", None) is None
 
 
-def test_a_backdated_push_does_not_inherit_earlier_approvals() -> None:
-    """dana approved OLD at minute 10; NEW arrived at minute 20 with a commit date of
-    minute 5. The bot's check run first saw NEW at minute 21, so the approval is void."""
-    entries = [comment(1, "dana", "/approve", 10),
-               CommitEntry(OLD, (), t(1), "alice"), CommitEntry(NEW, (OLD,), t(5), "alice")]
-    assert not approved(entries, [check(OLD, 2, 1), check(NEW, 21, 2)])
+def test_only_the_apps_own_runs_are_trusted() -> None:
+    """A modelgate run from github-actions (a PR's workflow) is an impostor."""
+    block = encode(Ledger(answered=("comment:1#0",)))
+    mine = run(block, cid=1)
+    forged = run(encode(Ledger(answered=("x",))), app_id=15368, slug="github-actions", cid=2)
+    trusted, impostors = split_runs([mine, forged], Trust(77, None), NEW)
+    assert trusted == [mine] and impostors == [forged]
+    assert newest_ledger(trusted) == decode(block, t(1))
+    legacy, _ = split_runs([mine, forged], Trust(None, "github-actions"), NEW)
+    assert legacy == [forged]
 
 
-def test_an_approval_after_the_head_was_seen_counts() -> None:
-    entries = [CommitEntry(NEW, (OLD,), t(5), "alice"), comment(1, "dana", "/approve", 30)]
-    assert approved(entries, [check(NEW, 21)])
-
-
-def test_a_force_push_time_comes_from_github_not_from_git() -> None:
-    entries = [comment(1, "dana", "/approve", 10), ForcePushEntry(NEW, t(15), "alice"),
-               CommitEntry(NEW, (), t(1), "alice")]
-    at = head_became_head_at(pull(), entries, [])
-    assert at.at == t(15)
-    assert not approved(entries, [])
-
-
-def test_a_head_never_pushed_counts_from_its_first_check_run() -> None:
-    """Without any push, approvals after the bot first saw the head count."""
-    assert approved([comment(1, "dana", "/approve", 3)], [check(NEW, 1)])
-    assert not approved([comment(1, "dana", "/approve", 0.5)], [check(NEW, 1)])
-
-
-def test_commit_dates_in_the_future_only_delay_approvals() -> None:
-    """A forward-dated head commit voids approvals until that date: failing closed."""
-    entries = [CommitEntry(NEW, (OLD,), t(999), "alice"), comment(1, "dana", "/approve", 30)]
-    assert not approved(entries, [check(NEW, 21)])
+def test_body_versions_become_edits_with_their_editors() -> None:
+    """GraphQL lists versions newest first; the adapter turns them oldest first, and the
+    chain makes one edit per later version, editor and before/after included."""
+    alice, mallory = UserRef("alice", 1), UserRef("mallory", 9)
+    record = BodyRecord(3, alice, "/approve", t(0), t(2),
+                        (BodyRevision(alice, t(0), "hi"), BodyRevision(mallory, t(2), "/approve")),
+                        True, "https://github.example/pr/1#issuecomment-3")
+    made = inputs.comment(record)
+    assert [(e.editor.login, e.before, e.after) for e in made.edits] == [
+        ("mallory", "hi", "/approve")]
+    assert made.history_complete and made.edited_at == t(2)
+    assert parse_actor({"__typename": "Bot", "login": "modelgate", "databaseId": 5}) == UserRef(
+        "modelgate[bot]", 5, "Bot")
 
 
 # -- the living comment ---------------------------------------------------------------
@@ -156,17 +159,6 @@ def test_nothing_is_written_when_the_text_is_unchanged() -> None:
     assert api.calls == [("edit", 3), ("delete", 4), ("create", 1)]
 
 
-def test_the_hidden_state_round_trips_and_garbage_is_ignored() -> None:
-    state = CommentState(card={"x": 1}, report_sha=NEW, run_url="https://github.example/r/1",
-                         answered=(1, 2), reverts=("k",), members=(("acme/t/tess", True),),
-                         members_head=NEW)
-    assert decode_state(f"{MARKER}\ntext\n{encode_state(state)}\n") == state
-    assert decode_state("<!-- modelgate:state !!! -->") is None
-    assert decode_state("<!-- modelgate:state eJzLSM3JyQcABiwCFQ== -->") is None  # "hello"
-    unsafe = CommentState(run_url="javascript:alert(1)")
-    assert decode_state(encode_state(unsafe)) == CommentState()
-
-
 def view(card: Any = None, *, report_sha: str | None = None, history: int = 0) -> View:
     approvals = {"roles": [{"name": "data-steward", "approvers": [{"login": "dana|x",
                                                                    "at": "2026-11-23T09:00Z"}],
@@ -202,7 +194,6 @@ def test_when_nothing_is_left_to_shorten_the_text_is_cut_at_a_line() -> None:
     assert "(cut here" in body
     assert body.count("```") % 2 == 0
     assert body.count("<details>") == body.count("</details>")
-    assert decode_state(body) is not None
 
 
 def test_a_long_history_keeps_its_newest_rows() -> None:

@@ -134,7 +134,7 @@ def test_handling_the_same_event_twice_changes_nothing(scene: Scene) -> None:
     assert scene.handle(event).code == 0
     assert scene.gh.comments(REPO, number) == comments
     assert scene.labels(number) == labels == {f"approved:{DS}", "hold"}
-    assert {c.method for c in scene.gh.calls} == {"GET"}
+    assert {c.method for c in scene.gh.calls if c.path != "/graphql"} == {"GET"}  # reads
 
 
 def test_a_refused_command_gets_one_reply_however_often_it_is_handled(scene: Scene) -> None:
