@@ -3,6 +3,7 @@
 """Time and peak memory of the drift check for 10^4, 10^5 and 10^6 logged requests.
 
     .venv/bin/python bench/drift.py [--sizes 10000 100000 1000000] [--batch 1]
+        [--rounds 3] [--engines read_json duckdb scan]
 
 The shipped configuration's model is fitted once; its train split gives the baseline and
 the KS reference. The log (one scored /predict request per line, rows drawn from the data
@@ -10,7 +11,10 @@ set, written by the serving logger through the serving validator) is generated f
 outside the timing. Each size is then measured in a fresh interpreter: wall time of
 scan + verdict, the resident set after the imports, and the peak resident set while
 scanning (Linux ``VmHWM``, reset after the imports; ``ru_maxrss`` elsewhere), so the
-difference is what reading the log cost.
+difference is what reading the log cost. Three engines, interleaved round by round: DuckDB
+``read_json`` loading the log into a table (the bound), the DuckDB SQL engine
+(``bot.drift.sql``) and the streaming scan (``bot.drift.stats``); ratios are against
+the bound measured in the same run, and the engines' bin counts are compared by digest.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,17 +113,36 @@ def prepare(work: Path, largest: int, batch: int) -> None:
           f"({(work / 'serving.log').stat().st_size / 2**20:.0f} MiB)", flush=True)
 
 
-def measure(work: Path, log: Path) -> dict[str, float | str]:
-    """One measurement, in this (fresh) interpreter."""
+ENGINES = ("read_json", "duckdb", "scan")
+
+
+def _counts_digest(stats: object) -> str:
+    import hashlib
+
+    import numpy as np
+
+    feature = stats.feature_counts()  # type: ignore[attr-defined]
+    pred = stats.prediction_counts()  # type: ignore[attr-defined]
+    blob = np.concatenate([*feature, pred]).astype(np.int64).tobytes()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def measure(work: Path, log: Path, engine: str) -> dict[str, float | str]:
+    """One measurement, in this (fresh) interpreter: ``read_json`` is DuckDB reading the
+    whole log into a table (the bound), ``duckdb`` the SQL engine's statistics, ``scan``
+    the streaming scan; both engines then judge drift the same way."""
+    import duckdb
     import numpy as np
     import scipy.stats  # noqa: F401  (loaded before the after-imports RSS reading)
 
+    from bot.drift import sql
     from bot.drift.stats import (
         Baseline,
         LogScan,
         ModelVersionRef,
         Reference,
         SourceInfo,
+        Statistics,
         assess,
         file_lines,
     )
@@ -129,52 +153,88 @@ def measure(work: Path, log: Path) -> dict[str, float | str]:
     rss_imports = _status_mib("VmRSS")
     reset = reset_peak()
     t0 = time.perf_counter()
-    scan = LogScan(baseline, model_name=MODEL_NAME, model_version=VERSION)
-    scan.feed(str(log), file_lines(log))
-    result = assess(scan, ModelVersionRef(MODEL_NAME, VERSION, "run"), DriftSection(),
-                    source=SourceInfo("files", (str(log),)), reference=reference,
-                    generated_at=datetime.now(UTC), threshold=0.5)
+    digest, records, outcome = "-", 0, "-"
+    if engine == "read_json":
+        conn = duckdb.connect()
+        conn.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{log}', "
+                     "format = 'newline_delimited')")
+        records = int(conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])  # type: ignore[index]
+        conn.close()
+    else:
+        stats: Statistics
+        if engine == "duckdb":
+            stats = sql.duckdb_statistics([log], baseline, model_name=MODEL_NAME,
+                                          model_version=VERSION)
+        else:
+            scan = LogScan(baseline, model_name=MODEL_NAME, model_version=VERSION)
+            scan.feed(str(log), file_lines(log))
+            stats = scan
+        result = assess(stats, ModelVersionRef(MODEL_NAME, VERSION, "run"), DriftSection(),
+                        source=SourceInfo("files", (str(log),)), reference=reference,
+                        generated_at=datetime.now(UTC), threshold=0.5)
+        records, outcome = result.counts.scored_records, result.outcome
+        digest = _counts_digest(stats)
     seconds = time.perf_counter() - t0
     peak = _status_mib("VmHWM") if reset else resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "rss_imports_mib": rss_imports, "rss_peak_mib": peak,
-            "records": result.counts.scored_records, "outcome": result.outcome}
+            "records": records, "outcome": outcome, "counts": digest}
+
+
+def _run(work: Path, log: Path, engine: str) -> dict[str, float | str]:
+    done = subprocess.run([sys.executable, __file__, "--measure", str(work), str(log), engine],
+                          check=True, capture_output=True, text=True, cwd=REPO)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--batch", type=int, default=1, help="records per logged request")
-    parser.add_argument("--measure", nargs=2, metavar=("WORK", "LOG"), help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per engine and size")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--measure", nargs=3, metavar=("WORK", "LOG", "ENGINE"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(Path(args.measure[0]), Path(args.measure[1]))))
+        print(json.dumps(measure(Path(args.measure[0]), Path(args.measure[1]),
+                                 args.measure[2])))
         return
     work = Path(tempfile.mkdtemp(prefix="modelgate-bench-drift-"))
+    rows = []
     try:
         prepare(work, max(args.sizes), args.batch)
-        rows = []
         for size in sorted(args.sizes):
             log = work / f"serving-{size}.log"
             with (work / "serving.log").open("rb") as src, log.open("wb") as dst:
                 dst.writelines(islice(src, -(-size // args.batch)))
-            done = subprocess.run([sys.executable, __file__, "--measure", str(work), str(log)],
-                                  check=True, capture_output=True, text=True, cwd=REPO)
-            m = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append((size, log.stat().st_size / 2**20, m))
+            runs: dict[str, list[dict[str, float | str]]] = {e: [] for e in args.engines}
+            for _ in range(args.rounds):  # interleaved: every engine sees the same load
+                for engine in args.engines:
+                    runs[engine].append(_run(work, log, engine))
+            rows.append((size, log.stat().st_size / 2**20, runs))
             log.unlink()
-            print(f"measured {size}: {m['seconds']:.1f} s", flush=True)
+            print(f"measured {size}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| logged requests | log MiB | scan + verdict s | requests/s | RSS after imports "
-          "MiB | peak RSS while scanning MiB | growth MiB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for size, mib, m in rows:
-        seconds = float(m["seconds"])
-        print(f"| {size:,} | {mib:,.0f} | {seconds:.1f} | {size / seconds:,.0f} | "
-              f"{m['rss_imports_mib']:.0f} | {m['rss_peak_mib']:.0f} | "
-              f"{float(m['rss_peak_mib']) - float(m['rss_imports_mib']):.1f} |")
+    print("| logged requests | log MiB | engine | min s | median s | / read_json min | "
+          "/ read_json median | peak growth MiB (max) | bin counts |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for size, mib, runs in rows:
+        bound = [float(m["seconds"]) for m in runs.get("read_json", [])]
+        for engine, ms in runs.items():
+            secs = [float(m["seconds"]) for m in ms]
+            growth = max(float(m["rss_peak_mib"]) - float(m["rss_imports_mib"]) for m in ms)
+            ratio_min = f"{min(secs) / min(bound):.2f}x" if bound else "-"
+            ratio_med = (f"{statistics.median(secs) / statistics.median(bound):.2f}x"
+                         if bound else "-")
+            digests = sorted({str(m["counts"]) for m in ms})
+            print(f"| {size:,} | {mib:,.0f} | {engine} | {min(secs):.2f} | "
+                  f"{statistics.median(secs):.2f} | {ratio_min} | {ratio_med} | "
+                  f"{growth:.0f} | {', '.join(digests)} |")
+    print("\n(bin counts: a digest of every feature's and the prediction's bin counts; "
+          "the engines agree when the digests are equal)")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Bench: a bare fit beside a full governed run (fit + evaluate + log + register).
 
-MLflow's import and its database set-up (schema migrations of a new SQLite store) are
-reported apart, because they are paid once per process or once per store, not per run.
+MLflow's imports and a new SQLite store's set-up (from the shipped schema, see
+``training.tracking``) are reported apart, because they are paid once per process or once
+per store, not per run; then the first governed run on a new store, after the imports.
 Everything is measured in one process, side by side, so the ratio is meaningful on a
 shared, noisy machine. Usage: python bench/train.py [--runs N]
 """
@@ -28,9 +29,13 @@ def main() -> int:
     args = parser.parse_args()
 
     t = time.perf_counter()
-    import mlflow  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import mlflow
+    import mlflow.sklearn
+    import skops.io  # noqa: F401
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore  # noqa: F401
 
-    import_s = time.perf_counter() - t
+    import_s = time.perf_counter() - t  # what the first run would otherwise import
 
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
@@ -44,8 +49,9 @@ def main() -> int:
         root = make_workspace(Path(tmp), fresh_store=True)
         config = load_config(root / "governance.yml")
         t = time.perf_counter()
-        tracking.configure(config)
+        tracking.configure(config)  # a new store: created from the shipped schema
         db_setup_s = time.perf_counter() - t
+        shipped_schema = tracking.schema_mlflow_version() == mlflow.__version__
 
         ds = load_dataset(config)
         split = split_dataset(ds, config.governance)
@@ -57,8 +63,10 @@ def main() -> int:
             bare.append(time.perf_counter() - t)
 
         quiet = ConsoleReporter(io.StringIO())
-        t = time.perf_counter()
-        first = train(config, reporter=quiet)
+        fresh = make_workspace(Path(tmp) / "fresh", fresh_store=True)
+        fresh_config = load_config(fresh / "governance.yml")
+        t = time.perf_counter()  # a new store and the process's first governed run
+        first = train(fresh_config, reporter=quiet)
         first_s = time.perf_counter() - t
         governed = []
         for _ in range(args.runs):
@@ -70,15 +78,21 @@ def main() -> int:
     gov_ms = statistics.median(governed) * 1000
     print("| measure | value |")
     print("| --- | --- |")
-    print(f"| import mlflow | {import_s:.2f} s |")
-    print(f"| new SQLite store (migrations) | {db_setup_s:.2f} s |")
-    print(f"| bare fit (median of {max(args.runs, 20)}) | {bare_ms:.1f} ms |")
-    print(f"| first governed run in the process | {first_s * 1000:.0f} ms |")
-    print(f"| governed run (median of {args.runs}) | {gov_ms:.0f} ms |")
-    print(f"| ratio governed / bare fit | {gov_ms / bare_ms:.0f}x |")
-    print(f"| steps of the last run | {first.timings} |")
-    target = "met" if gov_ms < 1000 else "NOT met"
-    print(f"\ntarget: a governed run under 1 s after import: {target} ({gov_ms:.0f} ms)")
+    how = "shipped schema" if shipped_schema else "MLflow migrations (schema of another MLflow)"
+    print(f"| imports (mlflow, its sklearn flavour, skops, pyplot, the SQL store) | "
+          f"{import_s:.2f} s |")
+    print(f"| new SQLite store ({how}) | {db_setup_s:.2f} s |")
+    print(f"| bare fit (min / median of {max(args.runs, 20)}) | {min(bare) * 1000:.1f} / "
+          f"{bare_ms:.1f} ms |")
+    print(f"| first governed run on a new store, after imports | {first_s * 1000:.0f} ms |")
+    print(f"| governed run (min / median of {args.runs}) | {min(governed) * 1000:.0f} / "
+          f"{gov_ms:.0f} ms |")
+    print(f"| ratio governed / bare fit (min, median) | {min(governed) / min(bare):.0f}x, "
+          f"{gov_ms / bare_ms:.0f}x |")
+    print(f"| steps of the first run | {first.timings} |")
+    target = "met" if first_s <= 0.5 else "NOT met"
+    print(f"\ngoal: the first governed run on a new store <= 0.5 s after imports: {target} "
+          f"({first_s * 1000:.0f} ms)")
     return 0
 
 

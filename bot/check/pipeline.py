@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from bot.check import runner
 from bot.check.audits import model_card
 from bot.check.audits.base import AuditContext, RunEvidence
+from bot.check.audits.security import SCAN_CACHE_EXTRA
 from bot.check.card import build_card, write_card
 from bot.check.report import (
     CHECKLIST_FILE,
@@ -35,12 +37,27 @@ from modelgate.governance import LoadedConfig
 from modelgate.progress import ConsoleReporter, Reporter
 from training import tracking
 from training.data import DataError, load_dataset, split_dataset
+from training.provenance import collect
 from training.train import PipelinePredictor, TrainResult, train
 
 VERSION_TAG_PASSED = "modelgate.audit.passed"
 VERSION_TAG_COMMIT = "modelgate.audit.commit"
 VERSION_TAG_REPORT_SHA = "modelgate.audit.report_sha256"
 RUN_AUDIT_DIR = "audit"
+SCAN_CACHE_ENV = "MODELGATE_SECRET_SCAN_CACHE"
+SCAN_CACHE_FILE = "secret-scan.json"
+
+
+def scan_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where the secret scan keeps its per-file results (path + bytes + scanner), outside
+    the audited tree so that the tree cannot plant entries: ``$MODELGATE_SECRET_SCAN_CACHE``
+    (empty: no cache), else the user's cache directory. CI restores it only from jobs it
+    trusts (the default branch's), so a pull request scans just the files it changed."""
+    env = os.environ if env is None else env
+    if SCAN_CACHE_ENV in env:
+        return Path(env[SCAN_CACHE_ENV]) if env[SCAN_CACHE_ENV] else None
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "modelgate" / SCAN_CACHE_FILE
 
 
 @dataclass(frozen=True)
@@ -107,24 +124,41 @@ def run_check(
     timeout_s: float = runner.DEFAULT_TIMEOUT_S,
     audits: tuple[Any, ...] = runner.AUDITS_BEFORE_CARD,
 ) -> CheckResult:
-    """Train, audit and write the card; never raises for a failing audit."""
+    """Train, audit and write the card; never raises for a failing audit.
+
+    The audits that only read the repository's files (``runner.TREE_AUDITS``, whose tools
+    are child processes) start first and run beside training and the other audits; the
+    report lists every audit in the order of ``audits`` whatever order they finished in.
+    """
     rep = reporter or ConsoleReporter()
     out_dir.mkdir(parents=True, exist_ok=True)
     started_at = clock()
     t0 = time.perf_counter()
-    result = train(config, tracking_uri=tracking_uri, reporter=rep, clock=clock)
-    client = tracking.configure(config, tracking_uri)
 
     def show(entry: AuditEntry) -> None:
         rep.info(f"{entry.status.upper():5} {entry.id}: {entry.summary} ({entry.duration_s:.2f} s)")
         if entry.status != "pass":
             rep.error(entry.summary, title=f"audit {entry.id} {entry.status}")
 
+    cache = scan_cache_path()
+    early_ctx = AuditContext(root=config.root, config=config, commit=collect(config.root).commit,
+                             extra={SCAN_CACHE_EXTRA: str(cache)} if cache else {})
+    early = {m.AUDIT_ID: runner.start_audit(m, early_ctx, timeout_s)
+             for m in audits if m in runner.TREE_AUDITS}
+    result = train(config, tracking_uri=tracking_uri, reporter=rep, clock=clock)
+    client = tracking.configure(config, tracking_uri)
+
     with tempfile.TemporaryDirectory(prefix="modelgate-check-") as tmp:
         with rep.step("Gather evidence"):
             ctx = build_context(config, result, client, Path(tmp))
         with rep.step("Run audits"):
-            entries = runner.run_all(audits, ctx, timeout_s=timeout_s, on_result=show)
+            late = runner.run_all([m for m in audits if m.AUDIT_ID not in early], ctx,
+                                  timeout_s=timeout_s, on_result=show)
+            done = {e.id: e for e in late}
+            for audit_id, pending in early.items():
+                done[audit_id] = pending.entry()
+                show(done[audit_id])
+            entries = [done[str(m.AUDIT_ID)] for m in audits]
         with rep.step("Model card"):
             card_ok = ctx.dataset is not None and ctx.split is not None
             if card_ok:

@@ -5,6 +5,8 @@
 An audit that raises, hangs past its limit or cannot find its evidence becomes a failing
 entry with the reason; the runner itself never crashes on an audit and always returns
 one entry per audit, so the report and checklist are written whatever happened.
+:func:`start_audit` starts one and returns at once, so the audits that only read the tree
+(``TREE_AUDITS``, whose tools are child processes) run beside training.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from bot.check.report import AuditEntry
 
 DEFAULT_TIMEOUT_S = 300.0
+# audits that read only the repository's files, through child processes: they can start
+# before training and run beside it and the other audits
+TREE_AUDITS: tuple[ModuleType, ...] = (ip_headers, security)
 # model_card runs last, on the card rendered from the others' results
 AUDITS_BEFORE_CARD: tuple[ModuleType, ...] = (
     pii, ip_headers, security, leakage, bias, performance_gate, lineage,
@@ -40,6 +45,7 @@ class _Outcome:
     result: AuditResult | None = None
     error: BaseException | None = None
     trace: str = ""
+    finished: float | None = None
 
 
 def plain(value: object) -> object:
@@ -68,10 +74,27 @@ def entry(audit_id: str, title: str, status: str, summary: str, details: dict[st
                       duration_s=seconds)
 
 
-def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
-              timeout_s: float = DEFAULT_TIMEOUT_S) -> AuditEntry:
-    """One audit in a daemon thread; whatever it does, one entry comes back."""
-    audit_id, title = str(module.AUDIT_ID), str(module.TITLE)
+@dataclass
+class Pending:
+    """An audit started in its own daemon thread; :meth:`entry` waits for it."""
+
+    module: ModuleType | AuditModule
+    thread: threading.Thread
+    outcome: _Outcome
+    started: float
+    timeout_s: float
+
+    def entry(self) -> AuditEntry:
+        """Its report entry, waiting at most what is left of its time limit."""
+        self.thread.join(max(0.0, self.started + self.timeout_s - time.perf_counter()))
+        ended = self.outcome.finished or time.perf_counter()
+        return _entry(self.module, self.thread, self.outcome, ended - self.started,
+                      self.timeout_s)
+
+
+def start_audit(module: ModuleType | AuditModule, ctx: AuditContext,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> Pending:
+    """Start one audit in a daemon thread and return at once."""
     outcome = _Outcome()
 
     def target() -> None:
@@ -80,13 +103,25 @@ def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
         except BaseException as exc:  # fail closed on anything
             outcome.error = exc
             outcome.trace = traceback.format_exc(limit=5)
+        finally:
+            outcome.finished = time.perf_counter()
 
-    started = time.perf_counter()
     # a daemon thread: a hung audit cannot keep the process (and CI) alive after the report
-    thread = threading.Thread(target=target, name=f"audit-{audit_id}", daemon=True)
+    thread = threading.Thread(target=target, name=f"audit-{module.AUDIT_ID}", daemon=True)
+    started = time.perf_counter()
     thread.start()
-    thread.join(timeout_s)
-    seconds = time.perf_counter() - started
+    return Pending(module, thread, outcome, started, timeout_s)
+
+
+def run_audit(module: ModuleType | AuditModule, ctx: AuditContext,
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> AuditEntry:
+    """One audit in a daemon thread; whatever it does, one entry comes back."""
+    return start_audit(module, ctx, timeout_s).entry()
+
+
+def _entry(module: ModuleType | AuditModule, thread: threading.Thread, outcome: _Outcome,
+           seconds: float, timeout_s: float) -> AuditEntry:
+    audit_id, title = str(module.AUDIT_ID), str(module.TITLE)
     if thread.is_alive():
         return entry(audit_id, title, "error",
                       f"timed out after {timeout_s:g} s; treated as a failure",

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,6 +72,8 @@ MSG_NO_MODEL = "no registered model named {name!r} in {uri}: {detail}"
 MSG_NO_VERSION = "model {name} has no version {version!r}: {detail}"
 MSG_NO_VERSIONS = "model {name} has no registered versions"
 MSG_NO_RUN = "model {name} version {version} names no source run (tag {tag})"
+MSG_S3 = "{where}: cannot read the logs: {detail}"
+GZIP_MAGIC = b"\x1f\x8b"
 MSG_NO_LOG_FILE = "{path}: cannot read the log: {detail}"
 MSG_NO_LINES = "no request lines{where}{window}{skipped}: nothing to compare"
 MSG_NOTHING_USABLE = ("none of the {lines} log line(s) is usable: {malformed} malformed "
@@ -234,6 +236,75 @@ def cloudwatch_lines(client: LogsClient, group: str, since: datetime, until: dat
             yield f"{event.stream} event {number}", event.message
     except CloudWatchError as exc:
         raise DriftInputError(str(exc)) from exc
+
+
+def s3_objects(client: Any, bucket: str, prefix: str) -> list[str]:
+    """The keys under ``prefix``, in key order (Firehose's keys sort by time)."""
+    keys: list[str] = []
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                      Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    except Exception as exc:  # botocore's errors, without importing botocore here
+        raise DriftInputError(MSG_S3.format(where=f"s3://{bucket}/{prefix}", detail=exc)) \
+            from exc
+    if not keys:
+        raise DriftInputError(MSG_S3.format(where=f"s3://{bucket}/{prefix}",
+                                            detail="no objects"))
+    return sorted(keys)
+
+
+def s3_lines(client: Any, bucket: str, key: str) -> Iterator[Line]:
+    """Lines of one S3 object (gzip or plain, as Firehose writes them), streamed: the
+    object is never held whole in memory."""
+    import gzip
+
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    except Exception as exc:
+        raise DriftInputError(MSG_S3.format(where=f"s3://{bucket}/{key}", detail=exc)) from exc
+    raw = _Peek(body)
+    stream: Any = gzip.GzipFile(fileobj=raw) if raw.head == GZIP_MAGIC else raw  # type: ignore[call-overload]
+    with stream:
+        yield from enumerate(stream, start=1)
+
+
+class _Peek:
+    """A read-only stream whose first two bytes can be looked at before reading."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+        self.head: bytes = body.read(2)
+        self._pending = self.head
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pending:
+            first: bytes = self._pending
+            self._pending = b""
+            if size < 0:
+                return first + bytes(self._body.read())
+            more = bytes(self._body.read(size - len(first))) if size > len(first) else b""
+            return first + more
+        return bytes(self._body.read() if size < 0 else self._body.read(size))
+
+    def __iter__(self) -> Iterator[bytes]:
+        buffer = b""
+        while chunk := self.read(1 << 20):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                yield line + b"\n"
+        if buffer:
+            yield buffer
+
+    def __enter__(self) -> _Peek:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._body.close()
+
+    def close(self) -> None:
+        self._body.close()
 
 
 def parse_instant(text: str) -> datetime:
@@ -646,6 +717,28 @@ class LogScan:
 # --- statistics -----------------------------------------------------------------------------
 
 
+class Statistics(Protocol):
+    """What the verdict reads from served traffic: a streaming ``LogScan`` or the result of
+    the SQL engines (``bot.drift.sql``); both give the same bin counts on the same log."""
+
+    @property
+    def baseline(self) -> Baseline: ...
+
+    def counts(self) -> LogCounts: ...
+
+    def sample(self) -> NDArray[np.float64]: ...
+
+    def feature_counts(self) -> list[NDArray[np.int64]]: ...
+
+    def feature_means(self) -> NDArray[np.float64]: ...
+
+    def prediction_counts(self) -> NDArray[np.int64]: ...
+
+    def prediction_mean(self) -> float | None: ...
+
+    def positive_rate(self) -> float | None: ...
+
+
 def psi(expected: NDArray[np.float64], actual: NDArray[np.float64]) -> float:
     """Population stability index, sum((a - e) * ln(a / e)), empty bins floored at
     ``PSI_EPSILON``."""
@@ -811,7 +904,7 @@ def _shares(counts: NDArray[np.int64]) -> NDArray[np.float64]:
     return counts / total if total else np.zeros(len(counts))
 
 
-def _features(scan: LogScan, thresholds: DriftSection,
+def _features(scan: Statistics, thresholds: DriftSection,
               reference: Reference) -> tuple[FeatureDrift, ...]:
     from scipy.stats import ks_2samp
 
@@ -840,7 +933,7 @@ def _features(scan: LogScan, thresholds: DriftSection,
     return tuple(out)
 
 
-def _prediction(scan: LogScan, thresholds: DriftSection, threshold: float) -> PredictionDrift:
+def _prediction(scan: Statistics, thresholds: DriftSection, threshold: float) -> PredictionDrift:
     bins = scan.baseline.prediction
     counts = scan.prediction_counts()
     served = _shares(counts)
@@ -887,7 +980,7 @@ def check_usable(counts: LogCounts, model: ModelVersionRef, source: SourceInfo) 
             name=model.name, version=model.version, window=window, others=", ".join(others)))
 
 
-def assess(scan: LogScan, model: ModelVersionRef, thresholds: DriftSection, *,
+def assess(scan: Statistics, model: ModelVersionRef, thresholds: DriftSection, *,
            source: SourceInfo, reference: Reference, generated_at: datetime,
            threshold: float) -> DriftResult:
     """The verdict. Raises ``DriftInputError`` when the log gives nothing to compare."""

@@ -18,9 +18,10 @@ from bot.check import runner
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from bot.check.pipeline import VERSION_TAG_COMMIT, VERSION_TAG_PASSED, run_check
 from bot.check.report import AuditReport
+from demo.mlflow_store import mlflow_template_db
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
-from tests.conftest import REPO, git, make_workspace, mlflow_template_db
+from tests.conftest import REPO, git, make_workspace
 
 EXPECTED_IDS = ["pii", "ip_headers", "security", "leakage", "bias", "performance_gate",
                 "lineage", "model_card"]
@@ -108,7 +109,54 @@ def test_shipped_repository_passes_every_audit(tmp_path: Path) -> None:
     from mlflow import MlflowClient
 
     client = MlflowClient(config.tracking_uri())
+    assert report.model_version is not None and report.run_id is not None
     tags = client.get_model_version(report.model_name, report.model_version).tags
     assert tags[VERSION_TAG_PASSED] == "true" and tags[VERSION_TAG_COMMIT] == report.commit
     artifacts = {a.path for a in client.list_artifacts(report.run_id, "audit")}
     assert "audit/audit_report.json" in artifacts
+
+
+def test_tree_audits_run_beside_training_and_keep_their_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit that only reads the tree starts before training and runs beside it; a
+    tree audit that hangs still times out; the report keeps the order of ``audits``."""
+    import bot.check.pipeline as pipeline
+    from training.train import train as trained
+
+    events: list[str] = []
+
+    def train(*args: Any, **kwargs: Any) -> Any:
+        events.append("train starts")
+        out = trained(*args, **kwargs)
+        events.append("train ends")
+        return out
+
+    def reads_tree(ctx: AuditContext) -> AuditResult:
+        events.append("tree audit starts")
+        assert ctx.extra == {}  # MODELGATE_SECRET_SCAN_CACHE="" : no cache
+        return AuditResult(id="tree", title="t", status="pass", summary="ok")
+
+    tree, hung = _module("tree", reads_tree), _module("hung_tree", _hangs)
+    late = _module("late", lambda ctx: AuditResult(id="late", title="l", status="pass",
+                                                   summary="ok"))
+    monkeypatch.setattr(runner, "TREE_AUDITS", (tree, hung))
+    monkeypatch.setattr("bot.check.pipeline.train", train)
+    monkeypatch.setenv(pipeline.SCAN_CACHE_ENV, "")
+    root = make_workspace(tmp_path / "ws")
+    result = run_check(load_config(root / "governance.yml"), tmp_path / "out",
+                       audits=(late, tree, hung), timeout_s=20.0,
+                       reporter=ConsoleReporter(io.StringIO()))
+    assert events.index("tree audit starts") < events.index("train ends")
+    assert [a.id for a in result.report.audits] == ["late", "tree", "hung_tree", "model_card"]
+    by_id = {a.id: a for a in result.report.audits}
+    assert by_id["tree"].status == "pass" and by_id["hung_tree"].status == "error"
+
+
+def test_the_scan_cache_lives_outside_the_tree() -> None:
+    """The secret scan's cache: the variable wins (empty: none), else the user cache."""
+    import bot.check.pipeline as pipeline
+
+    assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: ""}) is None
+    assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: "/c/s.json"}) == Path("/c/s.json")
+    assert pipeline.scan_cache_path({"XDG_CACHE_HOME": "/x"}) == Path(
+        "/x/modelgate", pipeline.SCAN_CACHE_FILE)

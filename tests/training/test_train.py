@@ -259,3 +259,37 @@ def test_annotations_escape_workflow_command_text() -> None:
     GitHubActionsReporter(stream=buf).error("bad\n::set-output name=x::y", title="a:b", file="f,g")
     assert buf.getvalue() == "::error file=f%2Cg,title=a%3Ab::bad%0A::set-output name=x::y\n"
 
+
+
+def test_the_shipped_sqlite_schema_is_what_the_migrations_build() -> None:
+    """training/mlflow_sqlite_schema.sql is exactly every MLflow migration applied to an
+    empty store, for the installed MLflow (after an upgrade: python -m training.tracking
+    --write-sqlite-schema)."""
+    shipped = tracking.SQLITE_SCHEMA.read_text(encoding="utf-8")
+    assert _statements(tracking.migrated_schema_sql()) == _statements(shipped)
+
+
+def _statements(sql: str) -> list[tuple[str, ...]]:
+    """The dump's statements, each as its sorted lines: the migrations name constraints and
+    indexes in an order that varies from run to run (Python's set order), not the schema."""
+    body = "\n".join(ln for ln in sql.splitlines() if not ln.startswith("--"))
+    return sorted(tuple(sorted(ln.strip().rstrip(",").strip() for ln in stmt.splitlines()
+                               if ln.strip()))
+                  for stmt in body.split(";\n") if stmt.strip())
+
+
+def test_a_new_sqlite_store_is_created_from_the_schema_not_migrated(tmp_path: Path) -> None:
+    """A new store is the shipped schema (MLflow opens it without migrating and records
+    runs in it); an existing file is never touched; another MLflow version migrates."""
+    db = tmp_path / "store" / "mlflow.db"
+    assert tracking.new_sqlite_store(db)
+    assert not tracking.new_sqlite_store(db)  # never over an existing store
+    client = _client(f"sqlite:///{db}")
+    experiment = client.create_experiment("e", artifact_location=(tmp_path / "a").as_uri())
+    run = client.create_run(experiment)
+    assert client.get_run(run.info.run_id).info.status == "RUNNING"
+    other = tmp_path / "other.sql"
+    other.write_text(tracking.SQLITE_SCHEMA.read_text(encoding="utf-8").replace(
+        tracking.SCHEMA_VERSION_PREFIX, tracking.SCHEMA_VERSION_PREFIX + "0.0.1-"))
+    assert not tracking.new_sqlite_store(tmp_path / "x.db", other)
+    assert not (tmp_path / "x.db").exists()

@@ -6,8 +6,12 @@ Three checks over the files git tracks (what the commit holds, not what lies aro
 
 * bandit, as a child process with JSON output, over the project's Python code: any
   issue of medium severity or above fails, as does a file bandit cannot parse;
-* detect-secrets, as a library with its default plugins, over every tracked text file:
-  any secret fails, and the report says file, line and type, never the secret;
+* detect-secrets with its default plugins over every tracked text file, in a few child
+  processes side by side (``_secret_scan``): any secret fails, and the report says file,
+  line and type, never the secret. The training data whose sha256 its manifest records
+  and which holds only numbers and labels is left to the pii audit (no plugin can match
+  it); results can be cached per file (path + bytes + scanner), so an unchanged file is
+  never rescanned by whoever keeps the cache;
 * the lock: ``uv.lock`` must pin every dependency and record exactly what
   ``pyproject.toml`` asks for, read from the TOML here, and confirmed with
   ``uv lock --check --offline`` when uv is installed.
@@ -15,13 +19,17 @@ Three checks over the files git tracks (what the commit holds, not what lies aro
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +37,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from bot.check.audits._secret_scan import scanner_id
 from bot.check.audits._util import (
     DEFAULT_TIMEOUT_S,
     LIST_CAP,
@@ -38,6 +47,7 @@ from bot.check.audits._util import (
     tracked_files,
 )
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.governance import LoadedConfig
 
 AUDIT_ID = "security"
 TITLE = "Code free of known-bad patterns and secrets; dependencies pinned"
@@ -52,10 +62,17 @@ BANDIT_BATCH = 400  # files per bandit call, well under any command-line limit
 BANDIT_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})  # their text quotes the value
 # detect-secrets looks at every tracked file except lock files (hashes by the hundred)
 SECRET_SCAN_EXCLUDE = frozenset({"uv.lock"})
-# a hex string of a digest's length on a line that says it is a digest is not a secret
-HASH_LENGTHS = frozenset({32, 40, 64, 128})
-HASH_WORDS_RE = re.compile(r"sha(?:1|224|256|384|512)?|md5|hash|digest|checksum|commit", re.I)
-HEX_ENTROPY_TYPE = "Hex High Entropy String"
+# -P as for bandit: the audited tree never shadows the scanner's own modules
+SECRET_SCAN_COMMAND = (sys.executable, "-P", "-m", "bot.check.audits._secret_scan")
+MAX_SCAN_WORKERS = 4
+CACHE_SCHEMA = 1
+SCAN_CACHE_EXTRA = "scan_cache"  # AuditContext.extra: the path of the secret-scan cache
+SCAN_BAD_OUTPUT = "the secret scan exited {code} without a readable JSON report: {detail}"
+SKIP_VERIFIED_DATA = ("training data: sha256 as recorded in {manifest}, only numbers and "
+                      "declared labels (no secret can match), every cell read by the pii audit")
+NUMBER_CELL = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+DATA_LABEL_RE = re.compile(r"[A-Za-z0-9_ .-]{1,40}")
+DATA_HEADER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]*(?:,[A-Za-z_][A-Za-z0-9_ ]*)*")
 ALLOWLIST_PRAGMA = "pragma: allowlist secret"
 PYPROJECT = "pyproject.toml"
 LOCK_FILE = "uv.lock"
@@ -162,64 +179,161 @@ def run_bandit(root: Path, files: Sequence[str]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- secrets
 
 
-def _line(path: Path, number: int) -> str:
+def _scan_key(scanner: str, name: str, data: bytes) -> str:
+    """A cached scan result holds for exactly these bytes at this path, scanned by this
+    detect-secrets with these plugins and filters."""
+    h = hashlib.sha256(scanner.encode())
+    h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+def _load_cache(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
     try:
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for i, text in enumerate(fh, start=1):
-                if i == number:
-                    return text
-    except OSError:
-        return ""
-    return ""
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}  # no cache, or an unreadable one: scan everything
+    return doc if isinstance(doc, dict) and doc.get("schema_version") == CACHE_SCHEMA else {}
 
 
-def _is_declared_hash(secret_type: str, value: str | None, line: str) -> bool:
-    return (
-        secret_type == HEX_ENTROPY_TYPE
-        and value is not None
-        and len(value) in HASH_LENGTHS
-        and HASH_WORDS_RE.search(line) is not None
-    )
+def _save_cache(path: Path, scanner: str, results: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"schema_version": CACHE_SCHEMA, "scanner": scanner,
+                               "results": results}), encoding="utf-8")
+    os.replace(tmp, path)
 
 
-def scan_secrets(root: Path, files: Sequence[str]) -> dict[str, Any]:
-    """detect-secrets (default plugins and filters) over ``files``; values never kept."""
-    from detect_secrets.core.secrets_collection import SecretsCollection
-    from detect_secrets.settings import default_settings
+def _groups(root: Path, names: Sequence[str], count: int) -> list[list[str]]:
+    """``names`` in ``count`` groups of about equal bytes (largest first, to the lightest)."""
+    def nbytes(name: str) -> int:
+        try:
+            return (root / name).stat().st_size
+        except OSError:
+            return 0  # detect-secrets reports what it cannot open; it is not ours to guess
 
-    scanned = [f for f in files if Path(f).name not in SECRET_SCAN_EXCLUDE]
-    collection = SecretsCollection(root=str(root))
-    with default_settings():
-        for name in scanned:
-            collection.scan_file(name)  # one by one: no process pool inside an audit
+    sizes = sorted((nbytes(n), n) for n in names)
+    groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(names))))]
+    loads = [0] * len(groups)
+    for size, name in reversed(sizes):
+        i = loads.index(min(loads))
+        groups[i].append(name)
+        loads[i] += size
+    return [g for g in groups if g]
 
-    findings: list[dict[str, Any]] = []
-    hashes = 0
-    for name, secrets in collection.data.items():
-        for secret in secrets:
-            line = _line(root / name, secret.line_number)
-            if _is_declared_hash(secret.type, secret.secret_value, line):
-                hashes += 1
-                continue
-            findings.append(
-                {"file": Path(name).as_posix(), "line": secret.line_number, "type": secret.type}
-            )
-    findings.sort(key=lambda f: (f["file"], f["line"], f["type"]))
+
+def _scan_group(root: Path, names: Sequence[str], tmp: Path) -> dict[str, Any]:
+    listing = tmp / f"files-{abs(hash(tuple(names)))}.txt"
+    listing.write_text("\n".join(names) + "\n", encoding="utf-8")
+    result = run_tool([*SECRET_SCAN_COMMAND, str(root), str(listing)], cwd=root,
+                      timeout_s=DEFAULT_TIMEOUT_S)
+    try:
+        out = json.loads(result.stdout)
+        if result.returncode != 0 or not isinstance(out, dict):
+            raise ValueError(f"exit {result.returncode}")
+    except ValueError as exc:
+        detail = (result.stderr.strip() or str(exc))[-500:]
+        raise ToolError(SCAN_BAD_OUTPUT.format(code=result.returncode, detail=detail)) \
+            from exc
+    return out
+
+
+def scan_secrets(root: Path, files: Sequence[str], *, skip: Mapping[str, str] | None = None,
+                 cache: Path | None = None, workers: int | None = None) -> dict[str, Any]:
+    """detect-secrets (default plugins and filters) over ``files``; values never kept.
+
+    ``skip`` maps files that cannot hold a secret to why (see :func:`verified_data_files`);
+    ``cache`` is a file of earlier results keyed by each file's path and bytes and the
+    scanner's identity, so an unchanged file is never scanned twice by the same
+    detect-secrets (the caller decides whose results it trusts). The files left are
+    scanned by ``workers`` child processes side by side (default: one per CPU, at most 4).
+    """
+    skip = dict(skip or {})
+    scanned = [f for f in files if Path(f).name not in SECRET_SCAN_EXCLUDE and f not in skip]
+    scanner = scanner_id()
+    cached_doc = _load_cache(cache)
+    known: dict[str, Any] = (cached_doc.get("results", {})
+                             if cached_doc.get("scanner") == scanner else {})
+    keys: dict[str, str] = {}
     pragmas = []
     for name in scanned:
         try:
-            if ALLOWLIST_PRAGMA in (root / name).read_text(encoding="utf-8", errors="replace"):
-                pragmas.append(name)
+            data = (root / name).read_bytes()
         except OSError:
-            continue
+            data = b""
+        keys[name] = _scan_key(scanner, name, data)
+        if ALLOWLIST_PRAGMA.encode() in data:
+            pragmas.append(name)
+    results: dict[str, Any] = {n: known[keys[n]] for n in scanned if keys[n] in known}
+    todo = [n for n in scanned if n not in results]
+    count = workers or min(os.cpu_count() or 1, MAX_SCAN_WORKERS)
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="modelgate-secrets-") as tmp, \
+                ThreadPoolExecutor(max_workers=count) as pool:
+            done = pool.map(lambda g: _scan_group(root, g, Path(tmp)), _groups(root, todo, count))
+            for part in done:
+                for name in todo:
+                    if name in part:
+                        results[name] = part[name]
+        missing = [n for n in todo if n not in results]
+        if missing:
+            raise ToolError(SCAN_BAD_OUTPUT.format(
+                code=0, detail=f"no result for {_where(missing)}"))
+    if cache is not None:  # this tree's results only: the cache never grows past a tree
+        _save_cache(cache, scanner, {keys[n]: results[n] for n in scanned})
+
+    findings: list[dict[str, Any]] = []
+    hashes = 0
+    for name in scanned:
+        findings += results[name]["findings"]
+        hashes += int(results[name]["hashes"])
+    findings.sort(key=lambda f: (f["file"], f["line"], f["type"]))
     return {
         "files": len(scanned),
-        "excluded": sorted(set(files) - set(scanned)),
+        "excluded": sorted(set(files) - set(scanned) - set(skip)),
+        "skipped": [{"file": n, "why": why} for n, why in sorted(skip.items()) if n in files],
+        "from_cache": len(scanned) - len(todo),
+        "workers": min(count, len(todo)),
         "count": len(findings),
         "findings": capped(findings),
         "declared_hashes_skipped": hashes,
         "files_with_allowlist_pragma": capped(pragmas),
     }
+
+
+def verified_data_files(root: Path, config: LoadedConfig) -> dict[str, str]:
+    """The training data file, when no secret can be in it: its sha256 is the one its
+    manifest records (so its bytes are the reviewed ones, and the pii audit reads every
+    cell of exactly those bytes), its header holds plain column names and every other
+    line only numbers and the target's declared labels. No detect-secrets plugin can match
+    such a line: they need quotes (entropy), letters (keys, tokens, keywords) or
+    punctuation (URLs, private keys) that these lines cannot hold."""
+    try:
+        path = config.data_path.resolve()
+        name = path.relative_to(root.resolve()).as_posix()
+        recorded = str(json.loads(config.manifest_path.read_text(encoding="utf-8"))["sha256"])
+        data = path.read_bytes()
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if hashlib.sha256(data).hexdigest() != recorded:
+        return {}
+    target = config.governance.data.target
+    labels = sorted({*(target.mapping or {})}, key=len, reverse=True)
+    cell = "|".join([NUMBER_CELL, *(re.escape(label) for label in labels if
+                                     DATA_LABEL_RE.fullmatch(label))])
+    line_re = re.compile(rf"(?:{cell})?(?:,(?:{cell})?)*\r?")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return {}
+    header, _, body = text.partition("\n")
+    if not DATA_HEADER_RE.fullmatch(header.rstrip("\r")):
+        return {}
+    if not all(line_re.fullmatch(line) for line in body.split("\n")):
+        return {}
+    return {name: SKIP_VERIFIED_DATA.format(manifest=config.manifest_path.name)}
 
 
 # ----------------------------------------------------------------------------- the lock
@@ -354,22 +468,28 @@ def check_lock_with_uv(root: Path, uv: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the audit
 
 
-def audit(root: Path, *, uv: str | None, files: Sequence[str] | None = None) -> AuditResult:
+def audit(root: Path, *, uv: str | None, files: Sequence[str] | None = None,
+          skip: Mapping[str, str] | None = None, cache: Path | None = None) -> AuditResult:
     """Bandit, detect-secrets and the lock check over the tracked files of ``root``;
     ``uv`` is the uv executable that confirms the lock (``None``: read the TOML only);
     ``files`` replaces ``git ls-files`` when the caller listed the tree itself (the
-    trusted verdict, which reads a pull request's checkout as data)."""
+    trusted verdict, which reads a pull request's checkout as data); ``skip`` and
+    ``cache`` as for :func:`scan_secrets`. Bandit, the secret scan's children and uv run
+    side by side: all three are child processes."""
     started = time.perf_counter()
     files = tracked_files(root) if files is None else sorted(files)
     py = python_files(files)
-    bandit = run_bandit(root, py)
-    secrets = scan_secrets(root, files)
-    lock = check_lock_file(root)
-    lock["checked_with"] = ["pyproject.toml and uv.lock read as TOML"]
-    if uv and lock["lock_file"]:
-        by_uv = check_lock_with_uv(root, uv)
-        lock["checked_with"].append(by_uv["uv"])
-        lock["problems"] += by_uv["problems"]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        bandit_job = pool.submit(run_bandit, root, py)
+        secrets_job = pool.submit(scan_secrets, root, files, skip=skip, cache=cache)
+        lock = check_lock_file(root)
+        uv_job = pool.submit(check_lock_with_uv, root, uv) if uv and lock["lock_file"] else None
+        bandit, secrets = bandit_job.result(), secrets_job.result()
+        lock["checked_with"] = ["pyproject.toml and uv.lock read as TOML"]
+        if uv_job is not None:
+            by_uv = uv_job.result()
+            lock["checked_with"].append(by_uv["uv"])
+            lock["problems"] += by_uv["problems"]
 
     problems = []
     if bandit["count"]:
@@ -411,5 +531,9 @@ def audit(root: Path, *, uv: str | None, files: Sequence[str] | None = None) -> 
 
 
 def run(ctx: AuditContext) -> AuditResult:
-    """The audit entry point: the repository at ``ctx.root``, with uv from PATH if present."""
-    return audit(ctx.root, uv=shutil.which("uv"))
+    """The audit entry point: the repository at ``ctx.root``, with uv from PATH if present;
+    the manifest-verified training data is left to the pii audit; earlier results are
+    reused from ``ctx.extra[SCAN_CACHE_EXTRA]`` (a path) when the caller keeps a cache."""
+    cache = ctx.extra.get(SCAN_CACHE_EXTRA)
+    return audit(ctx.root, uv=shutil.which("uv"), skip=verified_data_files(ctx.root, ctx.config),
+                 cache=Path(cache) if cache else None)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 import shutil
@@ -226,3 +227,67 @@ def test_a_missing_or_hanging_tool_is_an_error(tmp_path: Path) -> None:
         run_tool([str(tmp_path / "no-such-tool")], cwd=tmp_path)
     with pytest.raises(ToolError, match="did not finish within"):
         run_tool([sys.executable, "-c", "import time; time.sleep(30)"], cwd=tmp_path, timeout_s=0.5)
+
+
+def test_an_unchanged_file_is_never_rescanned_with_a_cache(tmp_path: Path) -> None:
+    """With a cache, a second scan of the same bytes scans nothing; a file that changed
+    since (a key planted after the cache was written) is scanned and fails."""
+    root = git_repo(tmp_path / "repo", CLEAN)
+    cache = tmp_path / "cache" / "secrets.json"
+    first = security.audit(root, uv=None, cache=cache)
+    assert first.status == "pass" and first.details["secrets"]["from_cache"] == 0
+    again = security.audit(root, uv=None, cache=cache)
+    secrets = again.details["secrets"]
+    assert secrets["from_cache"] == secrets["files"] and secrets["workers"] == 0
+    assert again.details["secrets"]["count"] == 0
+    (root / "demo" / "run.py").write_text(f'KEY_ID = "{FAKE_KEY_ID}"\n', encoding="utf-8")
+    changed = security.audit(root, uv=None, cache=cache)
+    assert changed.status == "fail"
+    assert changed.details["secrets"]["from_cache"] == secrets["files"] - 1
+    assert FAKE_KEY_ID not in cache.read_text(encoding="utf-8")
+
+
+def test_a_cache_from_another_scanner_is_not_trusted(tmp_path: Path) -> None:
+    """A cache written by another detect-secrets (or settings) is ignored, not believed."""
+    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/keys.py": f'KEY_ID = "{FAKE_KEY_ID}"\n'})
+    cache = tmp_path / "secrets.json"
+    cache.write_text(json.dumps({"schema_version": security.CACHE_SCHEMA, "scanner": "other",
+                                 "results": {}}), encoding="utf-8")
+    assert security.audit(root, uv=None, cache=cache).status == "fail"
+
+
+def test_the_shipped_training_data_is_left_to_the_pii_audit() -> None:
+    """The data file whose sha256 its manifest records and which holds only numbers and
+    labels is not secret-scanned (the reason is in the report); nothing else is skipped."""
+    ctx = shipped_context()
+    skip = security.verified_data_files(ctx.root, ctx.config)
+    data = ctx.config.data_path.relative_to(ctx.root).as_posix()
+    assert skip == {data: security.SKIP_VERIFIED_DATA.format(
+        manifest=ctx.config.manifest_path.name)}
+
+
+@pytest.mark.parametrize("change", ["letters", "sha256"])
+def test_data_that_could_hide_a_secret_is_scanned(tmp_path: Path, change: str) -> None:
+    """A data file with a word in a cell, or whose bytes are not the manifest's, is
+    scanned like any other file."""
+    ctx = shipped_context()
+    root = tmp_path / "ws"
+    for rel in (ctx.config.data_path, ctx.config.manifest_path):
+        dest = root / rel.relative_to(ctx.root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(rel, dest)
+    data = root / ctx.config.data_path.relative_to(ctx.root)
+    text = data.read_text(encoding="utf-8")
+    if change == "letters":
+        first, _, rest = text.partition("\n")
+        row, _, tail = rest.partition("\n")
+        text = f"{first}\n{row.replace(',', ',' + FAKE_KEY_ID + ',', 1)}\n{tail}"
+        data.write_text(text, encoding="utf-8")
+        manifest = data.with_name(ctx.config.manifest_path.name)
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        doc["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()
+        manifest.write_text(json.dumps(doc), encoding="utf-8")
+    else:
+        data.write_text(text + "\n", encoding="utf-8")
+    config = ctx.config.model_copy(update={"root": root})
+    assert security.verified_data_files(root, config) == {}

@@ -1,0 +1,147 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Past one machine: an MLflow tracking server on a real PostgreSQL with its artifacts in
+S3 (moto's server), and the governed run and the audits pass against it exactly as
+against the embedded SQLite store. Only the URI changes."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from bot.check.audits import bias, leakage, lineage, performance_gate
+from bot.check.pipeline import run_check
+from modelgate.governance import load_config
+from modelgate.progress import ConsoleReporter
+from tests.conftest import make_workspace
+from training.train import train
+
+REPO = Path(__file__).resolve().parents[2]
+POSTGRES_SH = REPO / "scripts" / "postgres.sh"
+NO_POSTGRES = 3  # scripts/postgres.sh: PostgreSQL cannot be installed here
+BUCKET = "modelgate-artifacts"
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL cluster for this module; its DSN."""
+    home = tmp_path_factory.mktemp("postgres")
+    done = subprocess.run(["bash", str(POSTGRES_SH), "start", str(home)], capture_output=True,
+                          text=True, timeout=600, check=False)
+    if done.returncode == NO_POSTGRES:
+        pytest.skip(f"PostgreSQL cannot be installed here: {done.stderr.strip()[-300:]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    try:
+        yield done.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(POSTGRES_SH), "stop", str(home)], capture_output=True,
+                       timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    """moto's S3 server on a free port, with the artifact bucket; its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        boto3.client("s3", endpoint_url=endpoint, **_creds()).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _creds() -> dict[str, str]:
+    return {"aws_access_key_id": AWS_ENV["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+            "region_name": AWS_ENV["AWS_DEFAULT_REGION"]}
+
+
+@pytest.fixture(scope="module")
+def tracking_server(postgres: str, s3: str,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mlflow server`` on PostgreSQL, proxying artifacts to S3; its URI."""
+    port = _free_port()
+    cwd = tmp_path_factory.mktemp("server")
+    env = {**os.environ, **AWS_ENV, "MLFLOW_S3_ENDPOINT_URL": s3,
+           "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    log = (cwd / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
+         "--port", str(port), "--backend-store-uri", postgres,
+         "--artifacts-destination", f"s3://{BUCKET}/mlflow", "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    try:
+        deadline = time.monotonic() + 180  # a new PostgreSQL store runs every migration
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("mlflow server did not start:\n"
+                            + (cwd / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def _keys(endpoint: str) -> set[str]:
+    client = boto3.client("s3", endpoint_url=endpoint, **_creds())
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
+
+def test_the_governed_run_and_audits_pass_on_postgres_with_s3_artifacts(
+        tracking_server: str, s3: str, tmp_path: Path) -> None:
+    """Train and check against the server: the run, its version and the audits that read
+    the store behave as on SQLite; the artifacts are objects in S3; the PostgreSQL store
+    holds the run (no local store was written)."""
+    root = make_workspace(tmp_path / "ws")
+    config = load_config(root / "governance.yml")
+    quiet = ConsoleReporter(io.StringIO())
+    result = train(config, tracking_uri=tracking_server, reporter=quiet)
+    assert result.tracking_uri == tracking_server
+    check = run_check(config, tmp_path / "out", tracking_uri=tracking_server, reporter=quiet,
+                      audits=(leakage, bias, performance_gate, lineage))
+    assert check.report.passed, [(e.id, e.summary) for e in check.report.audits]
+    assert check.train is not None and check.train.version == str(int(result.version) + 1)
+
+    from mlflow import MlflowClient
+
+    client: Any = MlflowClient(tracking_uri=tracking_server, registry_uri=tracking_server)
+    version = client.get_model_version(result.model_name, check.train.version)
+    assert version.tags["modelgate.audit.passed"] == "true"
+    keys = _keys(s3)
+    run_id = check.train.run_id
+    assert any(k.endswith(f"{run_id}/artifacts/run_manifest.json") for k in keys), sorted(keys)
+    assert any(k.endswith(f"{run_id}/artifacts/audit/audit_report.json") for k in keys)
+    assert not (root / ".modelgate" / "mlflow.db").exists() or \
+        client.search_runs([result.experiment_id])[0].info.run_id in (run_id, result.run_id)
