@@ -19,6 +19,15 @@ same P(positive) as the trained model on the evaluation rows before anything is 
   threshold itself, and the converter's own label (an argmax, i.e. a 0.5 threshold) would
   cost every request and could disagree with it.
 
+Tasks: a binary model keeps P(positive) (column ``positive_index`` of ``probabilities``); a
+multiclass model keeps every class's probability; a regressor's single output is renamed
+``prediction``. Boosted classifiers and tree regressors export with float32 input: ONNX
+Runtime has no double kernel for the ``TreeEnsemble*`` nodes skl2onnx writes for them
+(ai.onnx.ml opset 3; a random forest classifier converts in float64), and scikit-learn's
+own trees compare features as float32, so the splits are the same and only sums round
+(~1e-7, recorded as the parity).
+HistGradientBoosting needs :func:`_fix_hist_gradient_boosting` (see there).
+
 The MLflow promotion code calls :func:`export_bundle` with the model it loaded from the
 registry and :func:`upload_bundle` with a boto3 client; nothing here touches MLflow.
 """
@@ -38,13 +47,14 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.bundle import BundleError, verify_bundle_dir
+from serving.bundle import RELEASE_FILES, BundleError, verify_bundle_dir
 from serving.manifest import (
     MANIFEST_NAME,
     MODEL_FILE,
     ONNX_IDENTITY_KEY,
     SCHEMA_VERSION,
     BundleManifest,
+    FeatureField,
     InputDtype,
     ParitySection,
     identity_fields,
@@ -57,6 +67,8 @@ TARGET_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
 PARITY_TOLERANCE: dict[InputDtype, float] = {"float64": 1e-6, "float32": 1e-5}
 INPUT_NAME = "input"
 PROBABILITIES_OUTPUT = "probabilities"
+PREDICTION_OUTPUT = "prediction"  # a regressor's output, renamed from skl2onnx's "variable"
+MAX_CAUSE_CHARS = 600
 VERSIONED_PACKAGES = ("onnx", "onnxruntime", "skl2onnx", "scikit-learn", "numpy")
 
 DtypeChoice = Literal["auto", "float64", "float32"]
@@ -83,6 +95,24 @@ class BundleMeta:
     threshold: float
     positive_class: str
     negative_class: str
+    task: str = "binary"
+    classes: tuple[str, ...] = ()  # multiclass: names by class index
+    unit: str = ""
+    schema: tuple[FeatureField, ...] = ()  # empty: every feature a non-null number
+
+
+def task_fields(gov: Any, categories: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The :class:`BundleMeta` fields that come from ``governance.yml`` and the data:
+    task, classes, unit and the feature schema (categories as the data loader coded
+    them, so serving maps each value to the code the model learned)."""
+    schema = tuple(
+        FeatureField(name=f.name, type=f.type, nullable=f.nullable,
+                     categories=categories.get(f.name) if f.type == "categorical" else None)
+        for f in gov.data.specs)
+    plain = all(f.type == "numeric" and not f.nullable for f in schema)
+    return {"task": gov.task,
+            "classes": tuple(gov.class_names) if gov.task == "multiclass" else (),
+            "unit": gov.data.target.unit, "schema": () if plain else schema}
 
 
 @dataclass(frozen=True)
@@ -102,11 +132,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _check_estimator(estimator: Any, n_features: int, positive_label: int) -> int:
-    """Index of the positive class in ``predict_proba``'s columns."""
+def _check_estimator(estimator: Any, n_features: int, positive_label: int,
+                     task: str = "binary") -> int:
+    """Index of the positive class in ``predict_proba``'s columns (0 unless binary)."""
+    fitted_width = getattr(estimator, "n_features_in_", n_features)
+    if fitted_width != n_features:
+        raise BundleExportError(
+            f"the estimator was fitted on {fitted_width} features; {n_features} were given"
+        )
+    if task == "regression":
+        if not hasattr(estimator, "predict") or hasattr(estimator, "predict_proba"):
+            raise BundleExportError(f"{type(estimator).__name__} is not a regressor")
+        return 0
     if not hasattr(estimator, "predict_proba"):
         raise BundleExportError(f"{type(estimator).__name__} has no predict_proba")
     classes = list(getattr(estimator, "classes_", []))
+    if task == "multiclass":
+        if len(classes) < 3 or classes != list(range(len(classes))):
+            raise BundleExportError(f"a multiclass bundle needs classes 0..k-1 (k >= 3); the "
+                                    f"estimator has {classes} (is it fitted?)")
+        return 0
     if len(classes) != 2:
         raise BundleExportError(
             f"the bundle serves binary classifiers; the estimator has classes {classes} "
@@ -114,41 +159,107 @@ def _check_estimator(estimator: Any, n_features: int, positive_label: int) -> in
         )
     if positive_label not in classes:
         raise BundleExportError(f"positive label {positive_label!r} not among classes {classes}")
-    fitted_width = getattr(estimator, "n_features_in_", n_features)
-    if fitted_width != n_features:
-        raise BundleExportError(
-            f"the estimator was fitted on {fitted_width} features; {n_features} were given"
-        )
     return classes.index(positive_label)
 
 
-def _check_eval_rows(eval_X: NDArray[Any], n_features: int) -> NDArray[np.float64]:
+def _check_eval_rows(eval_X: NDArray[Any], n_features: int,
+                     nullable: Sequence[bool] = ()) -> NDArray[np.float64]:
     X = np.asarray(eval_X, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] != n_features:
         raise BundleExportError(
             f"eval_X must be a 2-D array with at least one row and {n_features} columns, "
             f"got shape {X.shape}"
         )
-    if not np.isfinite(X).all():
+    may_be_nan = np.asarray(nullable if nullable else [False] * n_features, dtype=bool)
+    if np.isinf(X).any() or np.isnan(X[:, ~may_be_nan]).any():
         raise BundleExportError("eval_X holds NaN or infinite values")
     return np.ascontiguousarray(X)
 
 
-def _convert(estimator: Any, n_features: int, dtype: InputDtype, identity: str) -> bytes:
+_HGB_FIXED = False
+
+
+def _fix_hist_gradient_boosting() -> None:
+    """Make skl2onnx 1.20's HistGradientBoosting converter work with onnx >= 1.17.
+
+    scikit-learn stores each HistGradientBoosting node's ``missing_go_to_left`` as a numpy
+    bool; skl2onnx copies it into ``nodes_missing_value_tracks_true``, an ONNX INTS
+    attribute, and onnx's ``make_attribute`` refuses booleans there ("Field
+    onnx.AttributeProto.ints: Expected an int, got a boolean"), so every
+    HistGradientBoosting model failed with "Unable to create node 'TreeEnsembleClassifier'"
+    and the attribute dump. The value is 0 or 1 either way: we wrap skl2onnx's
+    ``add_node`` to pass it as an int (idempotent; the other converters already do).
+    """
+    global _HGB_FIXED
+    if _HGB_FIXED:
+        return
+    import skl2onnx.common.tree_ensemble as tree_ensemble
+
+    original = tree_ensemble.add_node
+
+    def add_node(*args: Any, nodes_missing_value_tracks_true: Any = 0, **kwargs: Any) -> Any:
+        return original(*args, nodes_missing_value_tracks_true=int(
+            nodes_missing_value_tracks_true), **kwargs)
+
+    tree_ensemble.add_node = add_node
+    _HGB_FIXED = True
+
+
+def conversion_cause(exc: BaseException) -> str:
+    """One paragraph for a converter or runtime failure: the innermost cause's first line
+    (skl2onnx wraps the real error in a message that dumps every node attribute)."""
+    inner = exc
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        nxt = inner.__cause__ or inner.__context__
+        assert nxt is not None
+        inner = nxt
+    def first(e: BaseException) -> str:
+        lines = str(e).strip().splitlines()
+        text = lines[0] if lines else ""
+        if "attributes=" in text:  # the attribute dump: keep what precedes it
+            text = text.split("attributes=")[0].rstrip(" ,") + " ..."
+        return f"{type(e).__name__}: {text}"
+    outer = first(exc)
+    text = outer if inner is exc else f"{outer} (caused by {first(inner)})"
+    return text if len(text) <= MAX_CAUSE_CHARS else text[: MAX_CAUSE_CHARS - 1] + "…"
+
+
+def _convert(estimator: Any, n_features: int, dtype: InputDtype, identity: str,
+             task: str = "binary") -> bytes:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
+    _fix_hist_gradient_boosting()
     tensor = DoubleTensorType if dtype == "float64" else FloatTensorType
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    options = None if task == "regression" else {id(final): {"zipmap": False}}
     model = convert_sklearn(
         estimator,
         initial_types=[(INPUT_NAME, tensor([None, n_features]))],
         target_opset=TARGET_OPSET,
-        options={id(estimator): {"zipmap": False}},
+        options=options,
     )
-    _keep_only_probabilities(model)
+    if task == "regression":
+        _rename_output(model, PREDICTION_OUTPUT)
+    else:
+        _keep_only_probabilities(model)
     entry = model.metadata_props.add()
     entry.key, entry.value = ONNX_IDENTITY_KEY, identity
     return bytes(model.SerializeToString())
+
+
+def _rename_output(model: Any, name: str) -> None:
+    """A regressor's one output (skl2onnx calls it ``variable``) becomes ``name``."""
+    graph = model.graph
+    if len(graph.output) != 1:
+        raise BundleExportError(f"the ONNX regressor has outputs "
+                                f"{[o.name for o in graph.output]}; one was expected")
+    old = graph.output[0].name
+    for node in graph.node:
+        for i, out in enumerate(node.output):
+            if out == old:
+                node.output[i] = name
+    graph.output[0].name = name
 
 
 def _keep_only_probabilities(model: Any) -> None:
@@ -187,12 +298,13 @@ def _keep_only_probabilities(model: Any) -> None:
         field.extend(copies)
 
 
-def _onnx_probabilities(model_bytes: bytes, X: NDArray[np.float64], dtype: InputDtype) -> Any:
+def _onnx_probabilities(model_bytes: bytes, X: NDArray[np.float64], dtype: InputDtype,
+                        output: str = PROBABILITIES_OUTPUT) -> Any:
     import onnxruntime as ort
 
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
     x = X if dtype == "float64" else X.astype(np.float32)
-    return session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: x})[0]
+    return session.run([output], {INPUT_NAME: x})[0]
 
 
 def _opsets(model_bytes: bytes) -> dict[str, int]:
@@ -206,27 +318,49 @@ def _opsets(model_bytes: bytes) -> dict[str, int]:
 def _export_as(
     estimator: Any,
     X: NDArray[np.float64],
-    p_sklearn: NDArray[np.float64],
+    expected: NDArray[np.float64],
     dtype: InputDtype,
     *,
     positive_index: int,
     identity: str,
     tolerance: float,
     threshold: float,
+    task: str = "binary",
 ) -> _Exported:
-    model_bytes = _convert(estimator, X.shape[1], dtype, identity)
-    proba = np.asarray(_onnx_probabilities(model_bytes, X, dtype), dtype=np.float64)
-    if proba.ndim != 2 or proba.shape != (X.shape[0], 2):
-        raise BundleExportError(f"the ONNX probabilities have shape {proba.shape}")
-    p_onnx = proba[:, positive_index]
-    diff = float(np.max(np.abs(p_onnx - p_sklearn)))
+    """Convert, run with ONNX Runtime and compare with ``expected`` (the trained model's
+    P(positive), every class's probabilities, or its predictions)."""
+    model_bytes = _convert(estimator, X.shape[1], dtype, identity, task)
+    output = PREDICTION_OUTPUT if task == "regression" else PROBABILITIES_OUTPUT
+    raw = np.asarray(_onnx_probabilities(model_bytes, X, dtype, output), dtype=np.float64)
+    if task == "regression":
+        if raw.shape not in ((X.shape[0], 1), (X.shape[0],)):
+            raise BundleExportError(f"the ONNX prediction has shape {raw.shape}")
+        got = raw.reshape(-1)
+    elif task == "multiclass":
+        if raw.shape != expected.shape:
+            raise BundleExportError(f"the ONNX probabilities have shape {raw.shape}, "
+                                    f"the model's {expected.shape}")
+        got = raw
+    else:
+        if raw.ndim != 2 or raw.shape != (X.shape[0], 2):
+            raise BundleExportError(f"the ONNX probabilities have shape {raw.shape}")
+        got = raw[:, positive_index]
+    scale = max(1.0, float(np.max(np.abs(expected)))) if task == "regression" else 1.0
+    diff = float(np.max(np.abs(got - expected))) / scale
     if not math.isfinite(diff) or diff > tolerance:
+        what = {"binary": "P(positive)", "multiclass": "class probabilities",
+                "regression": "predictions (relative to their largest magnitude)"}[task]
         raise BundleExportError(
-            f"parity check failed: the ONNX model's P(positive) differs from the trained "
+            f"parity check failed: the ONNX model's {what} differ from the trained "
             f"model's by up to {diff:.3g} on {X.shape[0]} evaluation rows "
             f"(tolerance {tolerance:g}, {dtype} input); no bundle was written"
         )
-    disagreements = int(np.count_nonzero((p_onnx >= threshold) != (p_sklearn >= threshold)))
+    if task == "binary":
+        disagreements = int(np.count_nonzero((got >= threshold) != (expected >= threshold)))
+    elif task == "multiclass":
+        disagreements = int(np.count_nonzero(got.argmax(axis=1) != expected.argmax(axis=1)))
+    else:
+        disagreements = 0
     parity = ParitySection(
         rows=int(X.shape[0]),
         max_abs_diff=diff,
@@ -235,6 +369,54 @@ def _export_as(
         input_dtype=dtype,
     )
     return _Exported(model_bytes=model_bytes, opset=_opsets(model_bytes), parity=parity)
+
+
+def expected_scores(estimator: Any, X: NDArray[np.float64], task: str,
+                    positive_index: int) -> NDArray[np.float64]:
+    """The trained model's side of the parity check."""
+    try:
+        if task == "regression":
+            return np.asarray(estimator.predict(X), dtype=np.float64).reshape(-1)
+        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    except Exception as exc:  # any estimator failure stops the export with its message
+        raise BundleExportError(
+            f"the estimator cannot predict the evaluation rows: {conversion_cause(exc)}"
+        ) from exc
+    return proba if task == "multiclass" else proba[:, positive_index]
+
+
+def convert_checked(
+    estimator: Any, X: NDArray[np.float64], *, task: str = "binary", positive_index: int = 1,
+    identity: Callable[[InputDtype], str] = lambda _dtype: "{}", threshold: float = 0.5,
+    input_dtype: DtypeChoice = "auto",
+    tolerance: float | None = None,
+) -> tuple[_Exported, InputDtype]:
+    """Convert ``estimator`` with the first dtype that converts and runs, and prove parity
+    on ``X``; :class:`BundleExportError` names the converter's real cause otherwise (a
+    parity failure is a verdict, never a reason to try another dtype)."""
+    expected = expected_scores(estimator, X, task, positive_index)
+    candidates: list[InputDtype] = (
+        ["float64", "float32"] if input_dtype == "auto" else [input_dtype]
+    )
+    failures: list[str] = []
+    for dtype in candidates:
+        try:
+            exported = _export_as(
+                estimator, X, expected, dtype, positive_index=positive_index,
+                identity=identity(dtype),
+                tolerance=PARITY_TOLERANCE[dtype] if tolerance is None else tolerance,
+                threshold=threshold, task=task,
+            )
+        except BundleExportError:
+            raise
+        except Exception as exc:  # skl2onnx / ONNX Runtime: this dtype is not supported
+            failures.append(f"{dtype} input: {conversion_cause(exc)}")
+            continue
+        return exported, dtype
+    steps = getattr(estimator, "steps", [("", estimator)])
+    names = " > ".join(type(step).__name__ for _, step in steps)
+    raise BundleExportError(f"cannot convert the estimator ({names}) to ONNX: "
+                            + "; ".join(failures))
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
@@ -252,6 +434,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _identity_json(
     meta: BundleMeta, features: tuple[str, ...], positive_index: int, dtype: InputDtype
 ) -> str:
+    schema = [f.model_dump(mode="json") for f in meta.schema]
     return json.dumps(identity_fields(
         model_name=meta.model_name,
         model_version=meta.model_version,
@@ -265,6 +448,9 @@ def _identity_json(
         negative_class=meta.negative_class,
         positive_index=positive_index,
         input_dtype=dtype,
+        task=meta.task,
+        classes=meta.classes,
+        schema=schema,
     ), sort_keys=True)
 
 
@@ -292,11 +478,16 @@ def _manifest(
         "negative_class": meta.negative_class,
         "created_at": created.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "example": example,
+        "task": meta.task,
+        "classes": list(meta.classes),
+        "unit": meta.unit,
+        "feature_schema": [f.model_dump(mode="json") for f in meta.schema],
         "onnx": {
             "file": MODEL_FILE,
             "input_name": INPUT_NAME,
             "input_dtype": dtype,
-            "probabilities_output": PROBABILITIES_OUTPUT,
+            "probabilities_output": (PREDICTION_OUTPUT if meta.task == "regression"
+                                     else PROBABILITIES_OUTPUT),
             "positive_index": positive_index,
             "opset": exported.opset,
             "target_opset": TARGET_OPSET,
@@ -335,46 +526,44 @@ def export_bundle(
     Raises :class:`BundleExportError` (nothing written) when any check fails.
     """
     feature_list = tuple(features)
-    positive_index = _check_estimator(estimator, len(feature_list), positive_label)
-    X = _check_eval_rows(eval_X, len(feature_list))
+    positive_index = _check_estimator(estimator, len(feature_list), positive_label, meta.task)
+    schema = meta.schema or tuple(FeatureField(name=f) for f in feature_list)
+    if tuple(f.name for f in schema) != feature_list:
+        raise BundleExportError("meta.schema must list the features in order")
+    X = _check_eval_rows(eval_X, len(feature_list), [f.nullable for f in schema])
     created = clock()
     if created.tzinfo is None:
         raise BundleExportError("clock() must return a timezone-aware datetime")
-    try:
-        proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    except Exception as exc:  # any estimator failure stops the export with its message
-        raise BundleExportError(f"the estimator cannot predict the evaluation rows: {exc}") from exc
-    p_sklearn = proba[:, positive_index]
-    example = {f: float(v) for f, v in zip(feature_list, np.median(X, axis=0), strict=True)}
-
-    candidates: list[InputDtype] = (
-        ["float64", "float32"] if input_dtype == "auto" else [input_dtype]
+    exported, dtype = convert_checked(
+        estimator, X, task=meta.task, positive_index=positive_index,
+        identity=lambda dtype: _identity_json(meta, feature_list, positive_index, dtype),
+        threshold=meta.threshold, input_dtype=input_dtype, tolerance=tolerance)
+    manifest = _manifest(
+        meta, feature_list, created=created, example=_example(X, schema),
+        positive_index=positive_index, dtype=dtype, exported=exported,
     )
-    failures: list[str] = []
-    for dtype in candidates:
-        try:
-            exported = _export_as(
-                estimator, X, p_sklearn, dtype,
-                positive_index=positive_index,
-                identity=_identity_json(meta, feature_list, positive_index, dtype),
-                tolerance=PARITY_TOLERANCE[dtype] if tolerance is None else tolerance,
-                threshold=meta.threshold,
-            )
-        except BundleExportError:
-            raise  # a parity failure is a verdict, not a reason to try another dtype
-        except Exception as exc:  # skl2onnx / ONNX Runtime: this dtype is not supported
-            failures.append(f"{dtype}: {type(exc).__name__}: {exc}"[:500])
-            continue
-        manifest = _manifest(
-            meta, feature_list, created=created, example=example,
-            positive_index=positive_index, dtype=dtype, exported=exported,
-        )
-        _prepare_out_dir(out_dir)
-        _write_atomic(out_dir / MODEL_FILE, exported.model_bytes)
-        text = json.dumps(manifest.model_dump(mode="json"), indent=2, allow_nan=False) + "\n"
-        _write_atomic(out_dir / MANIFEST_NAME, text.encode("utf-8"))
-        return manifest
-    raise BundleExportError("cannot convert the estimator to ONNX: " + " | ".join(failures))
+    _prepare_out_dir(out_dir)
+    _write_atomic(out_dir / MODEL_FILE, exported.model_bytes)
+    text = json.dumps(manifest.model_dump(mode="json"), indent=2, allow_nan=False) + "\n"
+    _write_atomic(out_dir / MANIFEST_NAME, text.encode("utf-8"))
+    return manifest
+
+
+def _example(X: NDArray[np.float64], schema: tuple[FeatureField, ...]) -> dict[str, float]:
+    """A row the loader scores at cold start, in the model's coding: the median of each
+    numeric, the most frequent code of a categorical or boolean (never NaN); the API's
+    form of it (category names, true/false) is derived from the schema for ``/docs``."""
+    out: dict[str, float] = {}
+    for j, spec in enumerate(schema):
+        col = X[:, j][~np.isnan(X[:, j])]
+        if col.size == 0:
+            out[spec.name] = 0.0
+        elif spec.type == "numeric":
+            out[spec.name] = float(np.median(col))
+        else:
+            values, counts = np.unique(col, return_counts=True)
+            out[spec.name] = float(values[int(np.argmax(counts))])
+    return out
 
 
 def _content_type(name: str) -> str:
@@ -384,6 +573,7 @@ def _content_type(name: str) -> str:
 def upload_bundle(s3_client: Any, bundle_dir: Path, bucket: str, prefix: str) -> str:
     """Upload a verified bundle to ``s3://bucket/prefix/`` and return that URI.
 
+    The release files (``release.sigstore.json``, ``release.intoto.json``) go with it.
     Bundles are immutable: a prefix that already holds a different bundle is refused
     (re-uploading the identical bundle is a no-op). The manifest goes last, so a reader
     that finds a manifest finds its files; S3 checks each object's sha256 on receipt.
@@ -397,7 +587,10 @@ def upload_bundle(s3_client: Any, bundle_dir: Path, bucket: str, prefix: str) ->
     except BundleError as exc:
         raise BundleUploadError(f"refusing to upload {bundle_dir}: {exc}") from None
     manifest_bytes = (bundle_dir / MANIFEST_NAME).read_bytes()
+    # the signed release statement (when the release wrote one) travels with the bundle,
+    # before the manifest, so a reader that finds the manifest finds the statement too
     names = [f.path for f in verified.manifest.files]
+    names += sorted(n for n in RELEASE_FILES if (bundle_dir / n).is_file())
     try:
         listing = s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
         existing = {str(o["Key"])[len(prefix) + 1:] for o in listing.get("Contents", [])}

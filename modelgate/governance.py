@@ -25,7 +25,7 @@ CONFIG_FILENAME = "governance.yml"
 LABEL_LIMIT = 50  # GitHub's maximum label name length
 APPROVED_LABEL_PREFIX = "approved:"
 ROLE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc")
+METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc")  # binary's
 MetricName = Literal["accuracy", "precision", "recall", "f1", "roc_auc"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -47,11 +47,70 @@ class ModelSection(_Strict):
     owners: list[str] = Field(default_factory=list)
 
 
+Task = Literal["binary", "multiclass", "regression"]
+FeatureType = Literal["numeric", "categorical", "boolean"]
+# metric -> True when higher is better; per task, the metrics evaluation computes
+TASK_METRICS: dict[str, dict[str, bool]] = {
+    "binary": {"accuracy": True, "precision": True, "recall": True, "f1": True,
+               "roc_auc": True},
+    "multiclass": {"accuracy": True, "balanced_accuracy": True, "precision_macro": True,
+                   "recall_macro": True, "f1_macro": True, "f1_weighted": True,
+                   "roc_auc_ovr": True},
+    "regression": {"mae": False, "rmse": False, "r2": True},
+}
+DEFAULT_PRIMARY: dict[str, str] = {"binary": "roc_auc", "multiclass": "f1_macro",
+                                   "regression": "rmse"}
+FEATURE_SPECS_KEY = "feature_specs"
+
+
+def higher_is_better(metric: str) -> bool:
+    """The direction of ``metric`` (any task's); unknown metrics count as higher-better."""
+    for by_metric in TASK_METRICS.values():
+        if metric in by_metric:
+            return by_metric[metric]
+    return True
+
+
+CategoryName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class FeatureSpec(_Strict):
+    """One feature column: its type, whether it may be empty, and (for a categorical)
+    the categories it may take, in the order their codes follow."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    type: FeatureType = "numeric"
+    nullable: bool = False
+    categories: Annotated[list[CategoryName], Field(min_length=1)] | None = None
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories_as_text(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v if isinstance(v, str) else str(v) for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _categories_fit(self) -> FeatureSpec:
+        if self.categories is not None:
+            if self.type != "categorical":
+                raise ValueError(f"feature {self.name!r}: categories are for type categorical, "
+                                 f"not {self.type}")
+            dupes = sorted({c for c in self.categories if self.categories.count(c) > 1})
+            if dupes:
+                raise ValueError(f"feature {self.name!r}: categories list {dupes} twice")
+        return self
+
+
 class TargetSection(_Strict):
+    """The label column. Classification maps each label to a class index (0..k-1; for
+    binary, the positive class is 1); regression takes the column's numbers as they are."""
+
     column: Annotated[str, Field(min_length=1)]
-    mapping: dict[str, Literal[0, 1]]
-    positive_class: Annotated[str, Field(min_length=1)]
-    negative_class: Annotated[str, Field(min_length=1)]
+    mapping: dict[str, Annotated[int, Field(ge=0, le=999)]] | None = None
+    positive_class: str = ""  # binary only: the name of the class mapped to 1
+    negative_class: str = ""  # binary only: the name of the class mapped to 0
+    unit: str = ""  # regression only, for the card and the API ("mm", "days")
 
     @field_validator("mapping", mode="before")
     @classmethod
@@ -62,12 +121,91 @@ class TargetSection(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _both_classes(self) -> TargetSection:
-        if set(self.mapping.values()) != {0, 1}:
-            raise ValueError(
-                f"target.mapping must map at least one label to 1 and one to 0, got {self.mapping}"
-            )
+    def _indices_without_gaps(self) -> TargetSection:
+        if not self.mapping:
+            return self
+        k = len(set(self.mapping.values()))
+        if k < 2:
+            raise ValueError("data.target.mapping must map at least one label to each class "
+                             f"index (one to 0, one to 1, …), got {self.mapping}")
+        beyond = [label for label, i in self.mapping.items() if i >= k]
+        if beyond:  # k distinct indices all below k are exactly 0..k-1
+            label = beyond[0]
+            raise ValueError(f"data.target.mapping.{label} is {self.mapping[label]}: class "
+                             f"indices must be 0..{k - 1} without gaps for {k} classes")
         return self
+
+    def check_task(self, task: str) -> None:
+        """Raise ValueError naming the key that does not fit ``task``."""
+        if task == "regression":
+            given = [k for k in ("mapping", "positive_class", "negative_class")
+                     if getattr(self, k)]
+            if given:
+                raise ValueError(f"data.target.{given[0]} is for classification; a regression "
+                                 "target is the column's numbers (remove it, or set task)")
+            return
+        if self.unit:
+            raise ValueError("data.target.unit is for regression targets")
+        if not self.mapping:
+            raise ValueError(f"task {task}: data.target.mapping must map each label to a class "
+                             "index (0, 1, ...)")
+        indices = sorted(set(self.mapping.values()))
+        if indices != list(range(len(indices))):
+            raise ValueError(f"data.target.mapping must use class indices 0..k-1 without gaps, "
+                             f"got {self.mapping}")
+        if task == "binary":
+            if indices != [0, 1]:
+                raise ValueError(f"task binary: data.target.mapping must map labels to 0 and 1, "
+                                 f"got {self.mapping} (for more classes set task: multiclass)")
+            if not self.positive_class or not self.negative_class:
+                raise ValueError("task binary: data.target.positive_class and negative_class "
+                                 "name the classes mapped to 1 and 0")
+            if self.positive_class == self.negative_class:
+                raise ValueError("data.target.positive_class and negative_class must differ")
+        else:
+            if len(indices) < 3:
+                raise ValueError(f"task multiclass needs at least 3 classes, data.target.mapping "
+                                 f"has {len(indices)} (use task: binary)")
+            if self.positive_class or self.negative_class:
+                raise ValueError("data.target.positive_class / negative_class are for task "
+                                 "binary; a multiclass model answers every class")
+
+    def class_names(self, task: str) -> tuple[str, ...]:
+        """Class index -> name: (negative, positive) for binary; for multiclass the first
+        label mapped to each index."""
+        if task == "binary":
+            return (self.negative_class, self.positive_class)
+        if task == "regression" or not self.mapping:
+            return ()
+        names: dict[int, str] = {}
+        for label, index in self.mapping.items():
+            names.setdefault(index, label)
+        return tuple(names[i] for i in sorted(names))
+
+
+def _split_feature_specs(raw: Any) -> Any:
+    """``features`` may list names (numeric, not nullable) or mappings with a type; the
+    names stay in ``features`` and the full specs go to ``feature_specs``."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("features"), list):
+        return raw
+    if FEATURE_SPECS_KEY in raw:
+        # a dumped Governance read back (the trusted verdict does): names and specs agree
+        given = raw[FEATURE_SPECS_KEY] or []
+        if not given or [s.get("name") if isinstance(s, dict) else getattr(s, "name", None)
+                         for s in given] == raw["features"]:
+            return raw
+        raise ValueError(f"data.{FEATURE_SPECS_KEY} is derived from data.features; "
+                         "declare types in data.features")
+    specs: list[Any] = []
+    names: list[Any] = []
+    for item in raw["features"]:
+        if isinstance(item, dict):
+            specs.append(item)
+            names.append(item.get("name"))
+        else:
+            specs.append({"name": item})
+            names.append(item)
+    return {**raw, "features": names, FEATURE_SPECS_KEY: specs}
 
 
 class DataSection(_Strict):
@@ -76,6 +214,12 @@ class DataSection(_Strict):
     id_column: Annotated[str, Field(min_length=1)]
     target: TargetSection
     features: Annotated[list[str], Field(min_length=1)]
+    feature_specs: tuple[FeatureSpec, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_features(cls, value: Any) -> Any:
+        return _split_feature_specs(value)
 
     @model_validator(mode="after")
     def _distinct_columns(self) -> DataSection:
@@ -88,6 +232,17 @@ class DataSection(_Strict):
         if self.id_column == self.target.column:
             raise ValueError("data.id_column and data.target.column must differ")
         return self
+
+    @property
+    def specs(self) -> tuple[FeatureSpec, ...]:
+        """Every feature's spec, in ``features`` order (plain names are numeric)."""
+        if self.feature_specs:
+            return self.feature_specs
+        return tuple(FeatureSpec(name=n) for n in self.features)
+
+    @property
+    def all_numeric(self) -> bool:
+        return all(s.type == "numeric" and not s.nullable for s in self.specs)
 
 
 class EstimatorStep(_Strict):
@@ -114,10 +269,31 @@ class BootstrapSection(_Strict):
 
 
 class MetricsSection(_Strict):
-    primary: MetricName = "roc_auc"
+    """``primary`` is compared with production (its direction comes from the metric:
+    mae and rmse are better lower); ``floors`` are minimums for higher-is-better metrics,
+    ``ceilings`` maximums for lower-is-better ones."""
+
+    primary: str | None = None  # None: roc_auc (binary), f1_macro (multiclass), rmse
     min_delta: Annotated[float, Field(ge=0.0)] = 0.0
-    floors: dict[MetricName, Fraction] = Field(default_factory=dict)
+    floors: dict[str, Annotated[float, Field(le=1.0)]] = Field(default_factory=dict)
+    ceilings: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
     bootstrap: BootstrapSection = BootstrapSection()
+
+    def check_task(self, task: str) -> None:
+        known = TASK_METRICS[task]
+        if self.primary is not None and self.primary not in known:
+            raise ValueError(f"metrics.primary {self.primary!r} is not a {task} metric; "
+                             f"choose one of {sorted(known)}")
+        for key, names in (("floors", self.floors), ("ceilings", self.ceilings)):
+            for name in names:
+                if name not in known:
+                    raise ValueError(f"metrics.{key}.{name} is not a {task} metric; "
+                                     f"choose from {sorted(known)}")
+                if known[name] != (key == "floors"):
+                    other = "ceilings" if key == "floors" else "floors"
+                    raise ValueError(f"metrics.{key}.{name}: {name} is better "
+                                     f"{'lower' if key == 'floors' else 'higher'}; "
+                                     f"put it under metrics.{other}")
 
 
 class SubgroupSpec(_Strict):
@@ -137,13 +313,18 @@ class SubgroupSpec(_Strict):
         return self
 
 
-def _default_gap() -> dict[MetricName, float]:
-    return {"accuracy": 0.1}
+DEFAULT_GAP: dict[str, dict[str, float]] = {"binary": {"accuracy": 0.1},
+                                             "multiclass": {"accuracy": 0.1},
+                                             "regression": {}}
 
 
 class SubgroupsSection(_Strict):
+    """``max_gap``: the largest allowed difference of a metric between any subgroup and
+    the whole evaluation set (None: accuracy 0.1 for classification, none for
+    regression, whose metrics have units)."""
+
     min_size: Annotated[int, Field(ge=1)] = 20
-    max_gap: dict[MetricName, Fraction] = Field(default_factory=_default_gap)
+    max_gap: dict[str, Annotated[float, Field(ge=0.0)]] | None = None
     groups: list[SubgroupSpec] = Field(default_factory=list)
 
 
@@ -153,10 +334,32 @@ class LeakageSection(_Strict):
 
 
 class Role(_Strict):
+    """A role and its holders. A ``users`` entry is a login, or ``{login, id}`` to pin the
+    role to that GitHub account (a login can be renamed and taken by someone else); the
+    pinned ids are kept in ``user_ids``."""
+
     name: str
     users: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
     required: Annotated[int, Field(ge=1, le=10)] = 1
+    user_ids: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pinned_users(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("users"), list):
+            return data
+        logins: list[Any] = []
+        ids: dict[str, Any] = dict(data.get("user_ids") or {})
+        for entry in data["users"]:
+            if isinstance(entry, dict):
+                if set(entry) != {"login", "id"}:
+                    raise ValueError("a users entry is a login or {login: <name>, id: <user id>}")
+                logins.append(entry["login"])
+                ids[str(entry["login"])] = entry["id"]
+            else:
+                logins.append(entry)
+        return {**data, "users": logins, "user_ids": ids}
 
     @field_validator("name")
     @classmethod
@@ -195,6 +398,7 @@ class Role(_Strict):
 
 class ApprovalSection(_Strict):
     roles: Annotated[list[Role], Field(min_length=1)]
+    review_approves: bool = False  # an APPROVE review counts as a bare /approve
 
     @model_validator(mode="after")
     def _unique(self) -> ApprovalSection:
@@ -203,6 +407,20 @@ class ApprovalSection(_Strict):
         if dupes:
             raise ValueError(f"approval.roles names {dupes} more than once")
         return self
+
+
+def _default_gate_paths() -> list[str]:
+    return ["bot/**", "training/**", ".github/**", "governance.yml", "Makefile",
+            "pyproject.toml", "uv.lock", "scripts/**"]
+
+
+class GateSection(_Strict):
+    """Changes to the gate itself need one more role: ``role`` (listed in
+    ``approval.roles``) is required only when the pull request touches one of ``paths``
+    (glob patterns; ``**`` crosses folders)."""
+
+    role: str | None = None
+    paths: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=_default_gate_paths)
 
 
 class AliasesSection(_Strict):
@@ -234,8 +452,9 @@ AppAccess = Literal["read", "write", "admin"]
 
 
 def _default_app_permissions() -> dict[str, AppAccess]:
-    return {"actions": "read", "checks": "write", "contents": "write", "issues": "write",
-            "metadata": "read", "pull_requests": "write", "workflows": "write"}
+    return {"actions": "write", "checks": "write", "contents": "write", "members": "read",
+            "metadata": "read", "pull_requests": "write", "statuses": "read",
+            "workflows": "write"}
 
 
 class GitHubSection(_Strict):
@@ -282,6 +501,7 @@ class Governance(_Strict):
     """The validated content of ``governance.yml``."""
 
     schema_version: Literal[1] = 1
+    task: Task = "binary"
     model: ModelSection
     data: DataSection
     estimator: EstimatorSection
@@ -296,6 +516,39 @@ class Governance(_Strict):
     deploy: DeploySection = DeploySection()
     drift: DriftSection = DriftSection()
     github: GitHubSection = GitHubSection()
+    gate: GateSection = GateSection()
+
+    @model_validator(mode="after")
+    def _gate_role_exists(self) -> Governance:
+        names = [r.name for r in self.approval.roles]
+        if self.gate.role is not None and self.gate.role not in names:
+            raise ValueError(f"gate.role {self.gate.role!r} is not one of approval.roles {names}")
+        if self.gate.role is not None and names == [self.gate.role]:
+            raise ValueError("approval.roles needs a role besides the gate role")
+        return self
+
+    @model_validator(mode="after")
+    def _task_fits(self) -> Governance:
+        self.data.target.check_task(self.task)
+        self.metrics.check_task(self.task)
+        for name in self.subgroups.max_gap or {}:
+            if name not in TASK_METRICS[self.task]:
+                raise ValueError(f"subgroups.max_gap.{name} is not a {self.task} metric; "
+                                 f"choose from {sorted(TASK_METRICS[self.task])}")
+        return self
+
+    @property
+    def primary_metric(self) -> str:
+        return self.metrics.primary or DEFAULT_PRIMARY[self.task]
+
+    @property
+    def max_gap(self) -> dict[str, float]:
+        gaps = self.subgroups.max_gap
+        return dict(DEFAULT_GAP[self.task] if gaps is None else gaps)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.data.target.class_names(self.task)
 
     @model_validator(mode="after")
     def _subgroup_columns_exist(self) -> Governance:
@@ -362,6 +615,9 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - key '{key}': required key is missing")
         elif err["type"] == "extra_forbidden":
             lines.append(f"  - key '{key}': unknown key (value {_describe(err['input'])})")
+        elif err["type"] == "value_error" and not err["loc"]:
+            # a check across sections: its message names the keys; the input is everything
+            lines.append(f"  - {str(msg).removeprefix('Value error, ')}")
         else:
             lines.append(f"  - key '{key}': {msg}; got {_describe(err['input'])}")
     return "\n".join(lines)

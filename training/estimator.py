@@ -3,7 +3,10 @@
 """Build the estimator that ``governance.yml`` names, so a team swaps its model by config.
 
 Each step is an import path (``package.module.Class`` or ``package.module:factory``) plus
-keyword parameters; several steps form a scikit-learn ``Pipeline``. The import runs the
+keyword parameters; several steps form a scikit-learn ``Pipeline``. A parameter value that
+is itself a mapping with a ``class`` key is built the same way, at any depth, so a
+``ColumnTransformer`` names its transformers (each ``[name, {class: ...}, [columns]]``)
+and a nested ``Pipeline`` its steps. The import runs the
 repository's own code (the PR under audit), which is why training only ever runs in the
 untrusted, token-less job.
 """
@@ -48,10 +51,48 @@ def _import(path: str) -> Any:
     return target
 
 
+def _build_value(where: str, value: Any) -> Any:
+    """Parameters with nested ``{class: ..., params: {...}}`` mappings built."""
+    if isinstance(value, dict) and "class" in value:
+        extra = set(value) - {"class", "params"}
+        if extra:
+            raise EstimatorError(f"{where}: unknown key(s) {sorted(extra)} beside 'class' "
+                                 "(parameters go under 'params')")
+        try:
+            step = EstimatorStep.model_validate(value)
+        except ValueError as exc:
+            raise EstimatorError(f"{where}: {exc}") from None
+        return _build_object(where, step)
+    if isinstance(value, dict):
+        return {k: _build_value(f"{where}.{k}", v) for k, v in value.items()}
+    if isinstance(value, list):
+        built = [_build_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        # [name, estimator, columns] and [name, estimator] are tuples to scikit-learn
+        if any(_is_estimator(v) for v in built) and value and isinstance(value[0], str):
+            return tuple(built)
+        return built
+    return value
+
+
+def _is_estimator(obj: Any) -> bool:
+    return hasattr(obj, "fit") and (hasattr(obj, "transform") or hasattr(obj, "predict"))
+
+
+def _build_object(where: str, step: EstimatorStep) -> Any:
+    factory = _import(step.class_)
+    params = {k: _build_value(f"{where}.params.{k}", v) for k, v in step.params.items()}
+    try:
+        return factory(**params)
+    except (TypeError, ValueError) as exc:
+        raise EstimatorError(f"{where} ({step.class_}): bad parameters: {exc}") from exc
+
+
 def _build_step(index: int, step: EstimatorStep) -> Any:
     factory = _import(step.class_)
     try:
-        obj = factory(**step.params)
+        params = {k: _build_value(f"estimator.steps[{index}].params.{k}", v)
+                  for k, v in step.params.items()}
+        obj = factory(**params)
     except TypeError as exc:
         raise EstimatorError(
             f"estimator.steps[{index}] ({step.class_}): bad parameters {step.params}: {exc}"
@@ -63,13 +104,55 @@ def _build_step(index: int, step: EstimatorStep) -> Any:
     return obj
 
 
-def build_estimator(section: EstimatorSection) -> Pipeline:
+def _column_positions(obj: Any, features: tuple[str, ...], where: str) -> None:
+    """Replace feature names in every ColumnTransformer's column lists by their positions
+    in ``features``: the model then takes the feature matrix in configured order, as a
+    DataFrame in training and as one tensor in ONNX (whose converter needs positions)."""
+    from sklearn.compose import ColumnTransformer
+
+    if isinstance(obj, ColumnTransformer):
+        fixed = []
+        for entry in obj.transformers:
+            name, transformer, columns = entry
+            cols = [columns] if isinstance(columns, str) else columns
+            if isinstance(cols, list | tuple) and all(isinstance(c, str) for c in cols):
+                unknown = [c for c in cols if c not in features]
+                if unknown:
+                    raise EstimatorError(
+                        f"{where}: ColumnTransformer step {name!r} names column(s) {unknown} "
+                        f"that are not in data.features")
+                cols = [features.index(c) for c in cols]
+            fixed.append((name, transformer, cols))
+            _column_positions(transformer, features, f"{where}.{name}")
+        obj.transformers = fixed
+    for _, child in getattr(obj, "steps", []):
+        _column_positions(child, features, where)
+
+
+def build_estimator(section: EstimatorSection, task: str = "binary",
+                    features: tuple[str, ...] | None = None) -> Pipeline:
+    """The Pipeline ``section`` names; its last step must suit ``task`` (a classifier
+    with ``predict_proba``, or a regressor). With ``features``, ColumnTransformer column
+    names are checked against them and turned into positions."""
+    from sklearn.base import is_classifier, is_regressor
+
     steps = [_build_step(i, s) for i, s in enumerate(section.steps)]
-    if not hasattr(steps[-1], "predict_proba"):
+    if features is not None:
+        for i, step in enumerate(steps):
+            _column_positions(step, features, f"estimator.steps[{i}]")
+    final, name = steps[-1], section.steps[-1].class_
+    if task == "regression":
+        if not is_regressor(final):
+            raise EstimatorError(f"estimator.steps[-1] ({name}) is not a regressor; task "
+                                 "regression needs one (e.g. sklearn.linear_model.Ridge)")
+    elif not hasattr(final, "predict_proba"):
         raise EstimatorError(
-            f"estimator.steps[-1] ({section.steps[-1].class_}) has no predict_proba; "
+            f"estimator.steps[-1] ({name}) has no predict_proba; "
             "the gate needs probabilities"
         )
+    elif not is_classifier(final):
+        raise EstimatorError(f"estimator.steps[-1] ({name}) is not a classifier; task {task} "
+                             "needs one")
     names = [f"{i}_{type(s).__name__.lower()}" for i, s in enumerate(steps)]
     return Pipeline(list(zip(names, steps, strict=True)))
 

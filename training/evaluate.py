@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import classification_report, confusion_matrix
 
-METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")  # binary's; see TASK_METRICS
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,87 @@ def compute_metrics(
     }
 
 
+def multiclass_metrics(y_true: NDArray[np.int64], proba: NDArray[np.float64]) -> dict[str, float]:
+    """Accuracy, balanced accuracy, macro/weighted precision-recall-F1 and the macro
+    one-vs-rest AUC, from one confusion matrix (fast enough for the bootstrap; a test
+    holds them equal to scikit-learn's). A class absent from ``y_true`` has no recall or
+    AUC and is left out of those averages, as scikit-learn's macro averages do not."""
+    k = proba.shape[1]
+    y_pred = np.argmax(proba, axis=1)
+    n = len(y_true)
+    cm = np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    tp = np.diag(cm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
+    present = support > 0
+    aucs = [roc_auc((y_true == c).astype(np.int64), proba[:, c]) for c in range(k)
+            if present[c] and support[c] < n]
+    weights = support / n if n else support
+    return {
+        "accuracy": float(tp.sum() / n) if n else float("nan"),
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else float("nan"),
+        "precision_macro": float(precision.mean()),
+        "recall_macro": float(recall.mean()),
+        "f1_macro": float(f1.mean()),
+        "f1_weighted": float((f1 * weights).sum()),
+        "roc_auc_ovr": float(np.mean(aucs)) if aucs else float("nan"),
+    }
+
+
+def regression_metrics(y_true: NDArray[np.float64], pred: NDArray[np.float64]) -> dict[str, float]:
+    """MAE, RMSE and R² (R² is NaN when the targets do not vary)."""
+    err = pred - y_true
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    return {
+        "mae": float(np.mean(np.abs(err))),
+        "rmse": float(np.sqrt(np.mean(err ** 2))),
+        "r2": 1.0 - float(np.sum(err ** 2)) / ss_tot if ss_tot > 0 else float("nan"),
+    }
+
+
+def task_metrics(task: str, y_true: NDArray[Any], scores: NDArray[np.float64],
+                 threshold: float = 0.5) -> dict[str, float]:
+    """The task's metrics from its scores: P(positive) for binary, one probability
+    column per class for multiclass, the predicted value for regression."""
+    if task == "binary":
+        return compute_metrics(y_true, scores, threshold)
+    if task == "multiclass":
+        return multiclass_metrics(y_true, scores)
+    return regression_metrics(y_true, scores)
+
+
+def evaluate_task(task: str, y_true: NDArray[Any], scores: NDArray[np.float64],
+                  threshold: float, class_names: tuple[str, ...]) -> Evaluation:
+    """:func:`evaluate` for any task (``class_names`` by class index; empty for
+    regression, whose report holds the metrics and the residuals' quantiles)."""
+    if task == "binary":
+        return evaluate(y_true, scores, threshold, (class_names[0], class_names[1]))
+    if task == "regression":
+        residuals = np.asarray(scores - y_true, dtype=np.float64)
+        metrics = regression_metrics(y_true, scores)
+        report = {"metrics": metrics, "rows": len(y_true), "residual_quantiles": {
+            str(q): float(np.quantile(residuals, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}
+        text = "\n".join(f"{k:>6}: {v:.6g}" for k, v in metrics.items()) + "\n"
+        return Evaluation(metrics=metrics, confusion=np.zeros((0, 0), dtype=np.int64),
+                          report=report, report_text=text)
+    y_pred = np.argmax(scores, axis=1)
+    labels = list(range(len(class_names)))
+    report = classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
+                                   output_dict=True, zero_division=0)
+    text = classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
+                                 digits=4, zero_division=0)
+    return Evaluation(
+        metrics=multiclass_metrics(y_true, scores),
+        confusion=confusion_matrix(y_true, y_pred, labels=labels).astype(np.int64),
+        report=json.loads(json.dumps(report)),
+        report_text=str(text),
+    )
+
+
 def evaluate(
     y_true: NDArray[np.int64],
     p_positive: NDArray[np.float64],
@@ -85,16 +166,17 @@ def evaluate(
     )
 
 
-def confusion_png(confusion: NDArray[np.int64], class_names: tuple[str, str]) -> bytes:
+def confusion_png(confusion: NDArray[np.int64], class_names: tuple[str, ...]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4, 3.5), dpi=100)
+    k = len(class_names)
+    fig, ax = plt.subplots(figsize=(max(4, 1.1 * k), max(3.5, k)), dpi=100)
     ax.imshow(confusion, cmap="Blues")
-    ax.set_xticks([0, 1], labels=list(class_names))
-    ax.set_yticks([0, 1], labels=list(class_names))
+    ax.set_xticks(list(range(k)), labels=list(class_names))
+    ax.set_yticks(list(range(k)), labels=list(class_names))
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     for (i, j), v in np.ndenumerate(confusion):

@@ -30,7 +30,7 @@ from training import tracking
 from training.baseline import feature_baseline
 from training.data import Dataset, Split, load_dataset, split_dataset
 from training.estimator import build_estimator, loggable_params, model_type
-from training.evaluate import Evaluation, confusion_png, evaluate
+from training.evaluate import Evaluation, confusion_png, evaluate_task
 from training.provenance import Provenance, collect
 
 RUN_MANIFEST_SCHEMA = 1
@@ -95,20 +95,35 @@ def positive_probability(
     return np.asarray(proba[:, classes.index(1)], dtype=np.float64)
 
 
+def predict_scores(pipeline: Any, X: NDArray[np.float64], features: tuple[str, ...],
+                   task: str) -> NDArray[np.float64]:
+    """What the task's metrics and the gate compare: P(positive) (binary), one
+    probability column per class index (multiclass), the predicted value (regression)."""
+    if task == "binary":
+        return positive_probability(pipeline, X, features)
+    if task == "regression":
+        return np.asarray(pipeline.predict(_frame(X, features)), dtype=np.float64).reshape(-1)
+    proba = np.asarray(pipeline.predict_proba(_frame(X, features)), dtype=np.float64)
+    classes = [int(c) for c in pipeline.classes_]
+    out = np.zeros((proba.shape[0], max(classes) + 1), dtype=np.float64)
+    out[:, classes] = proba
+    return out
+
+
 def fit_and_evaluate(config: LoadedConfig, dataset: Dataset | None = None) -> FittedModel:
     """Fit on the train split and evaluate on the pinned test split (no MLflow)."""
     gov = config.governance
     dataset = dataset or load_dataset(config)
     split = split_dataset(dataset, gov)
-    pipeline = build_estimator(gov.estimator)
+    pipeline = build_estimator(gov.estimator, gov.task, tuple(gov.data.features))
     try:
         # fit on named columns so the model itself knows the feature set it expects
         pipeline.fit(_frame(dataset.X[split.train], dataset.features), dataset.y[split.train])
     except Exception as exc:
         raise TrainingError(f"fitting {model_type(pipeline)} failed: {exc}") from exc
-    p_test = positive_probability(pipeline, dataset.X[split.test], dataset.features)
-    names = (gov.data.target.negative_class, gov.data.target.positive_class)
-    evaluation = evaluate(dataset.y[split.test], p_test, gov.estimator.threshold, names)
+    p_test = predict_scores(pipeline, dataset.X[split.test], dataset.features, gov.task)
+    evaluation = evaluate_task(gov.task, dataset.y[split.test], p_test,
+                               gov.estimator.threshold, gov.class_names)
     return FittedModel(pipeline, dataset, split, p_test, evaluation, fingerprint(p_test))
 
 
@@ -117,23 +132,19 @@ def _write_artifacts(
 ) -> None:
     gov = config.governance
     ds, split, ev = fitted.dataset, fitted.split, fitted.evaluation
-    names = (gov.data.target.negative_class, gov.data.target.positive_class)
-    (out / "confusion_matrix.png").write_bytes(confusion_png(ev.confusion, names))
+    if gov.task != "regression":
+        (out / "confusion_matrix.png").write_bytes(confusion_png(ev.confusion, gov.class_names))
     (out / "classification_report.json").write_text(json.dumps(ev.report, indent=2))
     (out / "classification_report.txt").write_text(ev.report_text)
     (out / "evaluation").mkdir()
     test_ids = [str(i) for i in ds.ids[split.test]]
     (out / "evaluation" / "test_ids.json").write_text(json.dumps(
         {"id_column": gov.data.id_column, "data_sha256": ds.sha256, "ids": test_ids}, indent=1))
-    (out / "evaluation" / "predictions.json").write_text(json.dumps({
-        "positive_class": gov.data.target.positive_class,
-        "threshold": gov.estimator.threshold,
-        "ids": test_ids,
-        "y_true": [int(v) for v in ds.y[split.test]],
-        "p_positive": [float(v) for v in fitted.p_test],
-    }))
-    p_train = positive_probability(fitted.pipeline, ds.X[split.train], ds.features)
-    baseline = feature_baseline(ds.X[split.train], ds.features, p_train)
+    (out / "evaluation" / "predictions.json").write_text(json.dumps(
+        _predictions_json(gov.task, gov, test_ids, ds.y[split.test], fitted.p_test)))
+    p_train = predict_scores(fitted.pipeline, ds.X[split.train], ds.features, gov.task)
+    baseline = feature_baseline(ds.X[split.train], ds.features, p_train, task=gov.task,
+                                categories=ds.categories)
     (out / "baseline_stats.json").write_text(json.dumps(baseline, indent=1))
     manifest = {
         "schema_version": RUN_MANIFEST_SCHEMA,
@@ -146,6 +157,10 @@ def _write_artifacts(
         "test_rows": len(split.test),
         "features": list(ds.features),
         "target": gov.data.target.column,
+        "task": gov.task,
+        "classes": list(gov.class_names),
+        "feature_types": {f.name: f.model_dump(exclude={"name"}) for f in gov.data.specs},
+        "categories": {k: list(v) for k, v in ds.categories.items()},
         "positive_class": gov.data.target.positive_class,
         "threshold": gov.estimator.threshold,
         "metrics": ev.metrics,
@@ -157,6 +172,23 @@ def _write_artifacts(
         "model_fingerprint": fitted.fingerprint,
     }
     (out / "run_manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def _predictions_json(task: str, gov: Any, ids: list[str], y: NDArray[Any],
+                      scores: NDArray[np.float64]) -> dict[str, Any]:
+    """``evaluation/predictions.json``: binary keeps ``p_positive``; multiclass writes
+    ``proba`` (one list per row, by class index), regression ``y_pred``."""
+    out: dict[str, Any] = {"task": task, "ids": ids}
+    if task == "binary":
+        out.update(positive_class=gov.data.target.positive_class,
+                   threshold=gov.estimator.threshold,
+                   y_true=[int(v) for v in y], p_positive=[float(v) for v in scores])
+    elif task == "multiclass":
+        out.update(classes=list(gov.class_names), y_true=[int(v) for v in y],
+                   proba=[[float(v) for v in row] for row in scores])
+    else:
+        out.update(y_true=[float(v) for v in y], y_pred=[float(v) for v in scores])
+    return out
 
 
 def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
@@ -310,5 +342,21 @@ class PipelinePredictor:
     pipeline: Pipeline
     features: tuple[str, ...]
 
+    task: str | None = None  # None: read from the pipeline (regressor; classes)
+
     def predict_positive(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
         return positive_probability(self.pipeline, X, self.features)
+
+    def predict_scores(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The task's scores (see :func:`predict_scores`)."""
+        return predict_scores(self.pipeline, X, self.features,
+                              self.task or task_of(self.pipeline))
+
+
+def task_of(pipeline: Any) -> str:
+    """binary, multiclass or regression, from a fitted estimator."""
+    from sklearn.base import is_regressor
+
+    if is_regressor(pipeline):
+        return "regression"
+    return "multiclass" if len(getattr(pipeline, "classes_", ())) > 2 else "binary"

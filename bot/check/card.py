@@ -55,6 +55,8 @@ class Overview(_Strict):
     negative_class: Text
     owners: list[Text]
     created_at: Text
+    task: Text = "binary"
+    output: Text = ""  # what the model answers, e.g. "P(benign)", "class of alpha, beta"
 
 
 class TrainingData(_Strict):
@@ -72,6 +74,7 @@ class TrainingData(_Strict):
     doi: Text
     pii_status: Text
     pii_certified_by: Text
+    feature_types: dict[Text, Text] = {}  # feature -> "categorical, nullable" (non-plain only)
 
 
 class MetricRow(_Strict):
@@ -90,6 +93,8 @@ class Performance(_Strict):
     delta_ci95: list[float] | None
     metrics: list[MetricRow]
     floors: dict[str, float]
+    ceilings: dict[str, float] = {}
+    unchanged_model: bool = False
 
 
 class SubgroupRow(_Strict):
@@ -176,7 +181,9 @@ def performance_from_gate(perf: dict[str, Any], run_metrics: dict[str, float]) -
     ref = perf.get("reference", {})
     cis = cand.get("ci95", {})
     rows = []
-    for name in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+    names = list(cand.get("metrics") or run_metrics) or ["accuracy", "precision", "recall",
+                                                         "f1", "roc_auc"]
+    for name in names:
         value = cand.get("metrics", {}).get(name, run_metrics.get(name))
         rows.append(MetricRow(name=name, value=_float(value), ci95=cis.get(name),
                               reference=_float(ref.get("metrics", {}).get(name))))
@@ -190,7 +197,24 @@ def performance_from_gate(perf: dict[str, Any], run_metrics: dict[str, float]) -
         delta_ci95=boot.get("ci95"),
         metrics=rows,
         floors={k: float(v) for k, v in perf.get("floors", {}).items()},
+        ceilings={k: float(v) for k, v in perf.get("ceilings", {}).items()},
+        unchanged_model=bool(perf.get("unchanged_model", False)),
     )
+
+
+def _output(gov: Any) -> str:
+    """What the served model answers, in words."""
+    if gov.task == "regression":
+        unit = f" ({gov.data.target.unit})" if gov.data.target.unit else ""
+        return f"a predicted {gov.data.target.column}{unit}"
+    if gov.task == "multiclass":
+        return "P(class) for each of " + ", ".join(gov.class_names)
+    return f"P({gov.data.target.positive_class}), threshold {gov.estimator.threshold}"
+
+
+def _feature_types(gov: Any) -> dict[str, str]:
+    return {f.name: f.type + (", nullable" if f.nullable else "")
+            for f in gov.data.specs if f.type != "numeric" or f.nullable}
 
 
 def _subgroups(bias: dict[str, Any]) -> Subgroups:
@@ -230,6 +254,7 @@ def build_card(
             threshold=gov.estimator.threshold, positive_class=gov.data.target.positive_class,
             negative_class=gov.data.target.negative_class, owners=list(gov.model.owners),
             created_at=created_at.isoformat(timespec="seconds"),
+            task=gov.task, output=_output(gov),
         ),
         intended_use=gov.model.intended_use,
         out_of_scope_use=gov.model.out_of_scope_use,
@@ -241,6 +266,7 @@ def build_card(
             license=dataset.manifest.license, source=dataset.manifest.source,
             doi=str(manifest.get("doi", "")), pii_status=dataset.manifest.pii_status,
             pii_certified_by=dataset.manifest.pii_certified_by,
+            feature_types=_feature_types(gov),
         ),
         performance=performance_from_gate(_details(by_id, "performance_gate"),
                                           train.get("metrics", {})),
@@ -371,8 +397,9 @@ def to_mct(card: ModelCard) -> dict[str, Any]:
             "data": [{"name": card.training_data.source,
                       "description": f"{card.training_data.rows} rows, sha256 "
                                      f"{card.training_data.sha256}"}],
-            "input_format": f"{card.training_data.feature_count} numeric features",
-            "output_format": f"P({card.overview.positive_class})",
+            "input_format": f"{card.training_data.feature_count} features"
+                            + ("" if card.training_data.feature_types else ", all numeric"),
+            "output_format": card.overview.output or f"P({card.overview.positive_class})",
         },
         "quantitative_analysis": {"performance_metrics": metrics},
         "considerations": {

@@ -18,6 +18,7 @@ router (:class:`ServingAPI`). OpenAPI still documents every route, from
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -25,11 +26,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from numpy.typing import NDArray
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -110,7 +113,8 @@ def model_ref(bundle: LoadedBundle | None) -> ModelRef:
     if bundle is None:
         return NO_MODEL_REF
     m = bundle.manifest
-    return ModelRef(name=m.model_name, version=m.model_version, alias=m.alias)
+    return ModelRef(name=m.model_name, version=m.model_version, alias=m.alias,
+                    statement=bundle.statement_sha256)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -185,6 +189,7 @@ def default_loader(s3_client_factory: bundles.S3ClientFactory | None = None) -> 
             settings.bundle_uri,
             expected_manifest_sha256=settings.bundle_sha256,
             s3_client_factory=s3_client_factory,
+            trusted_keys=settings.trusted_keys(),
         )
 
     return load
@@ -353,6 +358,48 @@ def _prediction_body(
     return {**head, "count": len(items), "predictions": items}
 
 
+def _raw_outputs(bundle: LoadedBundle, X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The model's whole output (every class's probability; the regression value),
+    through ``LoadedBundle.scores`` where it exists, else its session directly."""
+    scores = getattr(bundle, "scores", None)
+    if scores is not None:
+        return np.asarray(scores(X), dtype=np.float64)
+    m = bundle.manifest
+    session: Any = bundle._session
+    x = X if m.onnx.input_dtype == "float64" else X.astype(np.float32)
+    out = session.run([m.onnx.probabilities_output], {m.onnx.input_name: x})[0]
+    return np.asarray(out, dtype=np.float64)
+
+
+def _task_answer(rec: RequestRecord, bundle: LoadedBundle, features: validation.Features,
+                 single: bool) -> Response:
+    """A multiclass model's classes and probabilities, or a regressor's values."""
+    m = bundle.manifest
+    out = _raw_outputs(bundle, features.X)
+    head = {"model_name": m.model_name, "alias": m.alias}
+    if m.task == "regression":
+        values = out.reshape(-1).tolist()
+        if not all(math.isfinite(v) for v in values):
+            raise RequestRejected(422, validation.E_PREDICTION_OUT_OF_RANGE,
+                                  validation.MSG_OUT_OF_RANGE.format(records="some record"))
+        items: list[dict[str, Any]] = [{"prediction": v, "unit": m.unit} for v in values]
+        # the request log has no field for a value yet (predictions are class indices,
+        # probabilities in [0, 1]); logs.RequestRecord needs one before drift can read it
+    else:
+        validation.check_probabilities(out.reshape(-1).tolist(), single=single)
+        best = out.argmax(axis=1).tolist()
+        items = [{"prediction": k, "prediction_label": m.classes[k],
+                  "probabilities": dict(zip(m.classes, row, strict=True))}
+                 for k, row in zip(best, out.tolist(), strict=True)]
+        rec.predictions = best
+        rec.probabilities = [row[k] for k, row in zip(best, out.tolist(), strict=True)]
+    rec.validation = "passed"
+    rec.feature_names, rec.features = bundle.features, features
+    body = {**head, **items[0]} if single else {**head, "count": len(items),
+                                                 "predictions": items}
+    return _json(200, rec, body)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -427,6 +474,7 @@ def create_app(
             "commit": m.commit,
             "data_sha256": m.data_sha256,
             "bundle_sha256": bundle.manifest_sha256,
+            "statement_sha256": bundle.statement_sha256,
             "created_at": m.created_at.isoformat().replace("+00:00", "Z"),
             "feature_count": len(m.features),
             "features": list(m.features),
@@ -449,13 +497,20 @@ def create_app(
             validation.check_content_type(_header(request.scope, H_CONTENT_TYPE))
             doc = validation.parse_body(await _read_body(request, max_body))
             records, single = validation.extract_records(doc, max_batch)
-            features = validation.to_matrix(records, bundle.features, bundle.feature_set,
-                                            bundle.input_limit, single=single)
+            m = bundle.manifest
+            if m.all_numeric:
+                features = validation.to_matrix(records, bundle.features, bundle.feature_set,
+                                                bundle.input_limit, single=single)
+            else:
+                features = validation.to_typed_matrix(records, m.feature_schema,
+                                                      bundle.feature_set, bundle.input_limit,
+                                                      single=single)
+            if m.task != "binary":
+                return _task_answer(rec, bundle, features, single)
             p = bundle.positive_probability(features.X).tolist()
             validation.check_probabilities(p, single=single)
         except RequestRejected as rej:
             return _rejected(rec, rej)
-        m = bundle.manifest
         labels = [1 if v >= m.threshold else 0 for v in p]
         rec.validation = "passed"
         rec.predictions, rec.probabilities = labels, p
@@ -516,7 +571,7 @@ def _install_openapi(app: ServingAPI, provider: ModelProvider, max_batch: int) -
                               description=app.description, routes=app.routes)
             doc.setdefault("components", {}).setdefault("schemas", {}).update(
                 schemas.request_components(manifest, max_batch))
-            schemas.add_response_schemas(doc)
+            schemas.add_response_schemas(doc, manifest.task if manifest else None)
             body = doc["paths"]["/predict"]["post"]["requestBody"]["content"][JSON_MEDIA]
             body["examples"] = schemas.request_examples(manifest)
             cache.clear()

@@ -39,10 +39,13 @@ FileName = Annotated[str, Field(pattern=FILE_NAME_PATTERN)]
 ClassName = Annotated[str, Field(min_length=1, max_length=100)]
 FeatureName = Annotated[str, Field(min_length=1, max_length=200)]
 InputDtype = Literal["float64", "float32"]
+Task = Literal["binary", "multiclass", "regression"]
+FeatureType = Literal["numeric", "categorical", "boolean"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True,
+                              populate_by_name=True, serialize_by_alias=True)
 
 
 class BundleFile(_Strict):
@@ -53,6 +56,24 @@ class BundleFile(_Strict):
     bytes: Annotated[int, Field(ge=0)]
 
 
+class FeatureField(_Strict):
+    """One input field of the serving contract: its type, whether JSON ``null`` is
+    accepted, and for a categorical the accepted values (the model sees the value's
+    index in ``categories``, as in training)."""
+
+    name: FeatureName
+    type: FeatureType = "numeric"
+    nullable: bool = False
+    categories: tuple[ClassName, ...] | None = None
+
+    @model_validator(mode="after")
+    def _categories_fit(self) -> FeatureField:
+        if (self.type == "categorical") != (self.categories is not None):
+            raise ValueError(f"feature {self.name!r}: categories are given exactly for a "
+                             "categorical")
+        return self
+
+
 class OnnxSection(_Strict):
     """How to call the model: input and output names, the input dtype and which output
     column is the positive class."""
@@ -61,7 +82,7 @@ class OnnxSection(_Strict):
     input_name: Annotated[str, Field(min_length=1, max_length=200)]
     input_dtype: InputDtype
     probabilities_output: Annotated[str, Field(min_length=1, max_length=200)]
-    positive_index: Literal[0, 1]
+    positive_index: Annotated[int, Field(ge=0, le=999)]
     opset: dict[str, Annotated[int, Field(ge=1)]]
     target_opset: dict[str, Annotated[int, Field(ge=1)]]
 
@@ -96,10 +117,15 @@ class BundleManifest(_Strict):
     data_sha256: Sha256
     features: Annotated[tuple[FeatureName, ...], Field(min_length=1, max_length=10_000)]
     threshold: Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
-    positive_class: ClassName
-    negative_class: ClassName
+    positive_class: ClassName | Literal[""]  # binary only
+    negative_class: ClassName | Literal[""]  # binary only
     created_at: datetime
-    example: dict[str, float]
+    example: dict[str, float]  # in the model's coding (category codes, 0/1)
+    # the task and the feature schema; absent in bundles of numeric binary classifiers
+    task: Task = "binary"
+    classes: tuple[ClassName, ...] = ()  # multiclass: class names by index
+    unit: Annotated[str, Field(max_length=50)] = ""  # regression
+    schema_fields: tuple[FeatureField, ...] = Field(default=(), alias="feature_schema")
     onnx: OnnxSection
     parity: ParitySection
     versions: dict[str, Annotated[str, Field(min_length=1, max_length=100)]]
@@ -117,8 +143,7 @@ class BundleManifest(_Strict):
         dupes = sorted({f for f in self.features if self.features.count(f) > 1})
         if dupes:
             raise ValueError(f"features lists {dupes} more than once")
-        if self.positive_class == self.negative_class:
-            raise ValueError("positive_class and negative_class must differ")
+        self._check_task()
         names = [f.path for f in self.files]
         if len(set(names)) != len(names):
             raise ValueError("files lists a path more than once")
@@ -132,7 +157,30 @@ class BundleManifest(_Strict):
             raise ValueError("example must give exactly one value per feature")
         if not all(math.isfinite(v) for v in self.example.values()):
             raise ValueError("example values must be finite")
+        if self.schema_fields and tuple(f.name for f in self.schema_fields) != self.features:
+            raise ValueError("feature_schema must list the features in order")
         return self
+
+    def _check_task(self) -> None:
+        if self.task == "binary":
+            if not self.positive_class or self.positive_class == self.negative_class:
+                raise ValueError("positive_class and negative_class must differ")
+            if self.onnx.positive_index not in (0, 1):
+                raise ValueError("onnx.positive_index must be 0 or 1 for a binary model")
+        elif self.positive_class or self.negative_class:
+            raise ValueError(f"positive_class / negative_class are for binary, not {self.task}")
+        if (self.task == "multiclass") != (len(self.classes) >= 3):
+            raise ValueError("classes names the 3 or more classes of a multiclass model, "
+                             "and only of one")
+
+    @property
+    def feature_schema(self) -> tuple[FeatureField, ...]:
+        """Every feature's field; a bundle without a schema serves plain numbers."""
+        return self.schema_fields or tuple(FeatureField(name=f) for f in self.features)
+
+    @property
+    def all_numeric(self) -> bool:
+        return all(f.type == "numeric" and not f.nullable for f in self.feature_schema)
 
     def identity(self) -> dict[str, object]:
         """The fields copied into the ONNX file's metadata (see ``ONNX_IDENTITY_KEY``)."""
@@ -149,6 +197,9 @@ class BundleManifest(_Strict):
             negative_class=self.negative_class,
             positive_index=self.onnx.positive_index,
             input_dtype=self.onnx.input_dtype,
+            task=self.task,
+            classes=self.classes,
+            schema=[f.model_dump(mode="json") for f in self.schema_fields],
         )
 
 
@@ -166,9 +217,20 @@ def identity_fields(
     negative_class: str,
     positive_index: int,
     input_dtype: str,
+    task: str = "binary",
+    classes: tuple[str, ...] = (),
+    schema: list[dict[str, object]] | None = None,
 ) -> dict[str, object]:
-    """What the exporter embeds in the ONNX file and the loader compares with the manifest."""
+    """What the exporter embeds in the ONNX file and the loader compares with the manifest
+    (task, classes and schema only when they differ from a numeric binary model's, so
+    bundles written before them still match)."""
+    extra: dict[str, object] = {}
+    if task != "binary":
+        extra["task"], extra["classes"] = task, list(classes)
+    if schema:
+        extra["feature_schema"] = schema
     return {
+        **extra,
         "model_name": model_name,
         "model_version": model_version,
         "alias": alias,

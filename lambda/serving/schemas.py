@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from serving.manifest import BundleManifest
+from serving.manifest import BundleManifest, FeatureField
 
 RequestId = Annotated[
     str,
@@ -30,13 +30,30 @@ ModelVersion = Annotated[
 
 
 class Prediction(BaseModel):
-    """One record's answer."""
+    """One record's answer (a binary classifier)."""
 
     prediction: Literal[0, 1] = Field(description="1 = the positive class, 0 = the negative")
     prediction_label: str = Field(description="the predicted class's name")
     probability_positive_class: float = Field(ge=0.0, le=1.0,
                                               description="P(positive class)")
     positive_class: str = Field(description="the name of the class the probability is for")
+
+
+class ClassPrediction(BaseModel):
+    """One record's answer from a multiclass model: the most probable class and every
+    class's probability."""
+
+    prediction: int = Field(ge=0, description="index of the most probable class")
+    prediction_label: str = Field(description="the most probable class's name")
+    probabilities: dict[str, float] = Field(
+        description="class name -> probability, for every class (they sum to 1)")
+
+
+class ValuePrediction(BaseModel):
+    """One record's answer from a regression model."""
+
+    prediction: float = Field(description="the predicted value")
+    unit: str = Field(description="the target's unit ('' when none was declared)")
 
 
 class _Answered(BaseModel):
@@ -57,13 +74,43 @@ class BatchPredictionResponse(_Answered):
     predictions: list[Prediction]
 
 
+class SingleClassResponse(_Answered, ClassPrediction):
+    """A multiclass model's answer to ``{"features": {...}}``."""
+
+
+class BatchClassResponse(_Answered):
+    """A multiclass model's answer to ``{"records": [...]}``, in request order."""
+
+    count: int = Field(ge=1)
+    predictions: list[ClassPrediction]
+
+
+class SingleValueResponse(_Answered, ValuePrediction):
+    """A regression model's answer to ``{"features": {...}}``."""
+
+
+class BatchValueResponse(_Answered):
+    """A regression model's answer to ``{"records": [...]}``, in request order."""
+
+    count: int = Field(ge=1)
+    predictions: list[ValuePrediction]
+
+
+TASK_RESPONSES: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
+    "binary": (SinglePredictionResponse, BatchPredictionResponse),
+    "multiclass": (SingleClassResponse, BatchClassResponse),
+    "regression": (SingleValueResponse, BatchValueResponse),
+}
+
+
 class ProblemDetail(BaseModel):
     """One thing wrong with one field of one record."""
 
     record: int | None = Field(description="index in records (null for a single record)")
     field: str | None
     problem: Literal["missing", "extra", "not_a_number", "not_finite", "out_of_range",
-                     "duplicate_key", "not_an_object"]
+                     "duplicate_key", "not_an_object", "wrong_type", "unknown_category",
+                     "null_not_allowed"]
     message: str
 
 
@@ -122,20 +169,26 @@ RESPONSES: dict[tuple[str, str], dict[int, tuple[type[BaseModel], ...]]] = {
     ("/health", "get"): {200: (HealthResponse,), 503: (HealthResponse,)},
     ("/model-info", "get"): {200: (ModelInfoResponse,), 503: (ErrorResponse,)},
     ("/predict", "post"): {
-        200: (SinglePredictionResponse, BatchPredictionResponse),
+        200: (SinglePredictionResponse, BatchPredictionResponse),  # the loaded task's, see
+        # predict_responses()
         **dict.fromkeys((400, 413, 415, 422, 503), (ErrorResponse,)),
     },
 }
 
 
-def add_response_schemas(doc: dict[str, Any]) -> None:
-    """Attach the response models of :data:`RESPONSES` to an OpenAPI document."""
-    models = sorted({m for by_status in RESPONSES.values() for ms in by_status.values()
+def add_response_schemas(doc: dict[str, Any], task: str | None = None) -> None:
+    """Attach the response models of :data:`RESPONSES` to an OpenAPI document; ``task``
+    (the loaded model's) picks ``/predict``'s 200 shapes (None: the binary ones)."""
+    responses_by_path = dict(RESPONSES)
+    if task is not None:
+        responses_by_path[("/predict", "post")] = {**RESPONSES[("/predict", "post")],
+                                                   200: TASK_RESPONSES[task]}
+    models = sorted({m for by_status in responses_by_path.values() for ms in by_status.values()
                      for m in ms}, key=lambda m: m.__name__)
     refs, defs = models_json_schema([(m, "serialization") for m in models],
                                     ref_template="#/components/schemas/{model}")
     doc.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
-    for (path, method), by_status in RESPONSES.items():
+    for (path, method), by_status in responses_by_path.items():
         responses = doc["paths"][path][method]["responses"]
         for status, ms in by_status.items():
             options = [refs[(m, "serialization")] for m in ms]
@@ -156,9 +209,9 @@ def request_components(manifest: BundleManifest | None, max_batch: int) -> dict[
     else:
         record = {
             "type": "object",
-            "description": f"exactly the model's {len(manifest.features)} features, each a "
-                           "finite number",
-            "properties": {f: {"type": "number"} for f in manifest.features},
+            "description": f"exactly the model's {len(manifest.features)} features, each of "
+                           "its type (null only where nullable)",
+            "properties": {f.name: field_schema(f) for f in manifest.feature_schema},
             "required": list(manifest.features),
             "additionalProperties": False,
         }
@@ -184,12 +237,36 @@ def request_components(manifest: BundleManifest | None, max_batch: int) -> dict[
     }
 
 
+def field_schema(field: FeatureField) -> dict[str, Any]:
+    """One feature's JSON Schema: number, boolean or an enum of its categories."""
+    if field.type == "categorical":
+        out: dict[str, Any] = {"type": "string", "enum": list(field.categories or ())}
+    elif field.type == "boolean":
+        out = {"type": "boolean"}
+    else:
+        out = {"type": "number"}
+    if field.nullable:
+        out = {"anyOf": [out, {"type": "null"}], "description": "null: missing"}
+    return out
+
+
+def api_value(field: FeatureField, coded: float) -> Any:
+    """A model-coded value (the manifest's example) as the API takes it."""
+    if field.type == "categorical":
+        cats = field.categories or ()
+        return cats[int(coded)] if 0 <= int(coded) < len(cats) else None
+    if field.type == "boolean":
+        return bool(coded)
+    return coded
+
+
 def request_examples(manifest: BundleManifest | None) -> dict[str, Any]:
     """Examples for ``/docs``: the manifest's example row (medians of evaluation rows)."""
     if manifest is None:
-        record: dict[str, float] = {"feature_a": 1.0, "feature_b": 2.5}
+        record: dict[str, Any] = {"feature_a": 1.0, "feature_b": 2.5}
     else:
-        record = {f: manifest.example[f] for f in manifest.features}
+        record = {f.name: api_value(f, manifest.example[f.name])
+                  for f in manifest.feature_schema}
     return {
         "single": {"summary": "one record", "value": {"features": record}},
         "batch": {"summary": "a batch of two records", "value": {"records": [record, record]}},

@@ -7,8 +7,11 @@ Accepted shapes (``application/json``):
 * one record: ``{"features": {"<feature>": <number>, ...}}``
 * a batch:    ``{"records": [{"<feature>": <number>, ...}, ...]}``
 
-Each record must name exactly the manifest's features, each once, each with a finite JSON
-number. Rejections never echo a submitted value (a NaN cannot be serialised, and the
+Each record must name exactly the manifest's features, each once, each with a value of its
+declared type: a finite JSON number (numeric), ``true``/``false`` (boolean), one of the
+declared strings (categorical, turned into its code as in training), or ``null`` where
+the feature is nullable (the model sees NaN, as for a missing cell in training).
+Rejections never echo a submitted value (a NaN cannot be serialised, and the
 values may be sensitive); they name the record, the field and what kind of value it was.
 The common valid case takes a vectorised fast path; only a failing request is walked
 field by field to explain itself.
@@ -16,6 +19,7 @@ field by field to explain itself.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from serving import jsonstrict
+from serving.manifest import FeatureField
 
 # error codes (the ``error`` field of every 4xx/5xx body)
 E_UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
@@ -43,6 +48,10 @@ P_NOT_FINITE = "not_finite"
 P_OUT_OF_RANGE = "out_of_range"
 P_DUPLICATE = "duplicate_key"
 P_NOT_AN_OBJECT = "not_an_object"
+P_WRONG_TYPE = "wrong_type"
+P_UNKNOWN_CATEGORY = "unknown_category"
+P_NULL = "null_not_allowed"
+MAX_CATEGORIES_NAMED = 20
 
 MSG_CONTENT_TYPE = "send the body as application/json (got {got})"
 MSG_EMPTY = "the request body is empty; send {\"features\": {...}} or {\"records\": [...]}"
@@ -167,7 +176,77 @@ class Features:
 
     def rows(self) -> list[list[float]]:
         n = self.X.shape[1]
+        if self.typed:
+            return [_JsonRow(self.flat[i:i + n]) for i in range(0, len(self.flat), n)]
         return [self.flat[i:i + n] for i in range(0, len(self.flat), n)]
+
+    @property
+    def typed(self) -> bool:
+        return bool(np.isnan(self.X).any())
+
+
+class _JsonRow(list[float]):
+    """A logged row whose repr is JSON (a missing value is ``null``, not ``nan``): the
+    request log writes rows with ``repr``, which is JSON for finite floats only."""
+
+    def __repr__(self) -> str:
+        return json.dumps([None if v != v else v for v in self])
+
+
+def to_typed_matrix(records: list[Any], schema: tuple[FeatureField, ...],
+                    feature_set: frozenset[str], limit: float, *, single: bool) -> Features:
+    """Records -> float64 matrix by each field's type (categories to their codes, null to
+    NaN where allowed), or a 422 naming every bad field."""
+    features = tuple(f.name for f in schema)
+    codes = [{c: float(i) for i, c in enumerate(f.categories or ())} for f in schema]
+    flat: list[float] = []
+    problems: list[Problem] = []
+    for index, rec in enumerate(records):
+        if type(rec) is not dict or rec.keys() != feature_set:
+            raise _diagnose(records, features, feature_set, limit, single)
+        where = "" if single else f"record {index}: "
+        for spec, code in zip(schema, codes, strict=True):
+            value = rec[spec.name]
+            number, problem = _typed_value(value, spec, code, where, limit)
+            if problem is not None:
+                problems.append(Problem(None if single else index, spec.name, *problem))
+            flat.append(number)
+    if problems:
+        raise RequestRejected(
+            422, E_INVALID_FEATURES,
+            MSG_FEATURES.format(count=len(problems[:MAX_PROBLEMS]),
+                                more=" (list truncated)" if len(problems) > MAX_PROBLEMS
+                                else "", first=problems[0].message),
+            missing=[], extra=[], problems=problems[:MAX_PROBLEMS],
+            truncated=len(problems) > MAX_PROBLEMS)
+    X = np.array(flat, dtype=np.float64).reshape(len(records), len(features))
+    return Features(X, flat)
+
+
+def _typed_value(value: Any, spec: FeatureField, code: dict[str, float], where: str,
+                 limit: float) -> tuple[float, tuple[str, str] | None]:
+    name = spec.name
+    if value is None:
+        if spec.nullable:
+            return float("nan"), None
+        return 0.0, (P_NULL, f"{where}{name} may not be null (the model was declared "
+                             "without missing values for it)")
+    if spec.type == "boolean":
+        if type(value) is bool:
+            return (1.0 if value else 0.0), None
+        return 0.0, (P_WRONG_TYPE, f"{where}{name} must be true or false, got {_kind(value)}")
+    if spec.type == "categorical":
+        if type(value) is not str:
+            return 0.0, (P_WRONG_TYPE, f"{where}{name} must be a string (one of its categories), "
+                                       f"got {_kind(value)}")
+        if value not in code:
+            shown = list(code)[:MAX_CATEGORIES_NAMED]
+            more = f" and {len(code) - len(shown)} more" if len(code) > len(shown) else ""
+            return 0.0, (P_UNKNOWN_CATEGORY, f"{where}{name} is not one of its categories "
+                                             f"{shown}{more}")
+        return code[value], None
+    found = _value_problem(value, name, where, limit)
+    return (0.0, found) if found else (float(value), None)
 
 
 def to_matrix(

@@ -282,3 +282,60 @@ def test_it_refuses_a_directory_without_a_manifest(tmp_path: Path) -> None:
         verify_bundle_dir(tmp_path)
     with pytest.raises(BundleError, match="does not exist"):
         verify_bundle_dir(tmp_path / "nope")
+
+
+# --- other tasks and estimator families (issue 15) --------------------------------------
+
+
+def _synthetic(task: str) -> tuple[Any, Any, Any]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    X[rng.random(300) < 0.1, 0] = np.nan
+    base = np.nan_to_num(X[:, 0]) + X[:, 1]
+    y = {"binary": (base > 0).astype(int), "multiclass": np.digitize(base, [-0.5, 0.5]),
+         "regression": 3 * base + X[:, 2]}[task]
+    return X, y, rng
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_hist_gradient_boosting_exports_for_every_task(tmp_path: Path, task: str) -> None:
+    """HistGradientBoosting (which skl2onnx 1.20 could not convert under onnx 1.23) exports
+    with float32 input, NaN included, and its parity is recorded."""
+    import dataclasses
+
+    from serving.manifest import FeatureField
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from infra.bundle import export_bundle
+
+    X, y, _ = _synthetic(task)
+    est = (HistGradientBoostingRegressor if task == "regression"
+           else HistGradientBoostingClassifier)(max_iter=30, random_state=0).fit(X, y)
+    meta = dataclasses.replace(
+        fitted().meta(), task=task,
+        positive_class="yes" if task == "binary" else "",
+        negative_class="no" if task == "binary" else "",
+        classes=("low", "mid", "high") if task == "multiclass" else (),
+        schema=(FeatureField(name="a", nullable=True), *(FeatureField(name=n) for n in "bcd")))
+    manifest = export_bundle(est, features=("a", "b", "c", "d"), out_dir=tmp_path / "b",
+                             meta=meta, eval_X=X, clock=lambda: CREATED_AT)
+    assert manifest.onnx.input_dtype == "float32" and manifest.task == task
+    assert manifest.parity.max_abs_diff <= 1e-5
+    assert manifest.onnx.probabilities_output == (
+        "prediction" if task == "regression" else "probabilities")
+
+
+def test_an_unconvertible_estimator_names_its_cause_in_one_paragraph(tmp_path: Path) -> None:
+    """What skl2onnx cannot convert is refused with the converter's cause, not its dump."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    fit = fitted()
+    est = Pipeline([("spline", SplineTransformer()), ("model", LogisticRegression())])
+    est.fit(fit.X_train, fit.pipeline.predict(fit.X_train))
+    with pytest.raises(BundleExportError) as err:
+        export(tmp_path / "b", estimator=est)
+    text = str(err.value)
+    assert text.startswith("cannot convert the estimator (SplineTransformer > "
+                           "LogisticRegression) to ONNX: float64 input: ")
+    assert "\n" not in text and len(text) < 1500

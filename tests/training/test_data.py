@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.cli.main import main
@@ -54,7 +55,7 @@ CASES = [
     ("empty cell", lambda ls: _set_cell(ls, 9, "mean_area", ""),
      ["column 'mean_area'", "row(s) 10"]),
     ("infinite", lambda ls: _set_cell(ls, 3, "mean_radius", "inf"),
-     ["column 'mean_radius'", "NaN or infinite", "row(s) 4"]),
+     ["column 'mean_radius'", "infinite values", "row(s) 4"]),
     ("duplicated id", lambda ls: _set_cell(ls, 4, "id", ls[2].split(",")[0]),
      ["duplicated ids", "row(s) 3, 5"]),
     ("target outside mapping", lambda ls: _set_cell(ls, 11, "diagnosis", "X"),
@@ -144,3 +145,79 @@ def test_cli_stops_with_one_message_and_no_successful_run(
     assert expected in err
     assert "Traceback" not in err
     assert not (root / ".modelgate" / "mlflow.db").exists()
+
+
+# --- declared feature types (issue 15), on generated data, not the team's -----------------
+
+TYPED_GOV = """\
+schema_version: 1
+task: {task}
+model: {{name: typed, intended_use: x, out_of_scope_use: x, limitations: x}}
+data:
+  path: t.csv
+  manifest: t.manifest.json
+  id_column: id
+  target: {target}
+  features:
+    - {{name: income, type: numeric, nullable: true}}
+    - {{name: kind, type: categorical, nullable: true}}
+    - {{name: region, type: categorical, categories: [north, south]}}
+    - {{name: flag, type: boolean}}
+estimator: {{steps: [{{class: sklearn.linear_model.LogisticRegression}}]}}
+split: {{test_size: 0.5, random_state: 1, stratify: false}}
+approval: {{roles: [{{name: r, users: [u]}}]}}
+"""
+BINARY_TARGET = "{column: y, mapping: {a: 1, b: 0}, positive_class: a, negative_class: b}"
+TYPED_CSV = ("id,income,kind,region,flag,y\n1,10.5,x,north,true,a\n2,,y,south,no,b\n"
+             "3,7,,north,1,a\n4,NA,x,south,False,b\n")
+
+
+def _typed(tmp_path: Path, csv_text: str = TYPED_CSV, task: str = "binary",
+           target: str = BINARY_TARGET) -> Path:
+    (tmp_path / "t.csv").write_text(csv_text)
+    (tmp_path / "t.manifest.json").write_text(json.dumps({
+        "sha256": sha256_file(tmp_path / "t.csv"), "rows": 4, "columns": 6, "id_column": "id",
+        "license": "CC0-1.0", "source": "test", "pii": {"status": "none",
+                                                       "certified_by": "test"}}))
+    (tmp_path / "governance.yml").write_text(TYPED_GOV.format(task=task, target=target))
+    return tmp_path / "governance.yml"
+
+
+def test_typed_features_keep_their_type_and_missing_values(tmp_path: Path) -> None:
+    """Missing cells are NaN (never "non-numeric"), categories become codes in the
+    declared (else sorted) order, booleans 0/1."""
+    ds = load_dataset(load_config(_typed(tmp_path)))
+    assert ds.categories == {"kind": ("x", "y"), "region": ("north", "south")}
+    np.testing.assert_array_equal(ds.X, np.array([
+        [10.5, 0, 0, 1], [np.nan, 1, 1, 0], [7, np.nan, 0, 1], [np.nan, 0, 1, 0]]))
+    assert ds.y.tolist() == [1, 0, 1, 0]
+
+
+@pytest.mark.parametrize(("cell_row", "column", "value", "fragment"), [
+    (1, "region", "", "column 'region' is empty at row(s) 2; if the feature may be missing"),
+    (1, "region", "west", "'west' at row(s) 2, not among its declared categories"),
+    (2, "flag", "maybe", "column 'flag' (boolean) has value 'maybe'"),
+    (1, "income", "ten", "column 'income' (numeric) has non-numeric values at row(s) 2"),
+])
+def test_typed_features_name_bad_cells(tmp_path: Path, cell_row: int, column: str, value: str,
+                                       fragment: str) -> None:
+    """A bad cell of a typed feature names the column, the row and what to do."""
+    lines = _set_cell(TYPED_CSV.splitlines(), cell_row, column, value)
+    with pytest.raises(DataError) as err:
+        load_dataset(load_config(_typed(tmp_path, "\n".join(lines) + "\n")))
+    assert fragment in str(err.value)
+
+
+def test_multiclass_and_regression_targets(tmp_path: Path) -> None:
+    """Multiclass labels map to their index; a regression target is its numbers, and a
+    missing one is named."""
+    multi = TYPED_CSV.replace("4,NA,x,south,False,b", "4,NA,x,south,False,c")
+    ds = load_dataset(load_config(_typed(tmp_path, multi, "multiclass",
+                                         "{column: y, mapping: {a: 0, b: 1, c: 2}}")))
+    assert ds.y.tolist() == [0, 1, 0, 2]
+    reg = TYPED_CSV.replace(",a\n", ",1.5\n").replace(",b\n", ",2\n")
+    ds = load_dataset(load_config(_typed(tmp_path, reg, "regression", "{column: y}")))
+    assert ds.y.dtype == np.float64 and ds.y.tolist() == [1.5, 2.0, 1.5, 2.0]
+    with pytest.raises(DataError, match=r"regression.*row\(s\) 3"):
+        load_dataset(load_config(_typed(tmp_path, reg.replace("no,2", "no,"), "regression",
+                                        "{column: y}")))

@@ -33,3 +33,34 @@ def test_single_class_auc_is_undefined() -> None:
     """AUC on one class is NaN, not a crash or a made-up number."""
     got = compute_metrics(np.ones(5, dtype=np.int64), np.linspace(0, 1, 5), 0.5)
     assert np.isnan(got["roc_auc"]) and got["recall"] == pytest.approx(0.6)
+
+
+def test_multiclass_and_regression_metrics_equal_sklearn() -> None:
+    """The fast multiclass and regression metrics equal scikit-learn's."""
+    from sklearn import metrics as skm
+
+    from training.evaluate import multiclass_metrics, regression_metrics
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 4, 300)
+    p = rng.random((300, 4))
+    p /= p.sum(axis=1, keepdims=True)
+    pred = p.argmax(axis=1)
+    got = multiclass_metrics(y, p)
+    expected = {
+        "accuracy": skm.accuracy_score(y, pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+        "precision_macro": skm.precision_score(y, pred, average="macro", zero_division=0),
+        "recall_macro": skm.recall_score(y, pred, average="macro"),
+        "f1_macro": skm.f1_score(y, pred, average="macro"),
+        "f1_weighted": skm.f1_score(y, pred, average="weighted"),
+        "roc_auc_ovr": skm.roc_auc_score(y, p, multi_class="ovr"),
+    }
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
+    t = rng.normal(size=100)
+    q = t + rng.normal(size=100) * 0.3
+    reg = regression_metrics(t, q)
+    assert reg["mae"] == pytest.approx(skm.mean_absolute_error(t, q))
+    assert reg["rmse"] == pytest.approx(skm.root_mean_squared_error(t, q))
+    assert reg["r2"] == pytest.approx(skm.r2_score(t, q))

@@ -22,15 +22,17 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from bot.check.audits.performance_gate import candidate_scores
 from modelgate.errors import ModelgateError
-from modelgate.governance import SubgroupSpec
-from training.data import Dataset, Split
+from modelgate.governance import TASK_METRICS, SubgroupSpec
+from training.data import MISSING_MARKERS, Dataset, Split
 
 AUDIT_ID = "bias"
 TITLE = "Performance holds across subgroups"
 
 GAP_TOLERANCE = 1e-9  # a gap equal to the limit passes, whatever the float rounding
 DIGITS = 6
+MISSING_LABEL = "(missing)"
 
 NO_GROUPS = (
     "governance.yml configures no subgroups (subgroups.groups is empty), so performance "
@@ -85,6 +87,26 @@ def metrics(
     }
 
 
+def task_group_metrics(task: str, y: NDArray[Any], scores: NDArray[np.float64],
+                       n_classes: int) -> dict[str, Any]:
+    """A multiclass or regression group's metrics (None where the group cannot define
+    one: no rows, or a class-dependent metric on a group with one class)."""
+    from training.evaluate import task_metrics
+
+    out: dict[str, Any] = {"n": len(y)}
+    names = TASK_METRICS[task]
+    if len(y) == 0:
+        return {**out, **dict.fromkeys(names)}
+    values = task_metrics(task, y, scores.reshape(len(y), -1) if task == "multiclass"
+                          else scores)
+    for name in names:
+        v = values.get(name)
+        out[name] = round(float(v), DIGITS) if v is not None and np.isfinite(v) else None
+    if task == "multiclass":
+        out["classes_present"] = f"{len(np.unique(y))} of {n_classes}"
+    return out
+
+
 def _numeric_column(dataset: Dataset, spec: SubgroupSpec) -> NDArray[np.float64]:
     if spec.column in dataset.features:
         return dataset.X[:, dataset.features.index(spec.column)]
@@ -111,9 +133,11 @@ def quantile_bands(
     """Bands from quantiles of the TRAIN split; test rows fall into them by value."""
     assert spec.quantiles is not None
     values = _numeric_column(dataset, spec)
-    edges = np.quantile(values[split.train], np.linspace(0.0, 1.0, spec.quantiles + 1))
+    edges = np.nanquantile(values[split.train], np.linspace(0.0, 1.0, spec.quantiles + 1))
     inner = edges[1:-1]
-    band_of = np.searchsorted(inner, values[split.test], side="right")
+    test_values = values[split.test]
+    band_of = np.searchsorted(inner, test_values, side="right")
+    band_of[np.isnan(test_values)] = -1  # a missing value is a group of its own
     labels = spec.labels or [f"q{i + 1}" for i in range(spec.quantiles)]
     bands = []
     for i, label in enumerate(labels):
@@ -124,6 +148,8 @@ def quantile_bands(
         else:
             description = f"{_fmt(inner[i - 1])} <= {spec.column} < {_fmt(inner[i])}"
         bands.append(Band(label, description, band_of == i))
+    if np.isnan(values).any():
+        bands.append(Band(MISSING_LABEL, f"{spec.column} is missing", band_of == -1))
     return bands, [round(float(e), DIGITS) for e in edges]
 
 
@@ -132,8 +158,10 @@ def categorical_bands(dataset: Dataset, split: Split, spec: SubgroupSpec) -> lis
     if spec.column not in dataset.frame.columns:
         raise EvidenceMissing(NO_COLUMN.format(name=spec.name, column=spec.column))
     values = dataset.frame[spec.column].astype(str).str.strip().to_numpy()
+    values = np.where(np.isin(values, list(MISSING_MARKERS)), MISSING_LABEL, values)
     test_values = values[split.test]
-    return [Band(str(v), f"{spec.column} == {v!r}", test_values == v) for v in sorted(set(values))]
+    return [Band(str(v), f"{spec.column} is missing" if v == MISSING_LABEL else
+                 f"{spec.column} == {v!r}", test_values == v) for v in sorted(set(values))]
 
 
 def _probabilities(ctx: AuditContext, X_test: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -177,10 +205,16 @@ def run(ctx: AuditContext) -> AuditResult:
         raise EvidenceMissing(NO_GROUPS)
     threshold = gov.estimator.threshold
     X_test, y_test = dataset.X[split.test], dataset.y[split.test]
-    p = _probabilities(ctx, X_test)
-    pred = (p >= threshold).astype(np.int64)
-    overall = metrics(y_test, pred, p)
-    max_gap = {str(metric): limit for metric, limit in section.max_gap.items()}
+    task, n_classes = gov.task, len(gov.class_names)
+    if task == "binary":
+        p = _probabilities(ctx, X_test)
+        pred = (p >= threshold).astype(np.int64)
+        overall = metrics(y_test, pred, p)
+    else:
+        p = candidate_scores(ctx.need_candidate(), X_test, task)
+        pred = np.zeros(len(y_test), dtype=np.int64)
+        overall = task_group_metrics(task, y_test, p, n_classes)
+    max_gap = gov.max_gap
 
     groups: list[dict[str, Any]] = []
     violations: list[str] = []
@@ -195,7 +229,8 @@ def run(ctx: AuditContext) -> AuditResult:
             group.update(kind="categorical")
         rows = []
         for band in bands:
-            m = metrics(y_test[band.mask], pred[band.mask], p[band.mask])
+            m = (metrics(y_test[band.mask], pred[band.mask], p[band.mask]) if task == "binary"
+                 else task_group_metrics(task, y_test[band.mask], p[band.mask], n_classes))
             status, gaps, over, undefined = _judge(m, overall, max_gap, section.min_size)
             small += status == "too_small"
             judged += status != "too_small"
@@ -236,6 +271,7 @@ def run(ctx: AuditContext) -> AuditResult:
         status="fail" if violations else "pass",
         summary=summary,
         details={
+            "task": task,
             "threshold": threshold,
             "test_rows": len(y_test),
             "min_size": section.min_size,

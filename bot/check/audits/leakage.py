@@ -58,24 +58,47 @@ def _nearest(
     X: NDArray[np.float64], train: NDArray[np.intp], test: NDArray[np.intp]
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """Distance from every test row to its nearest train row, on train-standardized features."""
-    mean = X[train].mean(axis=0)
-    std = X[train].std(axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.nan_to_num(np.nanmean(X[train], axis=0))
+        std = np.nan_to_num(np.nanstd(X[train], axis=0))
     std[std == 0] = 1.0  # a constant feature adds nothing to any distance
-    z_train = (X[train] - mean) / std
-    z_test = (X[test] - mean) / std
+    # a missing value sits at the train mean: it neither makes nor breaks a duplicate
+    z_train = np.nan_to_num((X[train] - mean) / std)
+    z_test = np.nan_to_num((X[test] - mean) / std)
     nn = NearestNeighbors(n_neighbors=1).fit(z_train)
     distances, index = nn.kneighbors(z_test)
     return distances[:, 0], train[index[:, 0]]
 
 
+def _feature_strength(column: NDArray[np.float64], y: NDArray[Any], task: str) -> float:
+    """How well one feature alone orders the target, on the AUC's scale (0.5 = not at
+    all): max(AUC, 1 - AUC) for binary, the largest one-vs-rest of those for multiclass,
+    (1 + |Spearman rho|) / 2 for regression. A missing value counts as the column's mean."""
+    from scipy.stats import spearmanr
+
+    present = column[~np.isnan(column)]
+    if present.size == 0:
+        return 0.5
+    x = np.where(np.isnan(column), float(present.mean()), column)
+    if task == "regression":
+        rho = spearmanr(x, y).statistic
+        return 0.5 if not np.isfinite(rho) else (1.0 + abs(float(rho))) / 2.0
+    aucs = []
+    for c in ([1] if task == "binary" else sorted(set(y.tolist()))):
+        target = (y == c).astype(np.int64)
+        if 0 < target.sum() < len(target):
+            auc = float(roc_auc_score(target, x))
+            aucs.append(max(auc, 1.0 - auc))
+    return max(aucs, default=0.5)
+
+
 def _single_feature_auc(
-    X: NDArray[np.float64], y: NDArray[np.int64], features: tuple[str, ...]
+    X: NDArray[np.float64], y: NDArray[Any], features: tuple[str, ...], task: str = "binary"
 ) -> list[dict[str, Any]]:
-    """max(AUC, 1 - AUC) of each feature used alone as a score, strongest first."""
+    """Each feature used alone as a score (see :func:`_feature_strength`), strongest first."""
     scores = []
     for j, name in enumerate(features):
-        auc = float(roc_auc_score(y, X[:, j]))
-        scores.append({"feature": name, "auc": round(max(auc, 1.0 - auc), 6)})
+        scores.append({"feature": name, "auc": round(_feature_strength(X[:, j], y, task), 6)})
     return sorted(scores, key=lambda s: (-s["auc"], s["feature"]))
 
 
@@ -104,7 +127,7 @@ def run(ctx: AuditContext) -> AuditResult:
         if d < limits.near_duplicate_distance and int(p) not in identical_tests
     ]
     near.sort(key=lambda item: item[2])
-    aucs = _single_feature_auc(X, y, dataset.features)
+    aucs = _single_feature_auc(X, y, dataset.features, ctx.config.governance.task)
     leaky = [s for s in aucs if s["auc"] > limits.single_feature_auc_max]
 
     problems = []

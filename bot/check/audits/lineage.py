@@ -12,7 +12,11 @@ import time
 from typing import Any
 
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.datafiles import DataFileError, disagreements
+from modelgate.governance import TASK_METRICS
 from training import tracking
+
+REGRESSION_SKIPS = frozenset({"confusion_matrix.png"})  # no classes, no confusion matrix
 
 AUDIT_ID = "lineage"
 TITLE = "Lineage: data -> run -> model version -> commit"
@@ -35,19 +39,33 @@ def run(ctx: AuditContext) -> AuditResult:
 
     _check(links, "data file = manifest", dataset.sha256 == dataset.manifest.sha256,
            f"file {dataset.sha256[:16]}…, manifest {dataset.manifest.sha256[:16]}…")
+    try:
+        problems = disagreements(ctx.root, dataset.path, dataset.manifest.raw,
+                                 gov.data.id_column)
+    except DataFileError as exc:
+        problems = [str(exc)]
+    _check(links, "manifest = data file and REUSE", not problems,
+           "; ".join(problems) if problems else
+           f"rows {dataset.manifest.rows}, columns {dataset.manifest.columns}, id column "
+           f"{dataset.manifest.id_column!r}, license {dataset.manifest.license} as REUSE says")
     _check(links, "manifest = run tag", tags.get(tracking.TAG_DATA_SHA) == dataset.sha256,
            f"run tag {str(tags.get(tracking.TAG_DATA_SHA))[:16]}…")
     _check(links, "run finished", run_ev.status == "FINISHED", f"status {run_ev.status}")
     missing_tags = [t for t in tracking.REQUIRED_TAGS if not tags.get(t)]
     _check(links, "run tags", not missing_tags,
            f"missing {missing_tags}" if missing_tags else "all required tags present")
-    missing_metrics = [m for m in tracking.REQUIRED_METRICS if m not in run_ev.metrics]
+    required_metrics = (tracking.REQUIRED_METRICS if gov.task == "binary"
+                        else tuple(TASK_METRICS[gov.task]))
+    missing_metrics = [m for m in required_metrics if m not in run_ev.metrics]
     _check(links, "run metrics", not missing_metrics,
-           f"missing {missing_metrics}" if missing_metrics else "all five metrics logged")
-    missing_art = [a for a in tracking.REQUIRED_ARTIFACTS if a not in run_ev.artifacts]
+           f"missing {missing_metrics}" if missing_metrics else
+           f"all {len(required_metrics)} {gov.task} metrics logged")
+    required_art = [a for a in tracking.REQUIRED_ARTIFACTS
+                    if gov.task != "regression" or a not in REGRESSION_SKIPS]
+    missing_art = [a for a in required_art if a not in run_ev.artifacts]
     _check(links, "run artifacts", not missing_art,
            f"missing {missing_art}" if missing_art else
-           f"{len(tracking.REQUIRED_ARTIFACTS)} required artifacts present")
+           f"{len(required_art)} required artifacts present")
 
     version = ctx.registry.get_model_version(gov.model.name, ctx.model_version)
     _check(links, "model version -> run", version.run_id == run_ev.run_id,

@@ -54,7 +54,7 @@ def _section_problems(card: ModelCard) -> list[str]:
             if blank:
                 problems.append(f"section '{name}' has empty field(s) {blank}")
     if not card.performance.metrics or any(m.value is None for m in card.performance.metrics
-                                           if m.name != "roc_auc"):
+                                           if m.name not in ("roc_auc", "roc_auc_ovr", "r2")):
         problems.append("section 'performance' lacks metric values")
     if not card.subgroups.rows:
         problems.append("section 'subgroups' has no rows")
@@ -62,9 +62,11 @@ def _section_problems(card: ModelCard) -> list[str]:
 
 
 _OPTIONAL = {
-    "overview": ("version", "owners"),
-    "training_data": ("doi",),
-    "performance": ("reference_version", "floors", "delta", "delta_ci95"),
+    # positive/negative class name only a binary model; output is absent in older cards
+    "overview": ("version", "owners", "positive_class", "negative_class", "output"),
+    "training_data": ("doi", "feature_types"),
+    "performance": ("reference_version", "floors", "ceilings", "unchanged_model", "delta",
+                    "delta_ci95"),
     "lineage": ("tracking_uri", "pull_request"),
     "approvals": ("history", "hold"),
 }

@@ -209,3 +209,30 @@ def test_missing_evidence_and_bad_output_fail_closed(tmp_path: Path) -> None:
     nocol, _ = with_model(build_context(tmp_path / "nocol", governance=missing_column))
     with pytest.raises(EvidenceMissing, match="'sex' is not in the data file"):
         bias.run(nocol)
+
+
+def test_missing_values_form_their_own_subgroup(tmp_path: Path) -> None:
+    """A nullable categorical's empty cells are the group "(missing)", not a value "";
+    regression gaps are in the task's own metric."""
+    from modelgate.governance import load_config
+    from tests.training.models_matrix_support import CASES
+    from tests.training.test_models_matrix import _workspace
+    from training.data import load_dataset
+    from training.train import PipelinePredictor, fit_and_evaluate
+
+    for name, expected in (("binary-categorical-missing-lr", "accuracy"),
+                           ("regression-ridge", "mae")):
+        root = tmp_path / name
+        root.mkdir()
+        config = load_config(_workspace(root, CASES[name]()))
+        dataset = load_dataset(config)
+        fitted = fit_and_evaluate(config, dataset)
+        ctx = AuditContext(root=root, config=config, commit="0" * 40, dataset=dataset,
+                           split=fitted.split, candidate=PipelinePredictor(
+                               fitted.pipeline, dataset.features, config.governance.task))
+        result = bias.run(ctx)
+        assert result.status == "pass", result.summary
+        assert list(result.details["max_gap"]) == [expected]
+        labels = [b["label"] for g in result.details["groups"] for b in g["bands"]]
+        if name.startswith("binary"):
+            assert "(missing)" in labels and "" not in labels

@@ -134,3 +134,30 @@ def test_missing_dataset_or_broken_split_is_missing_evidence() -> None:
     broken = Split(train=ctx.split.train, test=np.array([10_000], dtype=np.intp))
     with pytest.raises(EvidenceMissing, match="outside"):
         leakage.run(dataclasses.replace(ctx, split=broken))
+
+
+def test_a_leaking_feature_is_found_for_every_task(tmp_path: Path) -> None:
+    """A feature that copies the target is found in multiclass (one-vs-rest AUC) and
+    regression (rank correlation on the AUC's scale) too; missing values do not crash
+    the near-duplicate search."""
+    import numpy as np
+
+    from modelgate.governance import load_config
+    from tests.training.models_matrix_support import CASES
+    from tests.training.test_models_matrix import _workspace
+    from training.data import load_dataset, split_dataset
+
+    for name, target in (("multiclass-lr", "species"), ("regression-nullable-hgb", "days")):
+        root = tmp_path / name
+        root.mkdir()
+        case = CASES[name]()
+        mapping = {"alpha": "0", "beta": "1", "gamma": "2"}
+        case.columns["x4"] = [mapping.get(v, v) for v in case.columns[target]]
+        config = load_config(_workspace(root, case))
+        dataset = load_dataset(config)
+        assert np.isnan(dataset.X).any() == name.endswith("hgb")
+        ctx = AuditContext(root=root, config=config, commit="0" * 40, dataset=dataset,
+                           split=split_dataset(dataset, config.governance))
+        result = leakage.run(ctx)
+        assert result.status == "fail", result.summary
+        assert "x4" in result.summary

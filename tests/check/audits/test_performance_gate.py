@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from bot.check.audits import performance_gate
@@ -54,8 +55,9 @@ def test_worse_candidate_fails(audit_context: AuditContext) -> None:
     assert any("below the floor" in f for f in result.details["failures"])
 
 
-def test_equal_candidate_fails_against_production(tmp_path: Path) -> None:
-    """A retrain identical to production is not strictly better: it fails.
+def test_identical_retrain_passes_as_unchanged_model(tmp_path: Path) -> None:
+    """A retrain identical to production (a settings-only PR) passes as "unchanged model"
+    and says so; its floors still apply.
 
     It trains twice, so it works in a workspace of its own, not the shared read-only one."""
     from bot.check.pipeline import build_context
@@ -74,10 +76,26 @@ def test_equal_candidate_fails_against_production(tmp_path: Path) -> None:
     ctx = build_context(config, second, client, tmp_path / "evidence")
     assert ctx.model_version == second.version != first.version
     result = performance_gate.run(ctx)
-    assert result.status == "fail"
+    assert result.status == "pass", result.summary
     assert result.details["reference"]["name"] == f"production v{first.version}"
     assert result.details["delta"] == 0.0
-    assert "is not above" in result.summary
+    assert result.details["unchanged_model"] is True
+    assert result.summary.startswith(performance_gate.UNCHANGED.format(
+        ref=f"production v{first.version}"))
+
+
+def test_a_different_model_with_equal_metric_still_fails(audit_context: AuditContext) -> None:
+    """Only the same model passes unchanged: other scores with the same primary metric (a
+    monotone transform keeps the AUC) are not strictly better, and fail."""
+    dataset, split = audit_context.need_dataset()
+    gov = audit_context.config.governance
+    X, y = dataset.X[split.test], dataset.y[split.test]
+    p = audit_context.need_candidate().predict_positive(X)
+    reference = performance_gate.Reference("production v1", "1", p ** 2)
+    result = performance_gate.judge(gov, y, p, reference, "2")
+    assert result.status == "fail"
+    assert result.details["unchanged_model"] is False
+    assert "is not above production v1" in result.summary
 
 
 def test_min_delta_is_configurable(audit_context: AuditContext) -> None:
@@ -95,3 +113,52 @@ def _quiet() -> Any:
     from modelgate.progress import ConsoleReporter
 
     return ConsoleReporter(io.StringIO())
+
+
+def _task_context(tmp_path: Path, name: str) -> AuditContext:
+    from modelgate.governance import load_config
+    from tests.training.models_matrix_support import CASES
+    from tests.training.test_models_matrix import _workspace
+    from training.data import load_dataset
+    from training.train import PipelinePredictor, fit_and_evaluate
+
+    config = load_config(_workspace(tmp_path, CASES[name]()))
+    dataset = load_dataset(config)
+    fitted = fit_and_evaluate(config, dataset)
+    return AuditContext(root=tmp_path, config=config, commit="0" * 40, dataset=dataset,
+                        split=fitted.split, candidate=PipelinePredictor(
+                            fitted.pipeline, dataset.features, config.governance.task),
+                        extra={performance_gate.BASELINE_ONLY: True})
+
+
+@pytest.mark.parametrize(("name", "baseline", "primary"), [
+    ("multiclass-lr", "class-frequency baseline", "f1_macro"),
+    ("regression-ridge", "training-mean baseline", "rmse"),
+])
+def test_other_tasks_beat_their_trivial_baseline(tmp_path: Path, name: str, baseline: str,
+                                                 primary: str) -> None:
+    """Multiclass and regression models are gated on their own metric against their
+    own baseline; rmse counts as better when it falls."""
+    result = performance_gate.run(_task_context(tmp_path, name))
+    assert result.status == "pass", result.summary
+    assert result.details["reference"]["name"] == baseline
+    assert result.details["primary_metric"] == primary
+    assert result.details["delta"] > 0 and result.details["bootstrap"]["ci95"][0] > 0
+    cand = result.details["candidate"]["metrics"][primary]
+    ref = result.details["reference"]["metrics"][primary]
+    assert (cand < ref) if primary == "rmse" else (cand > ref)
+
+
+def test_a_worse_regressor_fails_and_a_ceiling_is_enforced(tmp_path: Path) -> None:
+    """A regressor with a higher rmse than the reference fails; so does one above the
+    configured rmse ceiling."""
+    ctx = _task_context(tmp_path, "regression-ridge")
+    dataset, split = ctx.need_dataset()
+    gov = ctx.config.governance
+    y = dataset.y[split.test]
+    p = ctx.need_candidate().predict_scores(dataset.X[split.test])  # type: ignore[attr-defined]
+    worse = performance_gate.judge(gov, y, p + 4.5, performance_gate.Reference(
+        "production v1", "1", p), "2")
+    assert worse.status == "fail"
+    assert "is not below production v1" in worse.summary
+    assert "above the ceiling 4.0" in worse.summary and "below the floor 0.5" in worse.summary

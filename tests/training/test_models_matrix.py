@@ -1,0 +1,194 @@
+# SPDX-FileCopyrightText: 2026 modelgate contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Models a team brings (design §11): for each task x feature types x estimator family,
+from generated data and a governance.yml written as docs/your-own-model.md says, the
+road runs data add -> validate-config -> fit -> audits (servable, performance gate,
+bias, leakage) -> bundle -> serve -> predict, and the served answers equal the trained
+model's."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from serving.app import create_app
+from serving.manifest import FeatureField
+from serving.schemas import api_value
+from serving.settings import Settings
+
+from bot.check.audits import bias, leakage, performance_gate, servable
+from bot.check.audits.base import AuditContext
+from infra.bundle import BundleMeta, export_bundle, task_fields
+from modelgate.datafiles import add_data, disagreements
+from modelgate.governance import load_config
+from tests.training.models_matrix_support import CASES, Case
+from training.data import load_dataset
+from training.preflight import check_against_data
+from training.train import PipelinePredictor, fit_and_evaluate
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+# what lambda/serving/bundle.py says until it checks outputs per task (see docs, issue 15)
+LOADER_REFUSALS = ("2-column output", "probability for the example row")
+
+
+def _workspace(root: Path, case: Case) -> Path:
+    """What a team does: the data file, ``modelgate data add``, then governance.yml."""
+    csv_path = root / "data" / f"{case.name}.csv"
+    case.write_csv(csv_path)
+    (root / "REUSE.toml").write_text("version = 1\n")
+    add_data(root, csv_path, license_id="CC0-1.0", copyright_text="2026 Example team",
+             source="generated for modelgate's tests", id_column="record_id",
+             target_column=case.target.split("column: ")[1].split("\n")[0],
+             pii_status="none", certified_by="generated")
+    (root / "governance.yml").write_text(case.governance())
+    return root / "governance.yml"
+
+
+def _records(X: np.ndarray, schema: tuple[FeatureField, ...]) -> list[dict[str, Any]]:
+    """Coded rows -> API records (category names, true/false, null for missing)."""
+    return [{f.name: None if math.isnan(v) else api_value(f, float(v))
+             for f, v in zip(schema, row, strict=True)} for row in X]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
+    """Every audit passes on a sound model of every supported kind, its bundle serves
+    the trained model's answers, and the OpenAPI schema documents its fields."""
+    case = CASES[name]()
+    config = load_config(_workspace(tmp_path, case))
+    gov = config.governance
+    assert check_against_data(config) == []
+    dataset = load_dataset(config)
+    assert not disagreements(tmp_path, dataset.path, dataset.manifest.raw, gov.data.id_column)
+    fitted = fit_and_evaluate(config, dataset)
+    candidate = PipelinePredictor(fitted.pipeline, dataset.features, gov.task)
+    ctx = AuditContext(root=tmp_path, config=config, commit="0" * 40, dataset=dataset,
+                       split=fitted.split, candidate=candidate,
+                       extra={performance_gate.BASELINE_ONLY: True})
+    results = {m.AUDIT_ID: m.run(ctx) for m in (servable, performance_gate, bias, leakage)}
+    for audit_id, result in results.items():
+        assert result.status == "pass", (audit_id, result.summary)
+
+    meta = BundleMeta(model_name=gov.model.name, model_version="1", alias="production",
+                      run_id="run1", commit="c0ffee", data_sha256=dataset.sha256,
+                      threshold=gov.estimator.threshold,
+                      positive_class=gov.data.target.positive_class,
+                      negative_class=gov.data.target.negative_class,
+                      **task_fields(gov, dataset.categories))
+    X_test = dataset.X[fitted.split.test]
+    manifest = export_bundle(fitted.pipeline, features=dataset.features,
+                             out_dir=tmp_path / "bundle", meta=meta, eval_X=X_test,
+                             clock=lambda: datetime.now(UTC))
+    assert manifest.task == gov.task
+
+    client = TestClient(create_app(Settings(bundle_uri=str(tmp_path / "bundle")),
+                                   log_sink=lambda line: None))
+    health = client.get("/health").json()
+    if gov.task != "binary" and any(m in str(health.get("reason")) for m in LOADER_REFUSALS):
+        pytest.xfail(f"serving/bundle.py still checks binary outputs: {health['reason']}")
+    assert health["status"] == "ready", health
+    records = _records(X_test, manifest.feature_schema)
+    r = client.post("/predict", json={"records": records})
+    assert r.status_code == 200, r.json()
+    answers = r.json()["predictions"]
+    expected = fitted.p_test
+    tol = 1e-4 if gov.task != "regression" else 1e-4 * max(1.0, float(np.abs(expected).max()))
+    if gov.task == "binary":
+        got = np.array([a["probability_positive_class"] for a in answers])
+    elif gov.task == "multiclass":
+        got = np.array([[a["probabilities"][c] for c in manifest.classes] for a in answers])
+        assert [a["prediction_label"] for a in answers] == [
+            manifest.classes[k] for k in expected.argmax(axis=1)]
+    else:
+        got = np.array([a["prediction"] for a in answers])
+        assert {a["unit"] for a in answers} == {"days"}
+    assert np.max(np.abs(got - expected)) <= tol
+    single = client.post("/predict", json={"features": records[0]})
+    assert single.status_code == 200 and "prediction" in single.json()
+
+    doc = client.get("/openapi.json").json()
+    record_schema = doc["components"]["schemas"]["FeatureRecord"]
+    assert set(record_schema["required"]) == set(dataset.features)
+    ok = doc["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
+    shown = json.dumps(ok)
+    expected_model = {"binary": "SinglePredictionResponse", "multiclass": "SingleClassResponse",
+                      "regression": "SingleValueResponse"}[gov.task]
+    assert expected_model in shown
+
+
+def test_categorical_fields_are_validated_by_type(tmp_path: Path) -> None:
+    """A served categorical takes only its categories, a boolean only true/false, and
+    null only where nullable; each problem is a 422 naming the field."""
+    case = CASES["binary-categorical-missing-lr"]()
+    config = load_config(_workspace(tmp_path, case))
+    gov = config.governance
+    dataset = load_dataset(config)
+    fitted = fit_and_evaluate(config, dataset)
+    meta = BundleMeta(model_name=gov.model.name, model_version="1", alias="production",
+                      run_id="run1", commit="c0ffee", data_sha256=dataset.sha256,
+                      threshold=0.5, positive_class="approved", negative_class="declined",
+                      **task_fields(gov, dataset.categories))
+    manifest = export_bundle(fitted.pipeline, features=dataset.features,
+                             out_dir=tmp_path / "bundle", meta=meta,
+                             eval_X=dataset.X[fitted.split.test],
+                             clock=lambda: datetime.now(UTC))
+    client = TestClient(create_app(Settings(bundle_uri=str(tmp_path / "bundle")),
+                                   log_sink=lambda line: None))
+    good = _records(dataset.X[fitted.split.test][:1], manifest.feature_schema)[0]
+    assert client.post("/predict", json={"features": {**good, "income": None,
+                                                       "employment_type": None}}
+                       ).status_code == 200
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"region": "mars"}, "unknown_category"), ({"region": None}, "null_not_allowed"),
+        ({"has_guarantor": "yes"}, "wrong_type"), ({"x2": "1.0"}, "not_a_number"),
+        ({"employment_type": 3.0}, "wrong_type")]
+    for change, problem in cases:
+        r = client.post("/predict", json={"features": {**good, **change}})
+        assert r.status_code == 422, (change, r.json())
+        (field,) = change
+        assert r.json()["problems"][0]["field"] == field
+        assert r.json()["problems"][0]["problem"] == problem
+
+
+def test_modelgate_check_passes_every_audit_for_a_multiclass_forest(tmp_path: Path) -> None:
+    """The whole PR check (training with MLflow, every audit, the card) on a team's
+    multiclass random forest, in a repository licensed the REUSE way."""
+    import shutil
+    import subprocess
+
+    from bot.check.pipeline import run_check
+    from modelgate.progress import ConsoleReporter
+
+    repo = Path(__file__).resolve().parents[2]
+    case = CASES["multiclass-rf"]()
+    _workspace(tmp_path, case)
+    shutil.copytree(repo / "LICENSES", tmp_path / "LICENSES")
+    (tmp_path / "LICENSES" / "MIT.txt").unlink(missing_ok=True)  # only the repo's doubles use it
+    for name in ("pyproject.toml", "uv.lock", "REUSE.toml"):
+        shutil.copy2(repo / name, tmp_path / name)
+    for name in ("csv", "manifest.json"):  # data add wrote CC0; the repo ships CC-BY's text
+        sidecar = tmp_path / "data" / f"{case.name}.{name}.license"
+        sidecar.write_text(sidecar.read_text().replace("CC0-1.0", "CC-BY-4.0"))
+    manifest_path = tmp_path / "data" / f"{case.name}.manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "license": "CC-BY-4.0"}, indent=2))
+    (tmp_path / "governance.yml").write_text(
+        "# SPDX-FileCopyrightText: 2026 Example team\n# SPDX-License-Identifier: Apache-2.0\n"
+        + case.governance())
+    (tmp_path / ".gitignore").write_text(".modelgate/\ncheck/\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.email=team@example.org", "-c", "user.name=team", "commit", "-q",
+                  "-m", "our model"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True)
+    result = run_check(load_config(tmp_path / "governance.yml"), tmp_path / "check",
+                       tracking_uri=None, reporter=ConsoleReporter(), timeout_s=300)
+    statuses = {e.id: (e.status, e.summary) for e in result.report.audits}
+    failed = {k: v for k, v in statuses.items() if v[0] != "pass"}
+    assert not failed, failed
+    assert "f1_macro" in statuses["performance_gate"][1]
