@@ -12,7 +12,15 @@ end-to-end test asserts on what it returns. What cannot run here is emulated and
 release's `gh api` lookup of the audited run, and Lambda itself (moto cannot run code
 without Docker: the deployed configuration is read back from moto and the same handler
 runs in this process). The double does not run git, so its merge is replayed in the real
-repository with the message the bot sent.
+repository with the message the bot sent (and the replayed commit is made an object of
+the double, so the release can tag it).
+
+The release signs its statement with a P-256 key made in the work directory (the
+workflow's key-file path: the `production` secret written to a file; production's
+default is KMS, which moto would fake rather than exercise). Deploy, `modelgate trace
+--verify` and the Lambda trust its public half (the variable
+`MODELGATE_STATEMENT_PUBKEY`). The released card goes to the double: a commit to
+`model_cards/`, a tag and a GitHub release with the statement as assets.
 
 The road stops at the first step that fails when the story needs it to pass (a job not
 marked ``expect_failure``, a `modelgate` call, a merge that did not happen): it prints
@@ -39,6 +47,7 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +81,7 @@ EXIT_ROAD_STOPPED = 1
 MSG_STEP_FAILED = "{where}: step {step!r} failed (exit {status})"
 MSG_PASSED_UNEXPECTEDLY = "{where}: every step passed, but the road expected this job to fail"
 MSG_STOPPED = "the road stopped: {reason}"
+SIGNING_KEY_STEP = "Write the release signing key (key file, when the secret is set)"
 
 
 class RoadStopped(RuntimeError):
@@ -362,6 +372,8 @@ class Road:
     runner_temp: Path
     transcript: list[str] = field(default_factory=list)
     comment_file: Path | None = None
+    signing_pem: str = ""  # the release's P-256 private key (the `production` secret)
+    statement_pubkey: str = ""  # its public half (the variable deploy and Lambda trust)
 
     # -- helpers ------------------------------------------------------------------------
     def base_ctx(self) -> dict[str, Any]:
@@ -372,10 +384,14 @@ class Road:
                          "AWS_REGION": "us-east-1",
                          "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
                          "AWS_READ_ROLE_ARN": "arn:aws:iam::123456789012:role/read",
-                         "MODELGATE_APP_CLIENT_ID": f"Iv23-{APP_SLUG}-demo"},
+                         "MODELGATE_APP_CLIENT_ID": f"Iv23-{APP_SLUG}-demo",
+                         # the key-file signer: no KMS key; deploy trusts this PEM
+                         "MODELGATE_KMS_KEY_ID": "",
+                         "MODELGATE_STATEMENT_PUBKEY": self.statement_pubkey},
                 "secrets": {"MLFLOW_TRACKING_USERNAME": "", "MLFLOW_TRACKING_PASSWORD": "",
                             # the double mints App tokens without a JWT
-                            "MODELGATE_APP_PRIVATE_KEY": "demo-key"},
+                            "MODELGATE_APP_PRIVATE_KEY": "demo-key",  # pragma: allowlist secret
+                            "MODELGATE_SIGNING_KEY_PEM": self.signing_pem},
                 "inputs": {}, "steps": {}}
 
     def actions_env(self, event_name: str, event_path: Path, job_dir: Path) -> dict[str, str]:
@@ -499,6 +515,14 @@ class Road:
         message = self.services.double.state.repos[REPO.casefold()].commits[double_sha].message
         git(self.origin, "merge", "-q", "--no-ff", run.head_sha, "-m", message)
         run.merge_sha = git(self.origin, "rev-parse", "HEAD")
+        # the statement names this sha and the release tags it: the double holds it too
+        from demo.github_double.state import Commit
+
+        repo = self.services.double.state.repos[REPO.casefold()]
+        made = repo.commits[double_sha]
+        repo.commits[run.merge_sha] = Commit(sha=run.merge_sha, message=message,
+                                             author=made.author, tree=dict(made.tree),
+                                             parents=made.parents, created_at=made.created_at)
         say(f"  merged by the bot with the head pinned at {run.head_sha[:12]}; "
             f"the road replays it in git as {run.merge_sha[:12]}")
         dispatch = self.services.double.dispatches(REPO)[-1]
@@ -533,6 +557,18 @@ class Road:
                   for k, v in inputs.items() if k.startswith("permission-")}
         token = self.services.double.app_token(APP_SLUG, REPO, permissions=wanted)
         job.ctx["steps"][job.step["id"]] = {"outputs": {"token": token, "app-slug": APP_SLUG}}
+        return 0
+
+    def write_signing_key(self, inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+        """The release's key-file step: the secret into RUNNER_TEMP (0600), its path as
+        the step's output."""
+        if not env.get("SIGNING_KEY_PEM"):  # an unset output reads as ""
+            job.ctx["steps"][job.step["id"]] = {"outputs": {"path": ""}}
+            return 0
+        key = self.runner_temp / "modelgate-signing-key.pem"
+        key.write_text(env["SIGNING_KEY_PEM"].rstrip("\n") + "\n")
+        key.chmod(0o600)
+        job.ctx["steps"][job.step["id"]] = {"outputs": {"path": str(key)}}
         return 0
 
     def download_verdict(self, dest: Path) -> int:
@@ -608,6 +644,7 @@ class Road:
             "aws-actions/configure-aws-credentials": noop,
             "Bind the evidence to the commit the run built": bind,
             "Find the PR check run that audited the head": noop,
+            SIGNING_KEY_STEP: self.write_signing_key,
         }
 
 
@@ -650,8 +687,26 @@ def _prepare(workdir: Path, services: Services) -> Road:
     runner_temp = workdir / "runner-temp"
     runner_temp.mkdir()
     _aws_infrastructure(services.moto_url)
+    private_pem, public_pem = signing_key(workdir)
     return Road(workdir=workdir, services=services, origin=origin, bot_token=bot_token,
-                runner_temp=runner_temp)
+                runner_temp=runner_temp, signing_pem=private_pem, statement_pubkey=public_pem)
+
+
+def signing_key(workdir: Path) -> tuple[str, str]:
+    """A fresh ECDSA P-256 key for the release statement: (private PEM, public PEM), both
+    also kept in the work directory (release-signing-key.pem, release-signing-key.pub)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    (workdir / "release-signing-key.pem").write_text(private)
+    (workdir / "release-signing-key.pem").chmod(0o600)
+    (workdir / "release-signing-key.pub").write_text(public)
+    return private, public
 
 
 def _aws_infrastructure(endpoint: str) -> None:
@@ -688,26 +743,34 @@ class Served:
 
 
 def invoke_live(road: Road, records: list[dict[str, float]], log_file: Path) -> Served:
+    """POST /predict on a fresh container of the function's `live` alias."""
+    body = json.dumps({"records": records} if len(records) > 1 else {"features": records[0]})
+    return call_live(road, "POST", "/predict", body, log_file)
+
+
+def call_live(road: Road, method: str, path: str, body: str | None, log_file: Path) -> Served:
     """A fresh container of the function's `live` alias, as Lambda would start it: the
-    deployed environment read back from moto, the handler run on an HTTP API event."""
+    deployed environment read back from moto (with the trusted key deploy put there),
+    the handler run on an HTTP API event."""
     import boto3
 
     lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
     cfg = lam.get_function_configuration(FunctionName="modelgate-breast-cancer", Qualifier="live")
     env = {**cfg["Environment"]["Variables"], "AWS_ENDPOINT_URL": road.services.moto_url,
            **AWS_ENV}
-    body = json.dumps({"records": records} if len(records) > 1 else {"features": records[0]})
-    event = {  # a Lambda Function URL request (payload format 2.0)
-        "version": "2.0", "routeKey": "$default", "rawPath": "/predict", "rawQueryString": "",
+    event: dict[str, Any] = {  # a Lambda Function URL request (payload format 2.0)
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
         "headers": {"content-type": "application/json", "host": FUNCTION_URL_HOST},
         "requestContext": {
             "accountId": "anonymous", "apiId": "road", "domainName": FUNCTION_URL_HOST,
             "domainPrefix": "road", "requestId": "road", "routeKey": "$default",
             "stage": "$default", "time": "23/Nov/2026:12:00:00 +0000", "timeEpoch": 0,
-            "http": {"method": "POST", "path": "/predict", "protocol": "HTTP/1.1",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
                      "sourceIp": "127.0.0.1", "userAgent": "modelgate-road"}},
-        "body": body, "isBase64Encoded": False,
+        "isBase64Encoded": False,
     }
+    if body is not None:
+        event["body"] = body
     out = io.StringIO()
     with patched_env(env, road.workdir), contextlib.redirect_stdout(out):
         from serving import bundle as serving_bundle
@@ -720,9 +783,9 @@ def invoke_live(road: Road, records: list[dict[str, float]], log_file: Path) -> 
     lines = [ln for ln in out.getvalue().splitlines() if ln.startswith("{")]
     with log_file.open("a", encoding="utf-8") as fh:
         fh.writelines(ln + "\n" for ln in lines)
-    body = json.loads(base64.b64decode(response["body"]) if response.get("isBase64Encoded")
-                      else response["body"])
-    return Served(request_id=body["request_id"], body=body, log_lines=lines,
+    answer: dict[str, Any] = json.loads(base64.b64decode(response["body"])
+                                        if response.get("isBase64Encoded") else response["body"])
+    return Served(request_id=answer["request_id"], body=answer, log_lines=lines,
                   lambda_version=cfg["Version"])
 
 
@@ -765,6 +828,66 @@ def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tu
     return status, job.results[-1].output
 
 
+def run_modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]
+                  ) -> tuple[int, str]:
+    """Run one `modelgate` command whose failure the story expects: (status, what it
+    printed on stdout and stderr)."""
+    from bot.cli.main import main
+
+    say(f"       $ modelgate {' '.join(argv)}")
+    full = {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV}
+    out, err = io.StringIO(), io.StringIO()
+    with patched_env(full, cwd), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as exc:
+            status = int(exc.code or 0)
+    return status, out.getvalue() + err.getvalue()
+
+
+@dataclass
+class Released:
+    """What one release job left: its records' statement digests and the GitHub release."""
+
+    release_statement: str
+    deploy_statement: str
+    tag: str
+    release_url: str
+    assets: list[str]
+    card_path: str
+
+
+def released(road: Road, job: Job) -> Released:
+    """Read the release and deploy records the job wrote, and the card it published."""
+    from demo.github_double.routes.releases import releases_of
+
+    out = job.cwd / "out" / "release"
+    release = json.loads((out / "release.json").read_text())
+    deploy = json.loads((out / "deploy.json").read_text())
+    repo = road.services.double.state.repos[REPO.casefold()]
+    book = releases_of(road.services.double.state).of(repo)
+    model_version = str(release["version"])
+    tag = f"{release['model_name']}/v{model_version}"
+    found = [r for r in book.releases.values() if r.tag_name == tag]
+    require(len(found) == 1, f"the release published no GitHub release {tag!r}")
+    card = f"model_cards/{release['model_name']}/v{model_version}.md"
+    head = repo.commits[repo.branches[repo.default_branch]]
+    require(card in head.tree, f"the release committed no {card} to the default branch")
+    require(f"refs/tags/{tag}" in book.refs, f"the release made no tag {tag}")
+    base = road.services.double.base_url
+    done = Released(release_statement=str(release.get("statement_sha256") or ""),
+                    deploy_statement=str(deploy.get("statement_sha256") or ""), tag=tag,
+                    release_url=f"{base}/{REPO}/releases/tag/{tag}",
+                    assets=[a.name for a in found[0].assets], card_path=card)
+    say(f"  release record: statement sha256 {done.release_statement}")
+    say(f"  deploy record:  statement sha256 {done.deploy_statement}")
+    say(f"  card {card} committed ({head.message!r}); tag {tag} -> "
+        f"{book.tags[book.refs['refs/tags/' + tag]].object_sha[:12]}; release {done.release_url} "
+        f"with {', '.join(done.assets)}")
+    return done
+
+
 def card_comment(gh: GitHubDouble, number: int) -> str:
     """The bot's one living comment on PR ``number``."""
     found = [body for login, body in gh.comments(REPO, number)
@@ -798,6 +921,13 @@ class RoadResult:
     served_second: Served
     served_after_rollback: Served
     trace_text: str
+    first_release: Released
+    second_release: Released
+    model_info: dict[str, Any]
+    history_at: str
+    history_text: str
+    incident_status: int
+    incident_text: str
     labels_after_push: list[str]
     refused_release_status: int
     refused_release_output: str
@@ -819,14 +949,31 @@ def play(workdir: Path) -> RoadResult:
         require(first.merged, f"the bot did not merge PR #{first.number}, approved and green")
         # the one living comment, as it reads after the merge (edited in place all along)
         comment = card_comment(gh, first.number)
-        road.release(first)
+        first_release = released(road, road.release(first))
+        require(first_release.release_statement == first_release.deploy_statement != "",
+                "the deploy record does not carry the statement the release signed")
         served_first = invoke_live(road, eval_records(road.origin), log_file)
         say(f"\n▶ POST /predict on live (Lambda version {served_first.lambda_version}): "
             f"{json.dumps(served_first.body)[:300]}")
+        logged = [json.loads(ln) for ln in served_first.log_lines]
+        said = {ln.get("statement_sha256") for ln in logged if ln.get("event") == "request"}
+        say(f"  served log line: statement_sha256 {', '.join(map(str, said))}")
+        require(said == {first_release.deploy_statement},
+                f"the served log line carries statement {said}, not the deployed one")
+        model_info = call_live(road, "GET", "/model-info", None, log_file).body
+        say(f"\n▶ GET /model-info on live: statement_sha256 {model_info.get('statement_sha256')}")
+        require(model_info.get("statement_sha256") == first_release.deploy_statement,
+                "/model-info does not carry the deployed statement")
+        trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
         status, trace_text = modelgate(
             road, ["trace", served_first.request_id, "--log", str(log_file), "--with-deploy",
-                   "--tracking-uri", road.services.mlflow_uri], road.origin, {})
-        say(f"\n▶ modelgate trace {served_first.request_id}\n{trace_text}")
+                   "--verify", "--tracking-uri", road.services.mlflow_uri], road.origin,
+            trusted)
+        say(f"\n▶ modelgate trace {served_first.request_id} --verify\n{trace_text}")
+        require("MISMATCH" not in trace_text, "the trace found a MISMATCH")
+        time.sleep(1.5)  # ledger times are whole seconds: this one falls between deploys
+        between = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        time.sleep(1.5)
 
         # 2. a worse model: the gate fails, approvals cannot merge it; a push resets them
         worse = road.open_pull("dummy-model", _dummy, "Try a prior-only model")
@@ -855,17 +1002,44 @@ def play(workdir: Path) -> RoadResult:
         require(second.merged, f"the bot did not merge PR #{second.number}, approved and green")
         # the report job judged this PR's gate against the bundle production serves (v1)
         second_comment = card_comment(gh, second.number)
-        road.release(second)
+        second_release = released(road, road.release(second))
         served_second = invoke_live(road, eval_records(road.origin), log_file)
-        status, _ = modelgate(road, ["rollback"], road.origin, {})
+        tracking = {"MLFLOW_TRACKING_URI": road.services.mlflow_uri}
+        _, history_text = modelgate(road, ["history", "--at", between], road.origin, tracking)
+        say(f"\n▶ modelgate history --at {between} (between the two deploys)\n{history_text}")
+        require(f"served breast-cancer-classifier v{served_first.body['model_version']} "
+                in history_text and first_release.deploy_statement in history_text,
+                "history does not answer the first version with its statement")
+        status, _ = modelgate(road, ["rollback"], road.origin, tracking)
         say(f"\n▶ modelgate rollback: exit {status}")
         served_back = invoke_live(road, eval_records(road.origin), log_file)
+
+        # 5. someone moves the live alias by hand: verify --registry calls it an incident
+        import boto3
+
+        lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
+        lam.update_alias(FunctionName="modelgate-breast-cancer", Name="live",
+                         FunctionVersion=served_second.lambda_version)
+        say(f"\n▶ by hand: aws lambda update-alias --function-name modelgate-breast-cancer "
+            f"--name live --function-version {served_second.lambda_version}")
+        incident_status, incident_out = run_modelgate(road, ["verify", "--registry"],
+                                                      road.origin, tracking)
+        incident_text = "\n".join(ln[ln.index("INCIDENT:"):] for ln in
+                                  incident_out.splitlines() if "INCIDENT:" in ln)
+        say(f"  exit {incident_status}\n  {incident_text}")
+        require(incident_status == 1 and incident_text.startswith("INCIDENT:"),
+                f"verify --registry did not report the alias moved by hand (exit "
+                f"{incident_status}): {incident_out.strip()[-300:]}")
         road.comment_file = workdir / "pr-comment.md"
         road.comment_file.write_text(comment)
         return RoadResult(first=first, worse=worse, second=second, comment=comment,
                           second_comment=second_comment,
                           served_first=served_first, served_second=served_second,
                           served_after_rollback=served_back, trace_text=trace_text,
+                          first_release=first_release, second_release=second_release,
+                          model_info=model_info, history_at=between,
+                          history_text=history_text, incident_status=incident_status,
+                          incident_text=incident_text,
                           labels_after_push=labels_after_push,
                           refused_release_status=int(refused.failed),
                           refused_release_output=refused_out,
@@ -888,6 +1062,8 @@ def main() -> int:
         f"{workdir / 'pr-comment.md'}):\n" + "=" * 78)
     say(result.comment)
     say("=" * 78 + f"\nTraced prediction:\n{result.trace_text}")
+    say(f"\nWhat served at {result.history_at}:\n{result.history_text}")
+    say(f"\nThe alias moved by hand:\n{result.incident_text}")
     say(f"\nThe road took {result.seconds:.0f} s; everything it wrote is in {workdir}")
     return 0
 

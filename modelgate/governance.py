@@ -452,7 +452,7 @@ AppAccess = Literal["read", "write", "admin"]
 
 
 def _default_app_permissions() -> dict[str, AppAccess]:
-    return {"actions": "write", "checks": "write", "contents": "write", "members": "read",
+    return {"actions": "write", "checks": "write", "contents": "write",
             "metadata": "read", "pull_requests": "write", "statuses": "read",
             "workflows": "write"}
 

@@ -68,7 +68,8 @@ TWO_PERSON_ROLES: list[dict[str, Any]] = [
 APP_SLUG = "modelgate"
 APP_ID = 90210
 APP_BOT = f"{APP_SLUG}[bot]"
-APP_PERMISSIONS = {"actions": "read", "checks": "write", "contents": "write", "issues": "write",
+# as .github/modelgate-app-manifest.json grants (workflows: write only where a story says)
+APP_PERMISSIONS = {"actions": "write", "checks": "write", "contents": "write",
                    "metadata": "read", "pull_requests": "write", "statuses": "read",
                    "members": "read"}
 SERVER_URL = "https://github.example"

@@ -113,7 +113,6 @@ LOG_MERGE_UNKNOWN = (
     "{state}; nothing is handed to release"
 )
 LOG_RELEASE = "#{number}: release {workflow} dispatched on {ref} for merge {sha}"
-LOG_RELEASE_BY_EVENT = "#{number}: merged by the App as {sha}; the merge event starts the release"
 LOG_RELEASE_FAILED = (
     "#{number} is merged as {sha}, but the release could not be started ({error}); start "
     "{workflow} by hand with merge_sha={sha}, pr_number={number}, audited_head_sha={head}"
@@ -256,11 +255,11 @@ def hand_over_to_release(
 ) -> None:
     """Start the release of a merge the bot made.
 
-    The merge was made with the workflow's ``GITHUB_TOKEN``, and events caused by that token
-    start no workflow runs, except ``workflow_dispatch`` and ``repository_dispatch``. So the
-    release is started explicitly, on the base branch (trusted code), with the merge commit
-    and the head the audits ran on; the release job checks that the merged tree equals the
-    audited tree, retrains, re-audits, then promotes and deploys (a later issue).
+    The release takes the merge commit and the audited head as inputs, which no push event
+    carries, so it is dispatched explicitly (the App's token holds ``actions: write``; a
+    ``GITHUB_TOKEN``'s events would start nothing else anyway), on the base branch (trusted
+    code); the release job checks that the merged tree equals the audited tree, retrains,
+    re-audits, signs, then promotes and deploys.
     """
     inputs = dict(
         zip(RELEASE_INPUTS, (merge_sha, str(pr_number), audited_head_sha), strict=True)
@@ -787,11 +786,6 @@ class ApprovalBot:
             return outcome, False
         self.log.info(LOG_MERGED.format(number=pr.number, head=sha[:12],
                                         merge=outcome.sha[:12], method=method))
-        if ctx.ident.sound:
-            # The App's merge is an event that starts workflows itself (a GITHUB_TOKEN's is
-            # not), so the release starts from it; dispatching would need actions: write.
-            self.log.info(LOG_RELEASE_BY_EVENT.format(number=pr.number, sha=outcome.sha[:12]))
-            return outcome, True
         try:
             hand_over_to_release(self.api, workflow=self.config.release_workflow,
                                  ref=pr.base_ref, merge_sha=outcome.sha, pr_number=pr.number,

@@ -15,7 +15,10 @@ of another run, the Actions API, OIDC), derived from the steps themselves.
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +35,10 @@ from tests.bot_support import (
     REPO,
     artifact_files,
     governance_text,
+    make_metadata,
     make_report,
     write_dir,
+    zip_of,
 )
 from tests.conftest import REPO as REPO_ROOT
 from tests.workflows_support import (
@@ -134,11 +139,29 @@ class Bench:
         return write_dir(self.tmp / f"verdict-{self.count}",
                          artifact_files(head, number, report=make_report(head)))
 
+    def report(self, number: int, token: str) -> int:
+        """The PR check ran on the head and left its artifact; the report job posts the
+        trusted verdict of that run (its id is how the release finds the artifact)."""
+        head = self.gh.pull(REPO, number)["head"]["sha"]
+        run_id = self.gh.add_workflow_run(REPO, name="modelgate PR check", head_sha=head,
+                                          pull_number=number, workflow_file="pr-check.yml",
+                                          conclusion="success")
+        files = artifact_files(head, number, report=make_report(head),
+                               metadata=make_metadata(head, pr=number, run_id=run_id))
+        self.gh.add_artifact(REPO, run_id, "modelgate-audit", zip_of(files))
+        self.monkeypatch.setenv("MODELGATE_AUDIT_RUN_ID", str(run_id))
+        argv = command("pr-report.yml", "report", {"VERDICT_DIR": str(self.verdict_dir(number))})
+        return self.run(argv, token)
+
     def open_pull(self) -> int:
         # a change to the gate's own workflows too: merging it takes `workflows: write`
-        return self.gh.create_pull(REPO, "alice", head_ref=f"tune-{self.count}",
-                                   files={"train.py": "fit(C=2)\n",
-                                          ".github/workflows/pr-check.yml": "name: x\n"})
+        number = self.gh.create_pull(REPO, "alice", head_ref=f"tune-{self.count}",
+                                     files={"train.py": "fit(C=2)\n",
+                                            ".github/workflows/pr-check.yml": "name: x\n"})
+        # pr-labels.yml sees the pull request open: the bot records its first head and pusher
+        opened = self.gh.webhooks.pull_request(REPO, number, "opened", target=True)
+        self.run(["handle"], self.full, opened)
+        return number
 
     def approve(self, number: int, role: str, token: str) -> int:
         comment = self.gh.comment_as(HOLDERS[role], REPO, number, f"/approve {role}")
@@ -164,16 +187,14 @@ def report_scenario(bench: Bench, token: str) -> None:
     """Post the trusted verdict of a PR: the comment, the check run, the labels. (The
     chain counts only approvals given on a reported head, so the report never merges.)"""
     number = bench.open_pull()
-    argv = command("pr-report.yml", "report", {"VERDICT_DIR": str(bench.verdict_dir(number))})
-    assert bench.run(argv, token) == 0
+    assert bench.report(number, token) == 0
     assert [c["name"] for c in bench.gh.check_runs(REPO)] == ["modelgate"]
 
 
 def commands_scenario(bench: Bench, token: str) -> None:
     """Every role approves a PR the App reported green: the last approval merges it."""
     number = bench.open_pull()
-    bench.run(command("pr-report.yml", "report",
-                      {"VERDICT_DIR": str(bench.verdict_dir(number))}), bench.full)
+    bench.report(number, bench.full)
     bench.approve(number, DS, token)
     comment = bench.gh.comment_as("dana", REPO, number, "/hold")
     bench.run(["handle"], token, bench.gh.webhooks.issue_comment(REPO, comment))
@@ -188,8 +209,7 @@ def labels_scenario(bench: Bench, token: str) -> None:
     """A push removes the approvals given on the old head and moves the check; a label
     set by someone who may not is reverted."""
     number = bench.open_pull()
-    bench.run(command("pr-report.yml", "report",
-                      {"VERDICT_DIR": str(bench.verdict_dir(number))}), bench.full)
+    bench.report(number, bench.full)
     bench.approve(number, DS, bench.full)
     bench.gh.push(REPO, number, {"train.py": "fit(C=3)\n"})
     event = bench.gh.webhooks.pull_request(REPO, number, "synchronize", target=True)
@@ -202,11 +222,54 @@ def labels_scenario(bench: Bench, token: str) -> None:
     assert f"approved:{ML}" not in bench.gh.labels(REPO, number)
 
 
+@functools.cache
+def signed_bundle() -> Path:
+    """An exported bundle with its signed release statement (merge commit MERGE)."""
+    from tests.release_support import sign_bundle
+    from tests.serving_support import export
+
+    out = Path(tempfile.mkdtemp(prefix="modelgate-card-")) / "bundle"
+    export(out)
+    sign_bundle(out)
+    return out
+
+
+def release_scenario(bench: Bench, token: str) -> None:
+    """`modelgate release --publish-card`'s GitHub calls (its only ones; the rest of the
+    release is MLflow and AWS): commit the card and its twin, tag the merge commit,
+    publish the release with the statement and its signature as assets."""
+    from bot.github.releases import ReleaseHostError, connect
+    from bot.release.cards import publish
+    from tests.release_support import MERGE
+
+    bench.count += 1
+    repo = bench.gh.state.repo_for_tests(REPO)
+    if MERGE not in repo.commits:  # the merge commit the statement names
+        bench.gh.state.commit(repo, "main", {"train.py": b"fit(C=2)\n"}, "merge", "alice",
+                              sha=MERGE)
+    bundle = signed_bundle()
+    statement = json.loads((bundle / "release.intoto.json").read_text())
+    statement["predicate"]["model"]["version"] = str(bench.count)  # a new tag each play
+    work = bench.tmp / f"bundle-{bench.count}"
+    shutil.copytree(bundle, work)
+    (work / "release.intoto.json").write_text(json.dumps(statement))
+    try:
+        done = publish(connect(token, REPO, bench.gh.base_url), work, branch="main")
+    except ReleaseHostError as exc:
+        raise AssertionError(str(exc)) from None
+    assert done.tag.endswith(f"/v{bench.count}") and len(done.assets) == 2
+
+
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("pr-report.yml", "report"): report_scenario,
     ("pr-commands.yml", "handle"): commands_scenario,
     ("pr-labels.yml", "handle"): labels_scenario,
+    ("release.yml", "release"): release_scenario,
 }
+# the jobs whose App token drives the approval chain (the bot's login matters there);
+# the release only publishes the card, from the `production` environment
+CHAIN_JOBS = {("pr-report.yml", "report"), ("pr-commands.yml", "handle"),
+              ("pr-labels.yml", "handle")}
 
 
 def refusals(bench: Bench, scenario: Scenario, permissions: Mapping[str, str], *,
@@ -289,8 +352,12 @@ def test_app_jobs_hand_the_app_token_to_modelgate(where: tuple[str, str]) -> Non
     assert mint["with"]["client-id"] == "${{ vars.MODELGATE_APP_CLIENT_ID }}"
     assert mint["with"]["private-key"] == "${{ secrets.MODELGATE_APP_PRIVATE_KEY }}"
     assert not {"owner", "repositories"} & set(mint["with"])  # this repository only
-    (invocation,) = [i for i in modelgate_invocations(WORKFLOWS[where[0]]) if i.job == where[1]]
+    (invocation,) = [i for i in modelgate_invocations(WORKFLOWS[where[0]]) if i.job == where[1]
+                     and "GITHUB_TOKEN" in i.env]
     assert invocation.env["GITHUB_TOKEN"] == f"${{{{ steps.{mint['id']}.outputs.token }}}}"
+    if where not in CHAIN_JOBS:  # the release: its key is also a `production` secret
+        assert job["environment"] == "production" and invocation.command == "release"
+        return
     assert invocation.env["MODELGATE_BOT_LOGIN"] == (
         f"${{{{ steps.{mint['id']}.outputs.app-slug }}}}[bot]")
     assert job["environment"] == "modelgate-app"
