@@ -60,7 +60,7 @@ from serving.manifest import (
     identity_fields,
 )
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import ModelgateError, ServiceError
 from modelgate.hashing import hex_to_base64, sha256_bytes
 
 TARGET_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
@@ -78,7 +78,7 @@ class BundleExportError(ModelgateError):
     """The model cannot be exported as a bundle; the message says which check failed."""
 
 
-class BundleUploadError(ModelgateError):
+class BundleUploadError(ServiceError):
     """The bundle cannot be uploaded; the message names the bucket and prefix."""
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import ServiceError
 
 LOG_GROUP = "/aws/lambda/{function}"
 
@@ -24,7 +24,7 @@ MSG_NO_LOG_GROUP = ("CloudWatch log group {group} does not exist (in region {reg
 MSG_CLOUDWATCH = "CloudWatch Logs refused filter_log_events on {group}: {detail}"
 
 
-class CloudWatchError(ModelgateError):
+class CloudWatchError(ServiceError):
     """CloudWatch Logs could not be read; the message names the log group and why."""
 
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 
 CONFIG_FILENAME = "governance.yml"
 LABEL_LIMIT = 50  # GitHub's maximum label name length
@@ -30,7 +30,7 @@ MetricName = Literal["accuracy", "precision", "recall", "f1", "roc_auc"]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class ConfigError(ModelgateError):
+class ConfigError(UsageError):
     """A configuration file that cannot be used, with a message naming key and value."""
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 from modelgate.governance import FeatureSpec, Governance, LoadedConfig
 from modelgate.hashing import sha256_file
 
@@ -28,7 +28,7 @@ TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_TEXT = frozenset({"false", "0", "no", "n", "f"})
 
 
-class DataError(ModelgateError):
+class DataError(UsageError):
     """Training data that cannot be used, with a message naming file, row or column."""
 
 

@@ -19,11 +19,11 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 from modelgate.governance import EstimatorSection, EstimatorStep
 
 
-class EstimatorError(ModelgateError):
+class EstimatorError(UsageError):
     """The configured estimator cannot be built."""
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.pipeline import Pipeline
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 from modelgate.governance import LoadedConfig
 from modelgate.hashing import sha256_bytes
 from modelgate.progress import ConsoleReporter, Reporter
@@ -39,7 +39,7 @@ RUN_PARAMS = frozenset({"model_type", "pipeline", "test_size", "random_state", "
                         "threshold"})
 
 
-class TrainingError(ModelgateError):
+class TrainingError(UsageError):
     """The run could not complete; the message says which step and why."""
 
 

@@ -29,7 +29,7 @@ from bot.check.artifact import AuditArtifact, StaleArtifact, load_artifact
 from bot.cli.support import boto3_client
 from bot.github.api import DEFAULT_REQUEST_INTERVAL, DEFAULT_WRITE_INTERVAL, PyGithubApi
 from bot.github.events import read_event
-from modelgate.errors import ExitCode, ModelgateError
+from modelgate.errors import ExitCode, ModelgateError, UsageError
 from modelgate.progress import Reporter
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -51,7 +51,7 @@ def _one_line(text: str) -> str:
     return CONTROL_RE.sub(" ", text)
 
 
-class SettingsError(ModelgateError):
+class SettingsError(UsageError):
     """The job's environment lacks what the bot needs."""
 
 

@@ -13,14 +13,14 @@ from typing import Any
 import yaml
 
 from bot.doctor.core import NameUse
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 
 WORKFLOWS_DIR = Path(".github") / "workflows"
 REFERENCE_RE = re.compile(r"\b(vars|secrets)\.([A-Za-z_][A-Za-z0-9_]*)")
 AUTOMATIC = frozenset({("secrets", "GITHUB_TOKEN")})  # GitHub provides it to every job
 
 
-class WorkflowReadError(ModelgateError):
+class WorkflowReadError(UsageError):
     """A workflow file that is not a YAML mapping."""
 
 

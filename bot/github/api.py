@@ -31,7 +31,7 @@ from urllib.parse import quote
 import requests
 from github import Auth, Github, GithubException
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import GitHubError
 
 Sleep = Callable[[float], None]
 Log = Callable[[str], None]
@@ -60,7 +60,7 @@ TEAM_FORBIDDEN_HINT = (
 PRIMARY_LIMIT = "the API rate limit of this token is used up until {reset}"
 
 
-class GitHubApiError(ModelgateError):
+class GitHubApiError(GitHubError):
     """GitHub refused or failed a request; ``status`` is ``None`` when nothing answered."""
 
     def __init__(self, action: str, status: int | None, message: str) -> None:
@@ -71,7 +71,7 @@ class GitHubApiError(ModelgateError):
         super().__init__(f"{where} to {action}: {message}")
 
 
-class GitHubDataError(ModelgateError):
+class GitHubDataError(GitHubError):
     """GitHub answered with JSON this layer cannot read (a field missing or mistyped)."""
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import UsageError
 
 MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 
-class EventError(ModelgateError):
+class EventError(UsageError):
     """The event payload is unreadable or not what its name says."""
 
 

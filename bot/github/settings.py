@@ -19,7 +19,7 @@ from urllib.parse import quote
 from github import Github, GithubException
 from requests.exceptions import RequestException
 
-from modelgate.errors import ModelgateError
+from modelgate.errors import GitHubError
 
 JSON = dict[str, Any]
 NameKind = Literal["variables", "secrets"]
@@ -37,7 +37,7 @@ PERM_APP_JWT = ("the App's private key in MODELGATE_APP_PRIVATE_KEY (only a JWT 
 NOT_PROTECTED = "Branch not protected"
 
 
-class SettingsUnavailable(ModelgateError):
+class SettingsUnavailable(GitHubError):
     """GitHub refused to show a setting to this token."""
 
     def __init__(self, what: str, permission: str, status: int) -> None:
@@ -47,7 +47,7 @@ class SettingsUnavailable(ModelgateError):
         self.status = status
 
 
-class SettingsReadError(ModelgateError):
+class SettingsReadError(GitHubError):
     """GitHub answered with an error other than a refusal to show, or could not be reached."""
 
 

@@ -47,7 +47,7 @@ def test_a_403_on_labels_stops_before_the_comment_and_the_merge(scene: Scene) ->
     scene.gh.inject_fault("POST", f"/repos/{REPO}/issues/{number}/labels", 403)
     event = scene.gh.webhooks.issue_comment(REPO, comment_id)
     run = scene.handle(event)
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "GitHub answered 403 to POST labels approved:clinical-safety on #1: Forbidden" \
         in run.out
     assert scene.labels(number) == {f"approved:{DS}", f"approved:{ML}"}
@@ -63,7 +63,7 @@ def test_a_404_on_the_pull_request_writes_nothing(scene: Scene) -> None:
     scene.gh.inject_fault("GET", f"/repos/{REPO}/pulls/{number}", 404)
     scene.gh.clear_calls()
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert f"GitHub answered 404 to GET pull request #{number}: Not Found" in run.out
     assert writes(scene) == []
 
@@ -74,7 +74,7 @@ def test_a_422_on_the_living_comment_comes_after_the_merge(scene: Scene) -> None
     number, comment_id = ready_but_one(scene)
     scene.gh.inject_fault("PATCH", f"/repos/{REPO}/issues/comments/*", 422)
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "GitHub answered 422 to PATCH comment" in run.out
     assert "Validation Failed" in run.out
     assert scene.merged(number) and len(scene.gh.dispatches(REPO)) == 1
@@ -96,7 +96,7 @@ def test_a_read_that_keeps_failing_gives_up_without_writing(scene: Scene) -> Non
     scene.gh.inject_fault("GET", f"/repos/{REPO}/pulls/{number}", 500, times=3)
     scene.gh.clear_calls()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=Sleeps())
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "GitHub answered 500 to GET pull request #1: Server Error" in run.out
     assert writes(scene) == []
 
@@ -123,7 +123,7 @@ def test_a_5xx_on_the_merge_is_not_retried_and_nothing_is_released(scene: Scene)
     scene.gh.inject_fault("PUT", f"/repos/{REPO}/pulls/{number}/merge", 502)
     sleeps = Sleeps()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=sleeps)
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "the merge request failed" in run.out
     assert "nothing is handed to release" in run.out
     assert len(scene.gh.calls_to("PUT", f"/repos/{REPO}/pulls/{number}/merge")) == 1
@@ -148,7 +148,7 @@ def test_a_secondary_rate_limit_asking_too_long_a_wait_is_an_error(scene: Scene)
                                          retry_after=3600)
     sleeps = Sleeps()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=sleeps)
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert sleeps.waits == []
     assert "secondary rate limit" in run.out
     assert not scene.merged(number)
@@ -159,7 +159,7 @@ def test_an_exhausted_primary_rate_limit_is_not_retried(scene: Scene) -> None:
     scene.gh.set_rate_limit_remaining(BOT, 0)
     sleeps = Sleeps()
     run = scene.handle_direct(scene.gh.webhooks.issue_comment(REPO, comment_id), sleep=sleeps)
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert sleeps.waits == []
     assert "API rate limit exceeded" in run.out
     assert "used up until" in run.out
@@ -175,7 +175,7 @@ def test_without_an_organisation_token_team_roles_fail_closed(
     comment_id = scene.gh.comment_as("tess", REPO, number, "/approve")
     scene.gh.clear_calls()
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "403" in run.out and TEAM_FORBIDDEN_HINT.strip("; ") in run.out
     assert writes(scene) == []
     assert scene.reactions(comment_id) == []
@@ -186,7 +186,7 @@ def test_a_token_that_cannot_write_checks_is_named(scene: Scene) -> None:
     scene.gh.inject_fault("POST", f"/repos/{REPO}/check-runs", 403,
                           message="You must authenticate via a GitHub App.")
     run = scene.handle(scene.gh.webhooks.pull_request(REPO, number, "opened", target=True))
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert "GitHub answered 403 to POST check run modelgate: You must authenticate" in run.out
 
 
@@ -194,7 +194,7 @@ def test_a_release_that_cannot_be_dispatched_says_how_to_start_it(scene: Scene) 
     number, comment_id = ready_but_one(scene)
     scene.gh.inject_fault("POST", f"/repos/{REPO}/actions/workflows/*/dispatches", 500)
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
-    assert run.code == 1
+    assert run.code == 4  # GitHub refused or failed
     assert scene.merged(number)
     assert "the release could not be started" in run.out
     assert f"pr_number={number}" in run.out
@@ -226,7 +226,7 @@ def test_a_base_branch_without_governance_decides_nothing(scene: Scene) -> None:
     comment_id = scene.gh.comment_as("dana", REPO, number, "/approve")
     scene.gh.clear_calls()
     run = scene.handle(scene.gh.webhooks.issue_comment(REPO, comment_id))
-    assert run.code == 1
+    assert run.code == 2  # the base branch's governance: configuration
     assert "governance.yml is not on the base branch main" in run.out
     assert writes(scene) == []
 
@@ -235,5 +235,5 @@ def test_an_invalid_governance_on_the_base_branch_is_named(scene: Scene) -> None
     scene.gh.commit(REPO, "main", {"governance.yml": "approval: [1, 2\n"}, message="broken")
     number = scene.gh.create_pull(REPO, "alice", head_ref="x", files={"a": "1"})
     run = scene.handle(scene.gh.webhooks.pull_request(REPO, number, "opened", target=True))
-    assert run.code == 1
+    assert run.code == 2  # the base branch's governance: configuration
     assert "main:governance.yml: not valid YAML" in run.out

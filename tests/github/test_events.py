@@ -188,7 +188,7 @@ def test_a_payload_that_is_not_what_it_claims_is_one_clear_error(
     payload = pointed_at_the_double(source, number)
     mutate(payload)
     run = scene.handle((name, payload))
-    assert run.code == 1
+    assert run.code == 2  # a payload that is not what it claims: bad input
     assert message in run.out
     assert "Traceback" not in run.out
     assert scene.gh.calls == []
@@ -197,7 +197,7 @@ def test_a_payload_that_is_not_what_it_claims_is_one_clear_error(
 def test_a_payload_for_another_repository_is_refused(scene: Scene) -> None:
     payload = load_fixture_json("github-webhooks/pull_request.opened.json")
     run = scene.handle(("pull_request", payload))
-    assert run.code == 1
+    assert run.code == 2  # a payload that is not what it claims: bad input
     assert "payload is for Codertocat/Hello-World, but GITHUB_REPOSITORY is acme/model" in run.out
 
 
@@ -227,7 +227,7 @@ def test_the_environment_must_name_the_repository_and_token(
 ) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
     run = scene.handle(("push", {"repository": {"full_name": REPO}}))
-    assert run.code == 1
+    assert run.code == 2  # a payload that is not what it claims: bad input
     assert "GITHUB_TOKEN is not set" in run.out
 
 

@@ -71,4 +71,4 @@ def test_a_missing_log_group_is_one_modelgate_error(logs: Any) -> None:
         list(log_events(logs, group, region=REGION))
     assert str(caught.value) == MSG_NO_LOG_GROUP.format(group=group, region=REGION)
     assert isinstance(caught.value, ModelgateError)
-    assert caught.value.exit_code == ExitCode.FAILED
+    assert caught.value.exit_code == ExitCode.SERVICE_FAILED

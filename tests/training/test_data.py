@@ -140,7 +140,7 @@ def test_cli_stops_with_one_message_and_no_successful_run(
         _rewrite(root, edit)  # type: ignore[arg-type]
     monkeypatch.chdir(root)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    assert main(["train"]) == 1
+    assert main(["train"]) == 2  # bad data or configuration
     err = capsys.readouterr().err
     assert expected in err
     assert "Traceback" not in err
