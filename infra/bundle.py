@@ -1,35 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Export a fitted scikit-learn classifier as the serving bundle, and upload it to S3.
+"""Export a fitted scikit-learn model as the serving bundle (ONNX plus a manifest, no
+pickle) and upload it to S3.
 
-The bundle is ``model.onnx`` (skl2onnx, ``zipmap=False``, no pickle) plus ``manifest.json``
-(:class:`serving.manifest.BundleManifest`). Export proves that the ONNX model gives the
-same P(positive) as the trained model on the evaluation rows before anything is written:
-
-* the input is float64 when every converter and ONNX Runtime kernel in the pipeline
-  supports doubles (the shipped StandardScaler + LogisticRegression does: the difference
-  is ~1e-16), else float32 (``input_dtype="auto"``; a SimpleImputer, for example, has no
-  double kernel in ONNX Runtime);
-* the tolerance on the largest absolute difference is 1e-6 for float64 and 1e-5 for
-  float32 (float32 keeps about 7 significant digits), and the measured difference, the
-  tolerance and the number of rows are recorded in the manifest;
-* the target opset is pinned (``TARGET_OPSET``); the opsets the model actually uses are
-  recorded too;
-* the graph keeps only the ``probabilities`` output: serving applies the manifest's
-  threshold itself, and the converter's own label (an argmax, i.e. a 0.5 threshold) would
-  cost every request and could disagree with it.
-
-Tasks: a binary model keeps P(positive) (column ``positive_index`` of ``probabilities``); a
-multiclass model keeps every class's probability; a regressor's single output is renamed
-``prediction``. Boosted classifiers and tree regressors export with float32 input: ONNX
-Runtime has no double kernel for the ``TreeEnsemble*`` nodes skl2onnx writes for them
-(ai.onnx.ml opset 3; a random forest classifier converts in float64), and scikit-learn's
-own trees compare features as float32, so the splits are the same and only sums round
-(~1e-7, recorded as the parity).
-HistGradientBoosting needs :func:`_fix_hist_gradient_boosting` (see there).
-
-The MLflow promotion code calls :func:`export_bundle` with the model it loaded from the
-registry and :func:`upload_bundle` with a boto3 client; nothing here touches MLflow.
+What the bundle holds, its precision and why: docs/design/bundle.md.
 """
 
 from __future__ import annotations

@@ -2,31 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Deploy the serving zip to Lambda as an immutable version behind an alias, and roll back.
 
-A deploy uploads the zip to S3 under its sha256, creates or updates the function, waits
-until Lambda has finished applying the change, publishes a version (pinned to the zip's
-``CodeSha256``, so a concurrent update cannot slip into it) and only then moves the alias.
-Every step before the alias move leaves the alias where it was, and the move itself is
-one ``UpdateAlias`` call guarded by the alias's ``RevisionId``: callers of the alias see
-either the old version or the new one, never a half-deployed function.
-
-Where the previous version is kept: in the alias's own description, as compact JSON
-(``{"schema_version":1,"deploy_id":…,"previous":["7","6",…]}``). It changes in the same
-API call that moves the alias, so the alias and its rollback history cannot disagree, and
-``rollback`` needs nothing but the Lambda API. Each rollback pops one entry, so repeated
-rollbacks walk back through earlier deploys; a version keeps its own environment, so
-rolling back restores the bundle it served too. The full deploy record (plain JSON with
-``schema_version``) is written to S3 next to the zip, under
-``<key_prefix>/deploys/<function>/<deploy_id>.json``, and the version's description names
-the deploy id, model version, bundle digest and commit, so ``modelgate trace`` can go from
-a Lambda version to the deploy that published it.
-
-Before anything in AWS changes, the zip's wheel tags are checked against the runtime and
-the bundle is put through the function's own cold-start check (``serving.bundle``),
-including its signed release statement: it must be signed by a trusted key, name every
-bundle file's digest, and pass the caller's ``statement_check`` (the CLI's: the approvals
-satisfy the default branch's ``governance.yml``). The function is then pinned to that
-bundle with ``MODELGATE_BUNDLE_SHA256`` and given the trusted public key(s) as
-``MODELGATE_STATEMENT_PUBKEY``, so the Lambda verifies the same statement at init.
+How a deploy is made safe (verified bundle, pinned sha256, the alias moved last, the
+ledger) is in docs/design/deploy.md.
 """
 
 from __future__ import annotations
