@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modelgate.governance import LoadedConfig
+from modelgate.governance import TASK_METRICS, LoadedConfig
 
 # Quiet, offline-friendly MLflow defaults; explicit environment settings still win.
 _MLFLOW_ENV_DEFAULTS = {
@@ -59,7 +59,20 @@ REQUIRED_ARTIFACTS = (
     "baseline_stats.json",
 )
 REQUIRED_TAGS = (TAG_DATA_SHA, TAG_COMMIT, TAG_DIRTY, TAG_LOCK, TAG_CONFIG, TAG_FINGERPRINT)
-REQUIRED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+REQUIRED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")  # binary's
+NO_CLASS_ARTIFACTS = frozenset({"confusion_matrix.png"})  # a regressor has no classes
+
+
+def required_metrics(task: str) -> tuple[str, ...]:
+    """The metrics a run of this task must log (binary: :data:`REQUIRED_METRICS`)."""
+    return REQUIRED_METRICS if task == "binary" else tuple(TASK_METRICS[task])
+
+
+def required_artifacts(task: str) -> tuple[str, ...]:
+    """The artifacts a run of this task must hold (a regressor's has no confusion matrix)."""
+    if task != "regression":
+        return REQUIRED_ARTIFACTS
+    return tuple(a for a in REQUIRED_ARTIFACTS if a not in NO_CLASS_ARTIFACTS)
 
 SQLITE_SCHEMA = Path(__file__).with_name("mlflow_sqlite_schema.sql")
 SCHEMA_VERSION_PREFIX = "-- mlflow "

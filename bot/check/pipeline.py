@@ -92,7 +92,8 @@ def build_context(config: LoadedConfig, result: TrainResult, client: Any,
         dataset, split = None, None
     run = load_run_evidence(client, result.run_id, workdir / "run")
     model = mlflow.sklearn.load_model(f"models:/{result.model_name}/{result.version}")
-    candidate = PipelinePredictor(model, tuple(config.governance.data.features))
+    candidate = PipelinePredictor(model, tuple(config.governance.data.features),
+                                  task=config.governance.task)
     return AuditContext(root=config.root, config=config, commit=result.commit, dataset=dataset,
                         split=split, run=run, model_version=result.version, candidate=candidate,
                         registry=client)

@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
 
-from bot.check.audits import bias, ip_headers, leakage, lineage, performance_gate, pii, security
+from bot.check.audits import (
+    bias,
+    ip_headers,
+    leakage,
+    lineage,
+    performance_gate,
+    pii,
+    security,
+    servable,
+)
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from bot.check.report import AuditEntry
 
@@ -29,7 +38,7 @@ DEFAULT_TIMEOUT_S = 300.0
 TREE_AUDITS: tuple[ModuleType, ...] = (ip_headers, security)
 # model_card runs last, on the card rendered from the others' results
 AUDITS_BEFORE_CARD: tuple[ModuleType, ...] = (
-    pii, ip_headers, security, leakage, bias, performance_gate, lineage,
+    pii, ip_headers, security, leakage, bias, performance_gate, servable, lineage,
 )
 
 

@@ -9,17 +9,18 @@ once in :class:`PromotionRefused`:
 
 * the version exists, names its source run, and its ``source_run_id`` tag agrees;
 * the run is FINISHED, from a clean tree, with every required tag, metric and artifact
-  (:data:`training.tracking.REQUIRED_TAGS`, ``REQUIRED_METRICS``, ``REQUIRED_ARTIFACTS``),
+  (:data:`training.tracking.REQUIRED_TAGS`, ``required_metrics(task)``,
+  ``required_artifacts(task)``),
   and the version's ``git_commit``/``data_sha256``/``model_fingerprint`` tags equal the run's;
 * the version carries ``modelgate.audit.passed == "true"`` and ``modelgate.audit.commit``
   equal to the run's commit; the recorded ``audit/audit_report.json`` artifact has the
   sha256 the version records, validates as :class:`bot.check.report.AuditReport`, passed,
   lists every audit of the runner with status ``pass``, and names this model, commit,
   run, version, data and fingerprint;
-* ``governance.yml`` still gives the features, threshold and positive class the run was
-  trained with (the bundle carries them), the data file still has the run's sha256, and
-  the model loaded from the registry reproduces the run's fingerprint on the pinned
-  evaluation rows (so the model exported is the model that was audited);
+* ``governance.yml`` still gives the features, task, threshold and positive class the run
+  was trained with (the bundle carries them), the data file still has the run's sha256, and
+  the model loaded from the registry reproduces the run's fingerprint (its task's scores)
+  on the pinned evaluation rows (so the model exported is the model that was audited);
 * with ``require_staging=True`` (``modelgate promote --require-staging``), promotion to
   ``production`` also needs an earlier promotion of the same version to ``staging`` (its
   ``modelgate.promoted.<staging alias>`` tag).
@@ -79,6 +80,7 @@ from infra.bundle import (
     BundleMeta,
     BundleUploadError,
     export_bundle,
+    task_fields,
     upload_bundle,
 )
 from modelgate.errors import ModelgateError
@@ -86,7 +88,7 @@ from modelgate.governance import LoadedConfig
 from modelgate.hashing import sha256_bytes, sha256_file
 from training import tracking
 from training.data import DataError, load_dataset
-from training.train import fingerprint, positive_probability
+from training.train import fingerprint, predict_scores
 
 STAGES = ("staging", "production")
 TAG_PROMOTED = "modelgate.promoted.{alias}"
@@ -313,7 +315,7 @@ def _download(client: Any, run_id: str, path: str, dest: Path) -> bytes:
     return Path(local).read_bytes()
 
 
-def _check_run(client: Any, run: Any, reasons: list[str]) -> None:
+def _check_run(client: Any, run: Any, task: str, reasons: list[str]) -> None:
     run_id = run.info.run_id
     if run.info.status != "FINISHED":
         reasons.append(R_RUN_STATUS.format(run_id=run_id, status=run.info.status))
@@ -324,14 +326,15 @@ def _check_run(client: Any, run: Any, reasons: list[str]) -> None:
     if tags.get(tracking.TAG_DIRTY, "false") != "false":
         reasons.append(R_DIRTY.format(value=tags.get(tracking.TAG_DIRTY)))
     metrics = dict(run.data.metrics)
-    absent = [m for m in tracking.REQUIRED_METRICS if m not in metrics]
+    required = tracking.required_metrics(task)
+    absent = [m for m in required if m not in metrics]
     if absent:
         reasons.append(R_MISSING_METRICS.format(names=absent))
-    bad = [m for m in tracking.REQUIRED_METRICS if m in metrics and not math.isfinite(metrics[m])]
+    bad = [m for m in required if m in metrics and not math.isfinite(metrics[m])]
     if bad:
         reasons.append(R_BAD_METRICS.format(names=bad))
     present = _artifact_paths(client, run_id)
-    lacking = [a for a in tracking.REQUIRED_ARTIFACTS if a not in present]
+    lacking = [a for a in tracking.required_artifacts(task) if a not in present]
     if lacking:
         reasons.append(R_MISSING_ARTIFACTS.format(names=lacking))
 
@@ -419,7 +422,7 @@ def check_promotable(client: Any, config: LoadedConfig, version: str, alias: str
     except MlflowException as exc:
         raise refuse([*reasons, R_RUN_UNREADABLE.format(run_id=run_id,
                                                         error=exc.error_code)]) from None
-    _check_run(client, run, reasons)
+    _check_run(client, run, config.governance.task, reasons)
     rtags = {str(k): str(v) for k, v in run.data.tags.items()}
     _check_version_tags(vtags, rtags, reasons)
     commit = rtags.get(tracking.TAG_COMMIT, "")
@@ -461,6 +464,7 @@ class _Pinned:
     threshold: float
     positive_class: str
     negative_class: str
+    categories: dict[str, tuple[str, ...]]
 
 
 def _pinned_rows(client: Any, config: LoadedConfig, ev: Evidence, workdir: Path,
@@ -476,12 +480,14 @@ def _pinned_rows(client: Any, config: LoadedConfig, ev: Evidence, workdir: Path,
         reasons.append(R_RUN_MANIFEST.format(
             path=f"{RUN_MANIFEST_ARTIFACT} or {TEST_IDS_ARTIFACT}", error=_short(exc)))
         return None
+    recorded = {"task": "binary", **run_manifest}  # runs before tasks were all binary
     for field, configured in (("features", list(gov.data.features)),
+                              ("task", gov.task),
                               ("threshold", gov.estimator.threshold),
                               ("positive_class", gov.data.target.positive_class)):
-        if run_manifest.get(field) != configured:
+        if recorded.get(field) != configured:
             reasons.append(R_CONFIG_CHANGED.format(field=field, config=configured,
-                                                   run=run_manifest.get(field)))
+                                                   run=recorded.get(field)))
     try:
         dataset = load_dataset(config)
     except DataError as exc:
@@ -506,7 +512,8 @@ def _pinned_rows(client: Any, config: LoadedConfig, ev: Evidence, workdir: Path,
     X = dataset.X[[position[i] for i in ids]]
     return _Pinned(X=X, features=dataset.features, threshold=gov.estimator.threshold,
                    positive_class=gov.data.target.positive_class,
-                   negative_class=gov.data.target.negative_class)
+                   negative_class=gov.data.target.negative_class,
+                   categories=dict(dataset.categories))
 
 
 def _load_model(ev: Evidence, reasons: list[str]) -> Any:
@@ -552,8 +559,8 @@ def _export(client: Any, config: LoadedConfig, ev: Evidence, alias: str, bundle_
     pinned = _pinned_rows(client, config, ev, workdir, reasons)
     model = _load_model(ev, reasons) if pinned is not None else None
     if pinned is not None and model is not None:
-        p = positive_probability(model, pinned.X, pinned.features)
-        actual = fingerprint(p)
+        scores = predict_scores(model, pinned.X, pinned.features, config.governance.task)
+        actual = fingerprint(scores)
         if actual != ev.model_fingerprint:
             reasons.append(R_FINGERPRINT.format(actual=actual, expected=ev.model_fingerprint))
     if reasons or pinned is None:
@@ -561,7 +568,8 @@ def _export(client: Any, config: LoadedConfig, ev: Evidence, alias: str, bundle_
     meta = BundleMeta(model_name=ev.name, model_version=ev.version, alias=alias,
                       run_id=ev.run_id, commit=ev.commit, data_sha256=ev.data_sha256,
                       threshold=pinned.threshold, positive_class=pinned.positive_class,
-                      negative_class=pinned.negative_class)
+                      negative_class=pinned.negative_class,
+                      **task_fields(config.governance, pinned.categories))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=FEATURE_NAME_WARNING, category=UserWarning)

@@ -87,11 +87,16 @@ class LoadedBundle:
         self._positive = manifest.onnx.positive_index
         self._float32 = manifest.onnx.input_dtype == "float32"
 
-    def positive_probability(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        """P(positive class) for rows of features in manifest order."""
+    def scores(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The model's whole output as float64: every class's probability (rows x classes)
+        for a classifier, the predicted values (rows x 1) for a regressor."""
         x = X.astype(np.float32) if self._float32 else X
         out = self._session.run(self._outputs, {self._input: x})[0]
-        return np.asarray(out[:, self._positive], dtype=np.float64)
+        return np.asarray(out, dtype=np.float64)
+
+    def positive_probability(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """P(positive class) for rows of features in manifest order (classifiers)."""
+        return self.scores(X)[:, self._positive]
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -232,6 +237,12 @@ def _session(model_bytes: bytes) -> Any:
         raise BundleError(f"ONNX Runtime cannot load the model: {exc}") from None
 
 
+def output_width(manifest: BundleManifest) -> int:
+    """Columns of the model's output: 2 probabilities (binary), one per class
+    (multiclass), the predicted value (regression)."""
+    return {"binary": 2, "multiclass": len(manifest.classes), "regression": 1}[manifest.task]
+
+
 def _check_session(session: Any, manifest: BundleManifest) -> None:
     inputs = session.get_inputs()
     if len(inputs) != 1:
@@ -250,9 +261,10 @@ def _check_session(session: Any, manifest: BundleManifest) -> None:
         )
     outputs = {o.name: o for o in session.get_outputs()}
     probs = outputs.get(manifest.onnx.probabilities_output)
-    if probs is None or len(probs.shape) != 2 or probs.shape[1] not in (2, None):
+    width = output_width(manifest)
+    if probs is None or len(probs.shape) != 2 or probs.shape[1] not in (width, None):
         raise BundleError(
-            f"the model has no 2-column output {manifest.onnx.probabilities_output!r}"
+            f"the model has no {width}-column output {manifest.onnx.probabilities_output!r}"
         )
     embedded = session.get_modelmeta().custom_metadata_map.get(ONNX_IDENTITY_KEY)
     if embedded is None:
@@ -278,11 +290,20 @@ def open_bundle(verified: VerifiedBundle, source: str) -> LoadedBundle:
     bundle = LoadedBundle(verified, session, source)
     row = np.array([[manifest.example[f] for f in manifest.features]], dtype=np.float64)
     try:
-        p = bundle.positive_probability(row)
+        out = bundle.scores(row)
     except Exception as exc:  # ONNX Runtime raises several unrelated exception types
         raise BundleError(f"the model fails on the manifest's example row: {exc}") from None
-    if p.shape != (1,) or not (math.isfinite(p[0]) and 0.0 <= p[0] <= 1.0):
-        raise BundleError(f"the model's probability for the example row is {p.tolist()}")
+    width = output_width(manifest)
+    if out.shape != (1, width):
+        raise BundleError(f"the model's output for the example row has shape {out.shape}, "
+                          f"not (1, {width})")
+    values = out[0].tolist()
+    if manifest.task == "regression":
+        if not math.isfinite(values[0]):
+            raise BundleError(f"the model's prediction for the example row is {values}")
+    elif not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+        shown = [values[manifest.onnx.positive_index]] if manifest.task == "binary" else values
+        raise BundleError(f"the model's probability for the example row is {shown}")
     return bundle
 
 

@@ -4,9 +4,9 @@
 
 The line carries what an auditor and the drift monitor need: when, which request, which
 model (name, version, alias, and the sha256 of its signed release statement), the outcome
-(status, validation result or errors), every prediction and probability, the latency,
-and (unless ``MODELGATE_LOG_FEATURES=false``) the input features as rows in
-``feature_names`` order. A CloudWatch event holds at most 256 KB, so when a large
+(status, validation result or errors), every prediction and probability (a regressor's
+``values``), the latency, and (unless ``MODELGATE_LOG_FEATURES=false``) the input features
+as rows in ``feature_names`` order. A CloudWatch event holds at most 256 KB, so when a large
 batch's features would push the line past ``LINE_LIMIT`` they move to follow-up
 ``request.features`` lines carrying the same ``request_id``; the request line says how
 many.
@@ -63,8 +63,11 @@ class RequestRecord:
     validation: str = "not_applicable"
     errors: list[dict[str, Any]] | None = None
     error: str | None = None
+    # classifiers: the predicted class index and its probability (binary: P(positive) and
+    # the thresholded label); regression: the predicted values
     predictions: list[int] | None = None
     probabilities: list[float] | None = None
+    values: list[float] | None = None
     feature_names: tuple[str, ...] | None = None
     features: Features | None = None
 
@@ -106,6 +109,8 @@ class RequestLogger:
             # repr of a list of ints/finite floats is valid JSON, and faster than json.dumps
             text = (f'{text[:-1]},"predictions":{rec.predictions!r},'
                     f'"probabilities":{rec.probabilities!r}}}')
+        elif rec.values is not None:
+            text = f'{text[:-1]},"values":{rec.values!r}}}'  # finite floats (checked)
         if not (self.log_features and rec.features is not None and rec.feature_names):
             self._sink(text)
             return

@@ -113,15 +113,32 @@ def gate(art: AuditArtifact) -> AuditEntry:
     return entry
 
 
-def test_a_candidate_equal_to_production_fails_against_the_live_bundle(
+def test_a_candidate_equal_to_production_passes_as_unchanged_against_the_live_bundle(
         aws: Live, gov: Governance, rows: dict[str, Any], bundle: FittedBundle) -> None:
-    """The PR job passed it against the baseline; against production v4 it is not better,
-    and the report, the card and its checklist all say so."""
+    """Production v4's own scores: a settings-only change, which passes as such."""
     uri = deploy(aws, gov, bundle)
     same = [float(p) for p in bundle.expected_p]
     judged, note = rejudge(artifact(rows, same), gov, aws.clients)
     entry = gate(judged)
+    assert entry.status == "pass", entry.summary
+    assert entry.summary.startswith("unchanged model")
+    assert entry.details["unchanged_model"] is True
+    assert entry.details["reference"]["version"] == "4" and entry.details["bundle_uri"] == uri
+    assert abs(entry.details["delta"]) < 1e-9
+    assert judged.card.performance.reference_name == "production v4"
+    assert note.startswith("performance gate judged against production v4")
+
+
+def test_a_changed_candidate_no_better_than_production_fails_against_the_live_bundle(
+        aws: Live, gov: Governance, rows: dict[str, Any], bundle: FittedBundle) -> None:
+    """Other scores with the same ranking (p squared: the same roc_auc) are a changed model
+    that is not strictly better, and the report, the card and its checklist all say so."""
+    uri = deploy(aws, gov, bundle)
+    squared = [float(p) ** 2 for p in bundle.expected_p]
+    judged, note = rejudge(artifact(rows, squared), gov, aws.clients)
+    entry = gate(judged)
     assert entry.status == "fail" and "is not above production v4" in entry.summary
+    assert entry.details["unchanged_model"] is False
     assert entry.details["reference"]["version"] == "4" and entry.details["bundle_uri"] == uri
     assert abs(entry.details["delta"]) < 1e-9
     assert judged.report.passed is False
@@ -218,6 +235,10 @@ def test_rows_in_another_column_order_are_scored_in_production_order(
     moved = {"features": [rows["features"][i] for i in order], "X": X[:, order].tolist()}
     same = [float(p) for p in bundle.expected_p]
     entry = gate(rejudge(artifact(rows, same, **moved), gov, aws.clients)[0])
+    assert entry.status == "pass" and entry.details["unchanged_model"] is True
+    assert abs(entry.details["delta"]) < 1e-9
+    squared = [float(p) ** 2 for p in bundle.expected_p]
+    entry = gate(rejudge(artifact(rows, squared, **moved), gov, aws.clients)[0])
     assert entry.status == "fail" and abs(entry.details["delta"]) < 1e-9
 
 

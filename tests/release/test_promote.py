@@ -65,7 +65,7 @@ from training.data import load_dataset
 from training.train import TrainResult, positive_probability, train
 
 EXPECTED_AUDITS = ["pii", "ip_headers", "security", "leakage", "bias", "performance_gate",
-                   "lineage", "model_card"]
+                   "servable", "lineage", "model_card"]
 
 
 @pytest.fixture(scope="module")
@@ -455,7 +455,7 @@ def test_a_signed_promotion_is_served_traced_by_hash_and_in_the_ledger(
 
 @pytest.mark.slow
 def test_the_real_check_passes_and_its_version_is_promoted(s3: Any, tmp_path: Path) -> None:
-    """`modelgate check` (train + all eight audits, recorded on the version) on a clean,
+    """`modelgate check` (train + all nine audits, recorded on the version) on a clean,
     REUSE-compliant workspace passes, and promotion accepts that record as it stands."""
     own = open_workspace(governed_workspace(tmp_path / "ws"))
     result = run_check(own.config, tmp_path / "check", reporter=ConsoleReporter(io.StringIO()),

@@ -33,8 +33,6 @@ from training.preflight import check_against_data
 from training.train import PipelinePredictor, fit_and_evaluate
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-# what lambda/serving/bundle.py says until it checks outputs per task (see docs, issue 15)
-LOADER_REFUSALS = ("2-column output", "probability for the example row")
 
 
 def _workspace(root: Path, case: Case) -> Path:
@@ -90,8 +88,6 @@ def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
     client = TestClient(create_app(Settings(bundle_uri=str(tmp_path / "bundle")),
                                    log_sink=lambda line: None))
     health = client.get("/health").json()
-    if gov.task != "binary" and any(m in str(health.get("reason")) for m in LOADER_REFUSALS):
-        pytest.xfail(f"serving/bundle.py still checks binary outputs: {health['reason']}")
     assert health["status"] == "ready", health
     records = _records(X_test, manifest.feature_schema)
     r = client.post("/predict", json={"records": records})
@@ -192,3 +188,39 @@ def test_modelgate_check_passes_every_audit_for_a_multiclass_forest(tmp_path: Pa
     failed = {k: v for k, v in statuses.items() if v[0] != "pass"}
     assert not failed, failed
     assert "f1_macro" in statuses["performance_gate"][1]
+
+
+@pytest.mark.parametrize("name", ["multiclass-lr", "regression-ridge"])
+def test_a_bundle_gives_its_tasks_whole_output_and_refuses_another_width(
+        tmp_path: Path, name: str) -> None:
+    """``LoadedBundle.scores`` is every class's probability (multiclass) or the value
+    (regression), as float64; a session whose output width is not the task's is refused."""
+    from serving import bundle as bundles
+
+    case = CASES[name]()
+    config = load_config(_workspace(tmp_path, case))
+    gov = config.governance
+    dataset = load_dataset(config)
+    fitted = fit_and_evaluate(config, dataset)
+    meta = BundleMeta(model_name=gov.model.name, model_version="1", alias="production",
+                      run_id="run1", commit="c0ffee", data_sha256=dataset.sha256,
+                      threshold=gov.estimator.threshold,
+                      positive_class=gov.data.target.positive_class,
+                      negative_class=gov.data.target.negative_class,
+                      **task_fields(gov, dataset.categories))
+    X_test = dataset.X[fitted.split.test]
+    manifest = export_bundle(fitted.pipeline, features=dataset.features,
+                             out_dir=tmp_path / "bundle", meta=meta, eval_X=X_test,
+                             clock=lambda: datetime.now(UTC))
+    loaded = bundles.load_bundle(str(tmp_path / "bundle"))
+    out = loaded.scores(X_test)
+    width = len(manifest.classes) if gov.task == "multiclass" else 1
+    assert out.dtype == np.float64 and out.shape == (len(X_test), width)
+    expected = fitted.p_test.reshape(len(X_test), width)
+    assert np.max(np.abs(out - expected)) <= 1e-4 * max(1.0, float(np.abs(expected).max()))
+    verified = bundles.verify_bundle_dir(tmp_path / "bundle")
+    session = bundles._session(verified.model_bytes)
+    other = (manifest.model_copy(update={"classes": (*manifest.classes, "extra")})
+             if gov.task == "multiclass" else manifest.model_copy(update={"task": "binary"}))
+    with pytest.raises(bundles.BundleError, match=f"no {bundles.output_width(other)}-column"):
+        bundles._check_session(session, other)
