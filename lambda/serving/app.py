@@ -383,8 +383,7 @@ def _task_answer(rec: RequestRecord, bundle: LoadedBundle, features: validation.
             raise RequestRejected(422, validation.E_PREDICTION_OUT_OF_RANGE,
                                   validation.MSG_OUT_OF_RANGE.format(records="some record"))
         items: list[dict[str, Any]] = [{"prediction": v, "unit": m.unit} for v in values]
-        # the request log has no field for a value yet (predictions are class indices,
-        # probabilities in [0, 1]); logs.RequestRecord needs one before drift can read it
+        rec.values = values
     else:
         validation.check_probabilities(out.reshape(-1).tolist(), single=single)
         best = out.argmax(axis=1).tolist()
