@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.check.report import AuditReport, checklist_markdown
 from bot.github.api import CheckOutput, CheckRunInfo, GitHubApi
-from modelgate.markdown import code_span, escape_md
+from modelgate.markdown import code_span, escape_md, escape_md_code
 
 CHECK_NAME = "modelgate"
 OUTPUT_LIMIT = 65_535  # characters, for output.summary and output.text
@@ -76,7 +76,7 @@ def report_output(report: AuditReport) -> CheckOutput:
             id=code_span(a.id),
             status=a.status,
             duration=a.duration_s,
-            summary=escape_md(a.summary),
+            summary=escape_md_code(a.summary),
         )
         for a in report.audits
     ]
@@ -119,7 +119,7 @@ def decision_output(
     if not sound:
         parts.append(DECISION_UNSOUND)
     if reasons:
-        parts.append("\n".join([DECISION_MISSING, *(f"- {escape_md(r, limit=1000)}"
+        parts.append("\n".join([DECISION_MISSING, *(f"- {escape_md_code(r, limit=1000)}"
                                                      for r in reasons[:30])]))
     parts.append(AUDITS_HEADING)
     parts.append(audit_summary or NO_AUDITS)

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from bot.check.card import CardError, ModelCard, load_card_json, render_markdown
+from bot.check.card import CardError, ModelCard, load_card_json, render_markdown, source_link
 from bot.github.api import CommentInfo, GitHubApi
-from modelgate.markdown import code_span, escape_md
+from modelgate.markdown import code_span, escape_md, escape_md_code
 
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
 COMMENT_BUDGET = 65_000  # what the bot allows itself, leaving room for GitHub's counting
@@ -48,7 +48,9 @@ NO_LINK = "The full report is in the audit job's artifact."
 FOOTER = "<sub>modelgate · head {sha}{run}</sub>"
 FOOTER_RUN = " · [workflow run]({url})"
 HARD_CUT = "\n\n…(cut here: the rest did not fit in one comment)\n"
-APPROVALS_HEADING = "## Approval chain"
+APPROVALS_HEADING = "### Approvals"
+AUDITS_ALL_PASS = " · audits: all {n} pass"
+AUDITS_SOME_FAIL = " · audits: {bad} of {n} not passing ({which})"
 SAFE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.:_~%/?#=&+-]+$")
 
 
@@ -277,7 +279,10 @@ class CommentRenderer:
                         run_url=view.run_url, card_notes=card_notes if card else ())
         parts = [marker_for(view.model_name)]
         if view.gate:
-            parts.append(view.gate)
+            headline, _, rest = view.gate.partition("\n")
+            if card is not None:
+                headline += audits_fragment(card)
+            parts.append(headline + ("\n" + rest if rest else ""))
         if card is not None and view.report_sha not in (None, view.head_sha):
             parts.append(
                 STALE.format(old=code_span(view.report_sha), new=code_span(view.head_sha))
@@ -287,7 +292,8 @@ class CommentRenderer:
             parts.append(SHORTENED.format(what="; ".join(notes), link=link))
         if card is not None:
             parts.append(
-                render_markdown(card, approvals=shaped["approvals"], front_matter=False).strip()
+                render_markdown(card, approvals=shaped["approvals"], front_matter=False,
+                                comment=True).strip()
             )
         else:
             parts.append(TITLE_NO_CARD.format(name=escape_md(view.model_name)))
@@ -310,14 +316,18 @@ class CommentRenderer:
 
 def approvals_markdown(approvals: dict[str, Any]) -> str:
     """The approval table and history on their own (before any card exists)."""
-    lines = [APPROVALS_HEADING, "", "| role | name | date | status |", "| --- | --- | --- | --- |"]
+    lines = [APPROVALS_HEADING, "", "| role | needed | approved by | when | source | status |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for role in approvals.get("roles") or []:
         approvers = role.get("approvers") or []
         names = ", ".join("&#64;" + escape_md(a.get("login", "")) for a in approvers) or "—"
-        dates = ", ".join(escape_md(str(a.get("at") or "")[:10]) for a in approvers) or "—"
+        dates = ", ".join(escape_md(str(a.get("at") or "")[:16].replace("T", " "))
+                          for a in approvers) or "—"
+        sources = ", ".join(source_link(a.get("source")) for a in approvers) or "—"
+        icon = "✅" if role.get("satisfied") else "⏳"
         lines.append(
-            f"| {escape_md(role.get('name', ''))} | {names} | {dates} | "
-            f"{escape_md(role.get('status_text', ''))} |"
+            f"| {icon} {escape_md(role.get('name', ''))} | {role.get('required', 1)} | "
+            f"{names} | {dates} | {sources} | {escape_md(role.get('status_text', ''))} |"
         )
     hold = approvals.get("hold") or {}
     if hold.get("held"):
@@ -340,13 +350,29 @@ def approvals_markdown(approvals: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def audits_fragment(card: ModelCard) -> str:
+    """`` · audits: all 12 pass`` for the headline, from the card's checklist."""
+    items = card.checklist
+    failing = [i for i in items if i.status != "pass"]
+    if not items:
+        return ""
+    if not failing:
+        return AUDITS_ALL_PASS.format(n=len(items))
+    shown = ", ".join(code_span(i.id) for i in failing[:5])
+    more = f" and {len(failing) - 5} more" if len(failing) > 5 else ""
+    return AUDITS_SOME_FAIL.format(bad=len(failing), n=len(items), which=shown + more)
+
+
 # --------------------------------------------------------------------- the gate
 
 
-GATE_READY = "✅ **Ready**: the `{check}` check is green on {sha}."
-GATE_MERGED = "✅ **Merged** {sha}."
-GATE_FAILED = "❌ **The audits failed** on {sha}; the `{check}` check is red."
-GATE_WAITING = "⏳ **Not ready** to merge {sha}. The `{check}` check waits for:"
+GATE_READY = "✅ **Ready**: the {check} check is green on {sha}"
+GATE_MERGED = "✅ **Merged** {sha}"
+GATE_FAILED = "❌ **Blocked**: the audits failed on {sha}; the {check} check is red"
+GATE_WAITING = "⏳ **Not ready** to merge {sha} · waiting for: {what} · merges when {when}"
+WAITING_ROLES = "{roles} {verb} this head"
+WAITING_OTHER = "everything below is resolved"
+GATE_REASONS = "The {check} check waits for:"
 GATE_UNSOUND = (
     "⚠️ This gate is **not sound**: no GitHub App is configured (`github.app_id` in "
     "governance.yml), so any workflow can post a `{check}` check. Run `modelgate doctor`."
@@ -356,8 +382,6 @@ FINDING_ROW = "- {when} {detail} — {source}{answered}"
 FINDING_ANSWERED = " (answered by &#64;{who})"
 HOLDS_HEADING = "**Holds:**"
 HOLD_ROW = "- {kind} by {who} at {when} — {source}"
-APPROVALS_LINE_HEADING = "**Approvals on this head:**"
-APPROVAL_ROW = "- `{role}`: {who} (user id {uid}) at {when} — {source}"
 IMPOSTORS_HEADING = (
     "**Ignored checks** named `{check}` that the App did not post (only the App's own "
     "check counts):"
@@ -392,10 +416,17 @@ def _when(value: Any) -> str:
     return escape_md(str(value or "(time unknown)"), limit=40)
 
 
+def _count(role: dict[str, Any]) -> str:
+    required = role.get("required") or 1
+    if required == 1:
+        return ""
+    return f" ({len(role.get('approvers') or [])} of {required})"
+
+
 def gate_markdown(view: GateView, limit: int = 30) -> str:
     """Decision, what it waits for, tampering, holds, approvals with sources, impostors."""
     sha = code_span(view.head_sha[:12])
-    check = escape_md(view.check_name)
+    check = code_span(view.check_name)
     lines: list[str] = []
     if view.status == "merged":
         lines.append(GATE_MERGED.format(sha=sha))
@@ -404,8 +435,20 @@ def gate_markdown(view: GateView, limit: int = 30) -> str:
     elif view.status == "failed":
         lines.append(GATE_FAILED.format(check=check, sha=sha))
     else:
-        lines.append(GATE_WAITING.format(check=check, sha=sha))
-    lines += [f"- {escape_md(r, limit=600)}" for r in view.reasons[:limit]]
+        pending = [r for r in view.approvals.get("roles") or [] if not r.get("satisfied")]
+        names = [escape_md(str(r.get("name"))) + _count(r) for r in pending]
+        only_roles = bool(names) and len(view.reasons) <= len(names)
+        what = ", ".join(f"**{n}**" for n in names) if names else ""
+        others = len(view.reasons) - len(names)
+        if others > 0:
+            what += (" and " if what else "") + f"{others} more (below)"
+        joined = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        when = (WAITING_ROLES.format(roles=joined, verb="approves" if len(names) == 1
+                                     else "approve") if only_roles else WAITING_OTHER)
+        lines.append(GATE_WAITING.format(sha=sha, what=what or "see below", when=when))
+    if view.reasons:
+        lines += ["", GATE_REASONS.format(check=check)]
+    lines += [f"- {escape_md_code(r, limit=600)}" for r in view.reasons[:limit]]
     if not view.sound:
         lines += ["", GATE_UNSOUND.format(check=check)]
     findings = view.approvals.get("findings") or []
@@ -425,15 +468,6 @@ def gate_markdown(view: GateView, limit: int = 30) -> str:
                 kind=escape_md(str(h.get("kind")).replace("_", " ")),
                 who="&#64;" + escape_md(str(h.get("login"))), when=_when(h.get("at")),
                 source=_link(h.get("source"))))
-    rows = [(r.get("name"), a) for r in view.approvals.get("roles") or []
-            for a in r.get("approvers") or []]
-    if rows:
-        lines += ["", APPROVALS_LINE_HEADING]
-        for role, a in rows[:limit]:
-            lines.append(APPROVAL_ROW.format(
-                role=escape_md(str(role)), who="&#64;" + escape_md(str(a.get("login"))),
-                uid=a.get("user_id") if a.get("user_id") is not None else "unknown",
-                when=_when(a.get("at")), source=_link(a.get("source"))))
     if view.impostors:
         lines += ["", IMPOSTORS_HEADING.format(check=check)]
         lines += [IMPOSTOR_ROW.format(id=i, app=escape_md(app), conclusion=escape_md(c))

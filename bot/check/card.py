@@ -11,6 +11,7 @@ re-render a card from an untrusted artifact without trusting its Markdown.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,11 +21,19 @@ from typing import Annotated, Any, Literal
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
-from bot.check.report import STATUS_ICON, AuditEntry
+from bot.check.report import STATUS_ICON, AuditEntry, checklist_title
 from modelgate.errors import ModelgateError
-from modelgate.markdown import escape_md
+from modelgate.governance import higher_is_better
+from modelgate.markdown import code_span, escape_md, escape_md_code, link
 
 CARD_SCHEMA_VERSION: Literal[1] = 1
 MAX_CARD_JSON_BYTES = 2_000_000
@@ -84,6 +93,13 @@ class MetricRow(_Strict):
     reference: float | None = None
 
 
+class Confusion(_Strict):
+    """Counts on the evaluation set: rows are the true class, columns the predicted one."""
+
+    labels: Annotated[list[Text], Field(min_length=2, max_length=50)]
+    counts: list[list[Annotated[int, Field(ge=0)]]]
+
+
 class Performance(_Strict):
     primary_metric: Text
     evaluation_rows: int
@@ -95,6 +111,15 @@ class Performance(_Strict):
     floors: dict[str, float]
     ceilings: dict[str, float] = {}
     unchanged_model: bool = False
+    confusion: Confusion | None = None  # classification only
+
+    @model_serializer(mode="wrap")
+    def _without_missing_confusion(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # regression has none, and a card from before the field existed stays as it was
+        data = handler(self)
+        if isinstance(data, dict) and data.get("confusion") is None:
+            data.pop("confusion", None)
+        return data
 
 
 class SubgroupRow(_Strict):
@@ -105,6 +130,7 @@ class SubgroupRow(_Strict):
     recall: float | None
     auc: float | None
     status: Text
+    gaps: dict[Text, float] = {}  # metric -> |band - overall| (the bias audit's judgement)
 
 
 class Subgroups(_Strict):
@@ -147,7 +173,7 @@ class ModelCard(_Strict):
 
 def checklist_of(audits: Sequence[AuditEntry]) -> list[ChecklistItem]:
     """The card's checklist: one item per audit result, in order."""
-    return [ChecklistItem(id=a.id, title=a.title, status=a.status, summary=a.summary)
+    return [ChecklistItem(id=a.id, title=checklist_title(a), status=a.status, summary=a.summary)
             for a in audits]
 
 
@@ -189,6 +215,7 @@ def performance_from_gate(perf: dict[str, Any], run_metrics: dict[str, float]) -
                               reference=_float(ref.get("metrics", {}).get(name))))
     boot = perf.get("bootstrap", {})
     return Performance(
+        confusion=_confusion(cand.get("confusion")),
         primary_metric=str(perf.get("primary_metric", "")),
         evaluation_rows=int(perf.get("evaluation_rows", 0)),
         reference_name=str(ref.get("name", "not evaluated")),
@@ -200,6 +227,21 @@ def performance_from_gate(perf: dict[str, Any], run_metrics: dict[str, float]) -
         ceilings={k: float(v) for k, v in perf.get("ceilings", {}).items()},
         unchanged_model=bool(perf.get("unchanged_model", False)),
     )
+
+
+def _confusion(value: Any) -> Confusion | None:
+    """The gate's confusion matrix (``{"labels": [...], "counts": [[...]]}``), if it sent one
+    that is square and matches its labels; anything else is left out, not guessed."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        confusion = Confusion.model_validate(value)
+    except ValidationError:
+        return None
+    size = len(confusion.labels)
+    if len(confusion.counts) != size or any(len(row) != size for row in confusion.counts):
+        return None
+    return confusion
 
 
 def _output(gov: Any) -> str:
@@ -227,6 +269,8 @@ def _subgroups(bias: dict[str, Any]) -> Subgroups:
                 rows=int(m.get("n", 0)), accuracy=_float(m.get("accuracy")),
                 recall=_float(m.get("recall")), auc=_float(m.get("auc", m.get("roc_auc"))),
                 status=str(band.get("status")),
+                gaps={str(k): float(v) for k, v in (band.get("gaps") or {}).items()
+                      if _float(v) is not None},
             ))
     return Subgroups(max_gap={k: float(v) for k, v in bias.get("max_gap", {}).items()},
                      min_size=int(bias.get("min_size", 0)), rows=rows)
@@ -319,6 +363,101 @@ def _ci(ci: list[float] | None, signed: bool = False) -> str:
     return f"{fmt.format(ci[0])} to {fmt.format(ci[1])}"
 
 
+STRIP_WIDTH = 25  # characters of an interval strip (odd, so 0 sits in the middle)
+
+
+def _improvement(metric: str, value: float, reference: float) -> float:
+    """Candidate minus reference, sign flipped where lower is better (mae, rmse)."""
+    return value - reference if higher_is_better(metric) else reference - value
+
+
+def _strip(lo: float, point: float, hi: float, scale: float) -> str:
+    """A monospace picture of an interval on ``[-scale, scale]``: ``│`` is 0 (no change),
+    ``━`` the 95% CI, ``●`` the estimate; right of ``│`` is better."""
+    half = STRIP_WIDTH // 2
+
+    def at(x: float) -> int:
+        return max(0, min(STRIP_WIDTH - 1, half + round(x / scale * half)))
+
+    cells = ["·"] * STRIP_WIDTH
+    for i in range(at(lo), at(hi) + 1):
+        cells[i] = "━"
+    if cells[half] == "·":
+        cells[half] = "│"
+    cells[at(point)] = "●"
+    return "".join(cells)
+
+
+def comparison_rows(card: ModelCard) -> list[dict[str, Any]]:
+    """Per metric: the candidate's improvement over the reference with its 95% CI, as
+    numbers and as a strip on one axis (one per row for regression, whose metrics do not
+    share a unit). The primary metric's CI is the paired bootstrap of the difference; the
+    others' are the candidate's own CI less the reference's value."""
+    perf = card.performance
+    rows: list[dict[str, Any]] = []
+    for m in perf.metrics:
+        if m.value is None or m.reference is None:
+            continue
+        delta = _improvement(m.name, m.value, m.reference)
+        if m.name == perf.primary_metric and perf.delta_ci95:
+            lo, hi = perf.delta_ci95[0], perf.delta_ci95[1]
+        elif m.ci95:
+            a = _improvement(m.name, m.ci95[0], m.reference)
+            b = _improvement(m.name, m.ci95[1], m.reference)
+            lo, hi = min(a, b), max(a, b)
+        else:
+            lo = hi = delta
+        verdict = "better" if lo > 0 else "worse" if hi < 0 else "no clear difference"
+        rows.append({"name": m.name, "primary": m.name == perf.primary_metric,
+                     "value": m.value, "reference": m.reference, "delta": delta,
+                     "ci": [lo, hi], "verdict": verdict})
+    shared = max((max(abs(r["ci"][0]), abs(r["ci"][1]), abs(r["delta"])) for r in rows),
+                 default=0.0)
+    for r in rows:
+        own = max(abs(r["ci"][0]), abs(r["ci"][1]), abs(r["delta"]))
+        scale = (own if card.overview.task == "regression" else shared) or 1.0
+        r["strip"] = code_span(_strip(r["ci"][0], r["delta"], r["ci"][1], scale * 1.05))
+    return rows
+
+
+def confusion_rows(card: ModelCard) -> list[dict[str, Any]]:
+    """The confusion matrix as table rows with each class's recall (its row) and
+    precision (its column)."""
+    confusion = card.performance.confusion
+    if confusion is None:
+        return []
+    counts = confusion.counts
+    rows = []
+    for i, label in enumerate(confusion.labels):
+        actual = sum(counts[i])
+        predicted = sum(row[i] for row in counts)
+        rows.append({"label": label, "counts": counts[i],
+                     "recall": counts[i][i] / actual if actual else None,
+                     "precision": counts[i][i] / predicted if predicted else None})
+    return rows
+
+
+def subgroup_gaps(card: ModelCard) -> list[dict[str, Any]]:
+    """Per judged band: its largest gap as a share of that metric's limit (1.0 = at it)."""
+    limits = card.subgroups.max_gap
+    out = []
+    for row in card.subgroups.rows:
+        shares = {k: v / limits[k] for k, v in row.gaps.items() if limits.get(k)}
+        if row.status == "too_small" or not shares:
+            continue
+        worst = max(shares, key=lambda k: (shares[k], k))
+        out.append({"label": f"{row.group}: {row.band}", "metric": worst,
+                    "gap": row.gaps[worst], "limit": limits[worst],
+                    "percent": round(100 * shares[worst], 1)})
+    return out
+
+
+def _axis_top(values: Sequence[float]) -> int:
+    """A round top for a percentage axis that always shows the 100% limit."""
+    top = max([125.0, *values])
+    return int(-(-top // 25) * 25)
+
+
 def _front_matter(card: ModelCard) -> str:
     """Hugging Face-style YAML metadata with a ``model-index``; dumped, never templated."""
     meta = {
@@ -349,17 +488,44 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 _ENV.filters["md"] = lambda value, limit=500: Markup(escape_md(value, limit=limit))  # nosec B704
+_ENV.filters["mdcode"] = lambda value, limit=500: Markup(  # nosec B704 - escaped
+    escape_md_code(value, limit=limit))
 _ENV.filters["mermaid"] = lambda value: Markup(_mermaid_text(value))  # nosec B704 - escaped
 _ENV.filters["num"] = _num
 _ENV.filters["ci"] = _ci
+_ENV.filters["code"] = lambda value, limit=200: Markup(code_span(value, limit=limit))  # nosec B704
+# raw HTML (a <summary>): Markdown is not parsed there, so only HTML escaping, no backslashes
+_ENV.filters["html"] = lambda value: Markup(  # nosec B704 - escaped
+    html.escape(" ".join(str(value).split())[:200]).replace("@", "&#64;"))
+_ENV.filters["signed"] = lambda value, digits=4: "n/a" if value is None else f"{value:+.{digits}f}"
+_ENV.filters["span"] = lambda ci, signed=False: (
+    "n/a" if not ci else "{:{f}} to {:{f}}".format(ci[0], ci[1], f="+.3f" if signed else ".3f"))
+_ENV.globals["comparison_rows"] = comparison_rows
+_ENV.globals["confusion_rows"] = confusion_rows
+_ENV.globals["subgroup_gaps"] = subgroup_gaps
+_ENV.globals["axis_top"] = _axis_top
+_ENV.globals["source_link"] = lambda source: Markup(source_link(source))  # nosec B704
+
+
+def source_link(source: Any) -> str:
+    """Where an approval or a hold was given, as an escaped link (``kind id``)."""
+    if not isinstance(source, dict):
+        return "—"
+    return link(f"{source.get('kind', '')} {source.get('id', '')}".strip() or "source",
+                source.get("url"))
 _ENV.globals["icon"] = {**STATUS_ICON, "pending": "⏳"}
 
 
 def render_markdown(card: ModelCard, *, approvals: dict[str, Any] | None = None,
-                    front_matter: bool = True) -> str:
-    """The card as Markdown; ``approvals`` is ``ApprovalState.to_json()`` when known."""
+                    front_matter: bool = True, comment: bool = False) -> str:
+    """The card as Markdown; ``approvals`` is ``ApprovalState.to_json()`` when known.
+
+    ``comment``: the PR comment's layout: the checklist and the approvals first, then
+    every other section folded in a ``<details>`` block (the released card reads as a
+    document, in the handbook's order)."""
     approvals = approvals if approvals is not None else card.approvals
-    body = _ENV.get_template("model_card.md.j2").render(card=card, approvals=approvals)
+    body = _ENV.get_template("model_card.md.j2").render(card=card, approvals=approvals,
+                                                         comment=comment)
     return (_front_matter(card) + "\n\n" + body) if front_matter else body
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from modelgate.markdown import escape_md
+from modelgate.markdown import code_span, escape_md, escape_md_code
 
 REPORT_SCHEMA_VERSION: Literal[1] = 1
 REPORT_FILE = "audit_report.json"
@@ -88,11 +88,32 @@ class AuditReport(_Strict):
         return [a for a in self.audits if a.status != "pass"]
 
 
+GATE_AUDIT = "performance_gate"
+GATE_VS_BASELINE = "Better than the {name} (no production model yet)"
+GATE_VS_PRODUCTION = "Strictly better than {name}"
+GATE_UNCHANGED = "Unchanged from {name}: a settings-only change"
+
+
+def checklist_title(audit: AuditEntry) -> str:
+    """The checklist label, saying what was compared: the performance gate's title alone
+    ("Strictly better than production") would be ticked against a baseline too."""
+    reference = audit.details.get("reference") if audit.id == GATE_AUDIT else None
+    if not isinstance(reference, dict) or not reference.get("name"):
+        return audit.title
+    name = str(reference["name"])
+    if reference.get("version") is None:
+        return GATE_VS_BASELINE.format(name=name)
+    if audit.details.get("unchanged_model") is True:
+        return GATE_UNCHANGED.format(name=name)
+    return GATE_VS_PRODUCTION.format(name=name)
+
+
 def checklist_markdown(audits: list[AuditEntry]) -> str:
     """The checklist as GitHub task-list Markdown; every string from the report is escaped."""
     lines = []
     for audit in audits:
         box = "x" if audit.status == "pass" else " "
-        lines.append(f"- [{box}] {STATUS_ICON[audit.status]} **{escape_md(audit.title)}** "
-                     f"(`{audit.id}`): {escape_md(audit.summary)}")
+        title = escape_md(checklist_title(audit))
+        lines.append(f"- [{box}] {STATUS_ICON[audit.status]} **{title}** "
+                     f"({code_span(audit.id)}): {escape_md_code(audit.summary)}")
     return "\n".join(lines)

@@ -43,7 +43,7 @@ def test_card_has_every_section_and_front_matter(checked: Path) -> None:
     for heading in model_card.MARKDOWN_HEADINGS:
         assert f"\n{heading}\n" in text
     assert "```mermaid\nflowchart LR" in text and "xychart-beta" in text
-    assert "| data-steward | — | — | pending |" in text
+    assert "| ⏳ data-steward | 1 | — | — | — | pending |" in text
 
 
 def test_json_twin_round_trips_and_mct_validates(checked: Path) -> None:
@@ -115,3 +115,52 @@ def test_model_card_audit_fails_on_invalid_mct_and_missing_files(
     (broken / "model_card.md").unlink()
     with pytest.raises(EvidenceMissing, match=r"model_card\.md"):
         model_card.run(dataclasses.replace(audit_context, card_dir=broken))
+
+
+GATE_DETAILS = {
+    "primary_metric": "roc_auc", "evaluation_rows": 114,
+    "reference": {"name": "majority-class baseline", "version": None,
+                  "metrics": {"roc_auc": 0.5, "recall": 1.0}},
+    "candidate": {"metrics": {"roc_auc": 0.99, "recall": 0.98},
+                  "ci95": {"roc_auc": [0.98, 1.0], "recall": [0.95, 1.0]},
+                  "confusion": {"labels": ["malignant", "benign"], "counts": [[40, 2], [1, 71]]}},
+    "delta": 0.49, "bootstrap": {"ci95": [0.48, 0.5]}, "floors": {}, "unchanged_model": False,
+}
+
+
+def test_the_gate_label_says_what_was_compared() -> None:
+    """Against a baseline the checklist does not claim "better than production"."""
+    from bot.check.report import AuditEntry, checklist_markdown, checklist_title
+
+    def gate(version: str | None, unchanged: bool = False) -> AuditEntry:
+        name = "majority-class baseline" if version is None else f"production v{version}"
+        return AuditEntry(id="performance_gate", title="Strictly better than production",
+                          status="pass", summary="roc_auc `0.99`",
+                          details={"reference": {"name": name, "version": version},
+                                   "unchanged_model": unchanged})
+
+    assert checklist_title(gate(None)) == (
+        "Better than the majority-class baseline (no production model yet)")
+    assert checklist_title(gate("3")) == "Strictly better than production v3"
+    assert checklist_title(gate("3", True)).startswith("Unchanged from production v3")
+    line = checklist_markdown([gate(None)])
+    assert "(`performance_gate`): roc\\_auc `0.99`" in line
+
+
+def test_the_confusion_matrix_and_the_comparison_reach_the_card() -> None:
+    """The gate's confusion counts are kept in the card and drawn as a table; every metric
+    is compared with the reference, with its interval, on one axis."""
+    perf = cards.performance_from_gate(GATE_DETAILS, {})
+    assert perf.confusion is not None and perf.confusion.counts == [[40, 2], [1, 71]]
+    bad = {**GATE_DETAILS, "candidate": {**GATE_DETAILS["candidate"],  # type: ignore[dict-item]
+                                         "confusion": {"labels": ["a", "b"], "counts": [[1]]}}}
+    assert cards.performance_from_gate(bad, {}).confusion is None
+    assert "confusion" not in cards.performance_from_gate({}, {}).model_dump()
+    from tests.chain.test_render import realistic_card
+
+    card = realistic_card("c" * 40).model_copy(update={"performance": perf})
+    rows = {r["name"]: r for r in cards.comparison_rows(card)}
+    assert rows["roc_auc"]["ci"] == [0.48, 0.5] and rows["roc_auc"]["verdict"] == "better"
+    assert rows["recall"]["verdict"] == "no clear difference"
+    text = cards.render_markdown(card)
+    assert "| **malignant** | **40** | 2 | 0.952 |" in text
