@@ -217,7 +217,7 @@ def judge(gov: Governance, y: NDArray[Any], p_cand: NDArray[np.float64],
             "reference": {"name": reference.name, "version": reference.version,
                           "metrics": ref_m},
             "candidate": {"version": candidate_version, "metrics": cand_m,
-                          "ci95": cand_ci},
+                          "ci95": cand_ci, **_confusion(gov, y, p_cand, threshold)},
             "delta": delta,
             "bootstrap": boot,
             "floors": dict(spec.floors),
@@ -226,6 +226,21 @@ def judge(gov: Governance, y: NDArray[Any], p_cand: NDArray[np.float64],
         },
         duration_s=time.perf_counter() - started,
     )
+
+
+def _confusion(gov: Governance, y: NDArray[Any], p: NDArray[np.float64],
+               threshold: float) -> dict[str, Any]:
+    """The candidate's confusion matrix on the evaluation rows, rows = true class, columns =
+    predicted (classification only; the card draws it)."""
+    mapping = gov.data.target.mapping
+    if gov.task == "regression" or not mapping:
+        return {}
+    k = max(mapping.values()) + 1  # one name per class index (several labels may share one)
+    labels = [min((n for n, v in mapping.items() if v == i), default=str(i)) for i in range(k)]
+    predicted = (np.asarray(p) >= threshold).astype(int) if p.ndim == 1 else p.argmax(axis=1)
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (np.asarray(y, dtype=int), predicted), 1)
+    return {"confusion": {"labels": labels, "counts": counts.tolist()}}
 
 
 def _metric_ci(y: NDArray[Any], p: NDArray[np.float64], threshold: float,
