@@ -38,6 +38,7 @@ from bot.check.report import (
     REPORT_FILE,
     AuditEntry,
     AuditReport,
+    ComputedBy,
 )
 from bot.cli import handle as cli_github
 from bot.cli import main as cli
@@ -145,9 +146,17 @@ def make_card(
     )
 
 
+# who computed a report as `modelgate verdict` does: the only kind the App's gate accepts
+TRUSTED_VERDICT = ComputedBy(modelgate_commit="c" * 40, base_config_sha256="b" * 64,
+                             pr_config_sha256=None)
+
+
 def make_report(
-    commit: str, *, name: str = MODEL, failing: Iterable[str] = (), summary: str = "ok"
+    commit: str, *, name: str = MODEL, failing: Iterable[str] = (), summary: str = "ok",
+    trusted: bool = True,
 ) -> AuditReport:
+    """A report as the trusted verdict writes it; ``trusted=False`` gives the PR job's own,
+    advisory report (no ``computed_by``)."""
     failing = set(failing)
     audits = [
         AuditEntry(id=audit, title=f"Audit {audit}", status="fail" if audit in failing else "pass",
@@ -159,6 +168,7 @@ def make_report(
         data_sha256="d" * 64, model_fingerprint="e" * 64,
         started_at="2026-11-23T09:00:00+00:00", finished_at="2026-11-23T09:05:00+00:00",
         duration_s=300.0, passed=not failing, audits=audits,
+        computed_by=TRUSTED_VERDICT if trusted else None,
     )
 
 

@@ -233,30 +233,6 @@ class PullRequestFacts:
 
 
 @dataclass(frozen=True)
-class CommentItem:
-    """Legacy: a comment with its current body and no edit history (see :class:`Comment`).
-
-    ``updated_at`` must be when the body was last edited (``created_at`` if never)."""
-
-    id: int
-    author: str
-    author_type: str  # GitHub's user.type: "User", "Bot", "Organization"
-    body: str
-    created_at: datetime
-    updated_at: datetime
-    deleted: bool = False
-
-    def __post_init__(self) -> None:
-        _need_aware(self.created_at, f"comment {self.id} created_at")
-        _need_aware(self.updated_at, f"comment {self.id} updated_at")
-
-    @property
-    def at(self) -> datetime:
-        """When the current body took effect: the last edit, or the creation."""
-        return max(self.created_at, self.updated_at)
-
-
-@dataclass(frozen=True)
 class PushItem:
     """The head became ``sha`` (opening, push or force-push), pushed by ``actor``."""
 
@@ -293,7 +269,7 @@ class LabelItem:
         return f"{self.name.casefold()}|{action}|{self.actor.casefold()}|{_iso(self.at)}"
 
 
-TimelineItem = CommentItem | PushItem | LabelItem | Comment | CommentDeletion | Review | BaseChange
+TimelineItem = PushItem | LabelItem | Comment | CommentDeletion | Review | BaseChange
 
 
 @dataclass(frozen=True)
@@ -459,7 +435,7 @@ def _is_managed_label(name: str) -> bool:
 
 @dataclass(frozen=True)
 class _Speech:
-    """One body that takes effect at one moment: a revision, or a legacy comment."""
+    """One body that takes effect at one moment: a revision of a comment or review."""
 
     actor: Actor
     at: datetime
@@ -468,7 +444,6 @@ class _Speech:
     subject_id: int
     number: int
     restrictive: bool = False
-    legacy: bool = False
     review: Review | None = None
 
     @property
@@ -526,18 +501,6 @@ class _Inputs:
     first_base: str | None
 
 
-def _legacy_comments(items: Iterable[CommentItem]) -> dict[int, CommentItem]:
-    comments: dict[int, CommentItem] = {}
-    for item in items:
-        seen = comments.get(item.id)
-        if seen is None:
-            comments[item.id] = item
-            continue
-        newest = max(seen, item, key=lambda c: (c.updated_at, c.deleted, c.body))
-        comments[item.id] = replace(newest, deleted=seen.deleted or item.deleted)
-    return comments
-
-
 _Body = TypeVar("_Body", Comment, Review)
 
 
@@ -566,15 +529,12 @@ def _speeches(
 
 def _prepare(timeline: Iterable[TimelineItem]) -> _Inputs:
     """Deduplicated events in replay order, and the findings, whatever the layer sends."""
-    legacy: list[CommentItem] = []
     comments: dict[int, Comment] = {}
     reviews: dict[int, Review] = {}
     deletions: dict[int, CommentDeletion] = {}
     others: set[PushItem | LabelItem | BaseChange] = set()
     for item in timeline:
-        if isinstance(item, CommentItem):
-            legacy.append(item)
-        elif isinstance(item, Comment):
+        if isinstance(item, Comment):
             comments[item.id] = _fuller(comments.get(item.id), item)
         elif isinstance(item, Review):
             reviews[item.id] = _fuller(reviews.get(item.id), item)
@@ -586,13 +546,6 @@ def _prepare(timeline: Iterable[TimelineItem]) -> _Inputs:
             others.add(item)
     events: list[_Event] = list(others)
     findings: list[TamperFinding] = []
-    for old in _legacy_comments(legacy).values():
-        if old.id in comments or old.deleted:
-            continue
-        actor = Actor(old.author, None, old.author_type)
-        events.append(
-            _Speech(actor, old.at, old.body, comment_source(old.id, None), old.id, 0, legacy=True)
-        )
     for comment in comments.values():
         revs, found = revisions(
             comment_source(comment.id, comment.url),
@@ -864,7 +817,7 @@ class _Evaluation:
             return
         if speech.number == 0:
             self.created_epoch[speech.key.rsplit("#", 1)[0]] = self.epoch
-        elif not speech.legacy:
+        else:
             # An author's edit: what the body gave goes first, then the new body counts.
             self.withdraw(speech.source, speech.at, None, via="command")
         commands = parse_commands(speech.body)
@@ -892,7 +845,7 @@ class _Evaluation:
             return _refuse(REFUSE_HISTORY_UNKNOWN)
         subject = speech.key.rsplit("#", 1)[0]
         moved = self.created_epoch.get(subject, -1) != self.epoch
-        if speech.number > 0 and not speech.legacy and moved and command.kind in PERMISSIVE:
+        if speech.number > 0 and moved and command.kind in PERMISSIVE:
             return _refuse(REFUSE_EDITED_AFTER_PUSH)
         review = speech.review
         if review is not None and command.kind in APPROVING and review.commit_id != self.head:

@@ -42,6 +42,8 @@ NOOP_LABEL = "label {label!r} is not one the approval chain manages"
 NOOP_CLOSED = "#{number} was closed{how}: the release of a merge is started by the bot itself"
 NOOP_WORKFLOW = "workflow run of {file!r} is not the audit workflow {wanted!r}"
 NOOP_NO_PR = "no open pull request has head {sha}"
+NOOP_RELAY_TRIGGER = "run {run} of the review relay was started by {trigger}, not by a review"
+REVIEW_RELAYED = "review relayed by run {run}"
 NOOP_REVIEW = "#{number}: review {action} ({state}); re-read the chain"
 NOOP_EDITED = "#{number} edited without a base change: nothing the chain reads changed"
 WRONG_REPO = "the {name} payload is for {payload}, but GITHUB_REPOSITORY is {env}"
@@ -156,6 +158,20 @@ def _issue_comment(payload: IssueCommentPayload, bot: ApprovalBot) -> Handled:
     return Handled("sync", f"issue_comment {action}", (bot.sync(payload.number, notice=notice),))
 
 
+def _review_relay(payload: WorkflowRunPayload, bot: ApprovalBot) -> Handled:
+    """A review was submitted, edited or dismissed. Its own run (the PR's merge ref) holds
+    nothing, so only the pull request is taken from it: the chain re-reads every review
+    through GraphQL, whatever the relay's run says or concluded."""
+    if payload.trigger != "pull_request_review":
+        return _noop(NOOP_RELAY_TRIGGER.format(run=payload.run_id, trigger=payload.trigger))
+    sha = payload.head_sha
+    numbers = payload.pull_numbers or tuple(bot.api.open_pulls_for_commit(sha))
+    if not numbers:
+        return _noop(NOOP_NO_PR.format(sha=sha[:12]))
+    results = tuple(bot.sync(number) for number in numbers)
+    return Handled("sync", REVIEW_RELAYED.format(run=payload.run_id), results)
+
+
 def _changes(payload: PullRequestPayload) -> dict[str, object]:
     changes = payload.raw.get("changes")
     return changes if isinstance(changes, dict) else {}
@@ -170,6 +186,8 @@ def _workflow_run(
     config = bot.config
     if payload.action != "completed":
         return _noop(NOOP_ACTION.format(name="workflow_run", action=payload.action))
+    if config.review_workflow in (payload.workflow_file, payload.workflow_name):
+        return _review_relay(payload, bot)
     wanted = config.audit_workflow
     if wanted not in (payload.workflow_file, payload.workflow_name):
         return _noop(NOOP_WORKFLOW.format(file=payload.workflow_file, wanted=wanted))
@@ -210,4 +228,6 @@ def _workflow_run(
         return Handled("report", reason, results, failed=True)
     result = run_report(bot, ReportInput(artifact, payload.html_url, payload.run_id),
                         pr_number=meta.pr_number, summary=summary)
+    if result.refused_report is not None:
+        return Handled("report", result.refused_report, (result,), failed=True)
     return Handled("report", f"workflow run {payload.run_id}", (result,))

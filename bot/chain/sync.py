@@ -80,6 +80,7 @@ from bot.github.api import (
     PullHistory,
     PullInfo,
 )
+from bot.release.statement import approval_source_trailer, author_trailer
 from modelgate.governance import ConfigError, Governance, Role, parse_governance
 from modelgate.markdown import escape_md
 from modelgate.progress import Reporter
@@ -158,6 +159,16 @@ NOTE_MERGE_RULES = (
     "cannot merge: the repository's rules refused it ({message}); if the branch is behind "
     "its base, update the branch (Update branch button or `git merge origin/{base}`)"
 )
+REFUSED_ADVISORY_REPORT = (
+    "the audit report of {sha} was not computed by the trusted verdict (`modelgate verdict`, "
+    "`computed_by` is missing): it is the PR job's own, advisory report, which ran the pull "
+    "request's code, and the App's gate does not accept it"
+)
+NOTE_ADVISORY_REPORT = (
+    "this audit report was not computed by the trusted verdict (`modelgate verdict`): it is "
+    "the PR job's own report, which ran the pull request's code; the legacy gate accepts it, "
+    "the App's would not"
+)
 NOTE_IMPOSTOR = "a `{check}` check run {id} posted by `{app}` is not the App's and is ignored"
 
 
@@ -169,6 +180,8 @@ class BotConfig:
     merge_method: str = "merge"
     release_workflow: str = "release.yml"
     audit_workflow: str = "modelgate-audit.yml"
+    # the relay of pull_request_review events (its run carries no token; the chain re-reads)
+    review_workflow: str = "pr-review.yml"
     artifact_name: str = "modelgate-audit"
 
     @property
@@ -225,6 +238,7 @@ class SyncResult:
     released: bool = False
     reasons: tuple[str, ...] = ()
     status: str = "waiting"
+    refused_report: str | None = None  # why the App's gate would not take the report
 
 
 @dataclass
@@ -414,6 +428,17 @@ class ApprovalBot:
                 repository=self.api.repo, pr_number=pr.number, head_sha=pr.head_sha
             )
         ctx = self._read(pr, notice)
+        refused = None
+        if report is not None and report.artifact.report.computed_by is None:
+            if ctx.ident.sound:
+                # the App trusts only the trusted verdict: fail the head closed instead
+                refused = REFUSED_ADVISORY_REPORT.format(sha=pr.head_sha[:12])
+                self.log.error(refused, title="modelgate report")
+                ctx.notes.append(refused)
+                report, failure = None, (pr.head_sha, refused)
+            else:
+                self.log.warning(NOTE_ADVISORY_REPORT, title="modelgate report")
+                ctx.notes.append(NOTE_ADVISORY_REPORT)
         ctx.ledger = self._record(ctx, notice, report, failure)
         check = None
         if ctx.ledger.pending():
@@ -462,7 +487,7 @@ class ApprovalBot:
         return SyncResult(number=number, head_sha=pr.head_sha, state=state, comment=outcome,
                           labels_added=added, labels_removed=removed, reactions=reactions,
                           replies=replies, check=check, merge=merge, released=released,
-                          reasons=tuple(reasons), status=status)
+                          reasons=tuple(reasons), status=status, refused_report=refused)
 
     # -- recording what the event tells
 
@@ -759,7 +784,7 @@ class ApprovalBot:
         try:
             outcome = self.api.merge(pr.number, sha=sha, method=method,
                                      title=f"{pr.title} (#{pr.number})",
-                                     message=_approval_message(state))
+                                     message=_approval_message(state, pr))
         except GitHubApiError as exc:
             if exc.status is not None and exc.status < 500:
                 raise
@@ -871,11 +896,20 @@ class _Membership:
         return value
 
 
-def _approval_message(state: ApprovalState) -> str:
-    """The merge commit carries every approval as a trailer (see ``bot.approvals.trailers``)."""
-    lines = [approval_trailer(role.name, a.login,
-                              a.at.astimezone(UTC).isoformat().replace("+00:00", "Z"), a.sha)
-             for role in state.roles for a in role.approvers]
+def _approval_message(state: ApprovalState, pr: PullInfo) -> str:
+    """The merge commit carries every approval as a trailer (see ``bot.approvals.trailers``),
+    each followed by its user id and source URL when both are known, then the PR's author:
+    what the release statement reads back (``bot.release.statement``)."""
+    lines = []
+    for role in state.roles:
+        for a in role.approvers:
+            lines.append(approval_trailer(
+                role.name, a.login, a.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                a.sha))
+            url = a.source.url if a.source is not None else None
+            if a.user_id is not None and url:
+                lines.append(approval_source_trailer(role.name, a.login, a.user_id, url))
+    lines.append(author_trailer(pr.author, pr.author_id))
     return "\n".join(lines)
 
 

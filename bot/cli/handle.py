@@ -162,6 +162,9 @@ def run_report_command(
     except ModelgateError as exc:
         rep.error(str(exc), title=TITLE_REPORT)
         return exc.exit_code
+    if result.refused_report is not None:
+        # the audits of the head were failed closed and the comment says why
+        return ExitCode.FAILED
     rep.info(f"report posted on #{result.number} ({result.comment} comment)")
     return ExitCode.OK
 

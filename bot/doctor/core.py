@@ -47,6 +47,10 @@ FIX_IMPORT = (f"{RULESET_PAGE} → New ruleset → Import a ruleset: docs/rulese
               "with check {check!r} and source the App {slug!r}")
 
 
+APP_ENVIRONMENT = "modelgate-app"
+APP_KEY_SECRET = "MODELGATE_APP_PRIVATE_KEY"  # pragma: allowlist secret
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """A setting the token could not read, and the permission that would read it."""
@@ -176,6 +180,7 @@ class Expectations:
     environment: str = "production"
     approval_window_days: int = 30
     app_permissions: Mapping[str, str] = field(default_factory=dict)
+    app_environment: str = APP_ENVIRONMENT
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,8 @@ class Settings:
     retention_days: Read[int]
     names: Names
     uses: tuple[NameUse, ...] = ()
+    # the environment holding the App's key; None: it does not exist
+    app_environment: Read[Environment | None] = None
 
 
 @dataclass(frozen=True)
@@ -478,6 +485,53 @@ def check_environment(s: Settings, e: Expectations) -> list[Finding]:
     return out
 
 
+# -- the App's key ---------------------------------------------------------------------
+
+
+def check_app_environment(s: Settings, e: Expectations) -> list[Finding]:
+    """The App's private key is a secret of its own environment, which only the release
+    branch may use: a workflow pushed to another branch cannot mint the App's token."""
+    if e.app_id is None:
+        return []  # legacy mode: no App, no key
+    name, env, page = "app-environment", s.app_environment, (
+        f"Settings → Environments → {e.app_environment}")
+    if isinstance(env, Unreadable):
+        return [_unknown(name, env, DOC_ENVIRONMENT)]
+    if env is None:
+        return [Finding(name, "fail", f"environment {e.app_environment!r} (the App's key) does "
+                        "not exist", f"Settings → Environments → New environment "
+                        f"{e.app_environment!r}, deployment branch {e.release_branch!r} only, "
+                        f"secret {APP_KEY_SECRET}", DOC_ENVIRONMENT)]
+    out: list[Finding] = []
+    if env.branch_policy == "custom" and env.custom_branches == (e.release_branch,) and (
+            not env.custom_tags):
+        out.append(Finding(name, "ok", f"only {e.release_branch!r} may use "
+                           f"{e.app_environment!r}", doc=DOC_BRANCH_POLICIES))
+    else:
+        out.append(Finding(name, "fail", f"{e.app_environment!r} is not limited to "
+                           f"{e.release_branch!r}: a workflow on another branch could mint the "
+                           "App's token", f"{page} → Deployment branches and tags → Selected "
+                           f"branches and tags → only {e.release_branch!r}",
+                           DOC_BRANCH_POLICIES))
+    held = s.names.env_secrets.get(e.app_environment, frozenset())
+    if isinstance(held, Unreadable):
+        out.append(_unknown("app-key", held, DOC_SECRETS))
+    elif APP_KEY_SECRET in held:
+        out.append(Finding("app-key", "ok", f"{e.app_environment!r} holds {APP_KEY_SECRET}",
+                           doc=DOC_SECRETS))
+    else:
+        out.append(Finding("app-key", "fail", f"{e.app_environment!r} does not hold "
+                           f"{APP_KEY_SECRET}", f"{page} → Environment secrets → Add secret "
+                           f"{APP_KEY_SECRET} (the App's private key)", DOC_SECRETS))
+    repo_secrets = s.names.repo_secrets
+    if not isinstance(repo_secrets, Unreadable) and APP_KEY_SECRET in repo_secrets:
+        out.append(Finding("app-key", "fail", f"{APP_KEY_SECRET} is also a repository "
+                           "secret: any branch's workflow can read it", "Settings → Secrets "
+                           f"and variables → Actions → remove the repository secret "
+                           f"{APP_KEY_SECRET}", DOC_SECRETS))
+    return out
+
+
 # -- the App's installation ------------------------------------------------------------
 
 
@@ -611,8 +665,8 @@ def check_names(s: Settings, _e: Expectations) -> list[Finding]:
     return out
 
 
-CHECKS = (check_ruleset, check_merge_method, check_environment, check_installation,
-          check_actions, check_names)
+CHECKS = (check_ruleset, check_merge_method, check_environment, check_app_environment,
+          check_installation, check_actions, check_names)
 
 
 def diagnose(s: Settings, e: Expectations) -> list[Finding]:

@@ -147,8 +147,9 @@ def _environment(api: SettingsApi, name: str) -> Environment | None:
     return environment(raw, policies)
 
 
-def _names(api: SettingsApi, uses: Iterable[NameUse], organization: bool) -> Names:
-    envs = sorted({u.environment for u in uses if u.environment is not None})
+def _names(api: SettingsApi, uses: Iterable[NameUse], organization: bool,
+           extra_envs: Iterable[str] = ()) -> Names:
+    envs = sorted({*(u.environment for u in uses if u.environment is not None), *extra_envs})
 
     def org(kind: NameKind) -> Read[frozenset[str]]:
         return _try(lambda: api.organization_names(kind)) if organization else frozenset()
@@ -213,7 +214,10 @@ def gather(api: SettingsApi, section: GitHubSection,
         workflow_permissions=wp if isinstance(wp, Unreadable) else WorkflowPermissions(
             str(wp["default_workflow_permissions"]), bool(wp["can_approve_pull_request_reviews"])),
         retention_days=retention if isinstance(retention, Unreadable) else int(retention["days"]),
-        names=_names(api, uses, owner_type == "Organization"),
+        names=_names(api, uses, owner_type == "Organization",
+                      (expect.app_environment,) if expect.app_id is not None else ()),
         uses=uses,
+        app_environment=(_try(lambda: _environment(api, expect.app_environment))
+                         if expect.app_id is not None else None),
     )
     return settings, expect

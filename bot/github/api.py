@@ -484,11 +484,11 @@ EDIT_FIELDS = (
 HISTORY_PARTS = {
     "comments": (
         "comments(first: 100, after: $after_comments) { pageInfo { hasNextPage endCursor } "
-        f"nodes {{ databaseId body createdAt author {{ {ACTOR_FIELDS} }} {EDIT_FIELDS} }} }}"
+        f"nodes {{ databaseId url body createdAt author {{ {ACTOR_FIELDS} }} {EDIT_FIELDS} }} }}"
     ),
     "reviews": (
         "reviews(first: 100, after: $after_reviews) { pageInfo { hasNextPage endCursor } "
-        f"nodes {{ databaseId body state submittedAt createdAt commit {{ oid }} "
+        f"nodes {{ databaseId url body state submittedAt createdAt commit {{ oid }} "
         f"author {{ {ACTOR_FIELDS} }} {EDIT_FIELDS} }} }}"
     ),
     "timelineItems": (
@@ -532,7 +532,11 @@ def parse_actor(data: Any) -> UserRef:
 
 
 def parse_body_record(data: Any, url: str, *, review: bool = False) -> BodyRecord:
+    """A comment or review with its history; ``url`` is GitHub's own permalink when the
+    node gives one, else the one built from the pull request's page."""
     what = "review" if review else "comment"
+    given = data.get("url")
+    url = given if isinstance(given, str) and given else url
     created = _time(data.get("submittedAt") or data.get("createdAt"), what)
     edits = _dict(data.get("userContentEdits"))
     nodes = [n for n in (edits.get("nodes") or []) if isinstance(n, dict)]

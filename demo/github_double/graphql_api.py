@@ -132,9 +132,25 @@ def _paged(name: str, build: Callable[[Mapping[str, Any]], Sequence[JSON]]) -> C
 class Resolver:
     """Draws the double's state as GraphQL objects for one request (caller `token`)."""
 
-    def __init__(self, state: GitHubState, token: Token) -> None:
+    def __init__(self, state: GitHubState, token: Token, html: str = "") -> None:
         self.state = state
         self.token = token
+        self.html = html.rstrip("/")  # the web base of `url` fields (the double's own)
+
+    def comment_url(self, comment: Comment) -> str:
+        """``IssueComment.url``: the comment's permalink on the pull request's page."""
+        repo = next(r for r in self.state.repos.values() if comment.id in r.comments)
+        return (f"{self.html}/{repo.full_name}/pull/{comment.issue_number}"
+                f"#issuecomment-{comment.id}")
+
+    def review_url(self, review: Review) -> str:
+        """``PullRequestReview.url``: the review's permalink on the pull request's page."""
+        for repo in self.state.repos.values():
+            for issue in repo.issues.values():
+                if issue.pull is not None and any(r.id == review.id for r in issue.pull.reviews):
+                    return (f"{self.html}/{repo.full_name}/pull/{issue.number}"
+                            f"#pullrequestreview-{review.id}")
+        raise KeyError(f"review {review.id} belongs to no pull request")
 
     # -- accounts ------------------------------------------------------------------------
 
@@ -235,6 +251,7 @@ class Resolver:
             "body": comment.body,
             "createdAt": iso(comment.created_at),
             "updatedAt": iso(comment.updated_at),
+            "url": self.comment_url(comment),
             "lastEditedAt": iso(edits[-1].edited_at) if edits else None,
             "editor": self.actor(edits[-1].editor) if edits else None,
             "userContentEdits": _paged("userContentEdits", lambda _a: revisions),
@@ -264,6 +281,7 @@ class Resolver:
             "submittedAt": None if review.state == "PENDING" else iso(review.submitted_at),
             "createdAt": iso(review.submitted_at),
             "updatedAt": iso(review.dismissed_at or review.submitted_at),
+            "url": self.review_url(review),
             "lastEditedAt": None,
             "editor": None,
             "userContentEdits": _paged("userContentEdits", lambda _a: []),
@@ -369,7 +387,7 @@ def _github_error(error: GraphQLError) -> JSON:
     return out
 
 
-def execute(state: GitHubState, token: Token, body: Any) -> JSON:
+def execute(state: GitHubState, token: Token, body: Any, html: str = "") -> JSON:
     """One GraphQL request: parse, validate against the subset, run."""
     if not isinstance(body, Mapping) or not isinstance(body.get("query"), str):
         return {
@@ -385,7 +403,7 @@ def execute(state: GitHubState, token: Token, body: Any) -> JSON:
     result = graphql_sync(
         schema(),
         body["query"],
-        root_value=Resolver(state, token).root(),
+        root_value=Resolver(state, token, html).root(),
         variable_values=body.get("variables") or None,
         operation_name=body.get("operationName"),
     )

@@ -116,6 +116,7 @@ REQUIRED: dict[str, Needs] = {
     "repos/get": Needs(("metadata",), "read"),
     "repos/get-content": Needs(("contents",), "read"),
     "git/get-commit": Needs(("contents",), "read"),
+    "repos/compare-commits-with-basehead": Needs(("contents",), "read"),
     "repos/get-collaborator-permission-level": Needs(("metadata",), "read"),
     "teams/get-membership-for-user-in-org": Needs(("members",), "read"),
     "repos/create-dispatch-event": Needs(("contents",), "write"),

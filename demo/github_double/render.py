@@ -478,7 +478,10 @@ class Renderer:
             "title": issue.title,
             "user": self.user(issue.author),
             "body": issue.body,
-            "labels": [self.label(repo, label) for label in issue.labels],
+            # pull-request-simple (lists) declares a label's description a non-null string
+            "labels": [self.label(repo, label) if full else
+                       {**self.label(repo, label), "description": label.description or ""}
+                       for label in issue.labels],
             "milestone": None,
             "active_lock_reason": None,
             "created_at": _iso(issue.created_at),
@@ -514,7 +517,7 @@ class Renderer:
                     "merged": pull.merged,
                     "mergeable": pull.mergeable,
                     "rebaseable": pull.mergeable,
-                    "mergeable_state": self._mergeable_state(pull),
+                    "mergeable_state": self._mergeable_state(repo, pull),
                     "merged_by": self.user(pull.merged_by) if pull.merged_by else None,
                     "comments": comments,
                     "review_comments": 0,
@@ -527,15 +530,20 @@ class Renderer:
             )
         return body
 
-    @staticmethod
-    def _mergeable_state(pull: PullData) -> str:
+    def _mergeable_state(self, repo: Repo, pull: PullData) -> str:
+        """GitHub's ``mergeable_state``: ``behind`` when the base branch has moved past what
+        the head contains (merging would need an update first)."""
         if pull.merged:
             return "unknown"
         if pull.mergeable is None:
             return "unknown"
         if pull.draft:
             return "draft"
-        return "clean" if pull.mergeable else "dirty"
+        if not pull.mergeable:
+            return "dirty"
+        if pull.base_ref in repo.branches and self.state.is_behind(repo, pull):
+            return "behind"
+        return "clean"
 
     def pull_minimal(self, repo: Repo, issue: Issue) -> JSON:
         assert issue.pull is not None

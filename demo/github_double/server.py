@@ -161,8 +161,15 @@ class Dispatcher:
                 raise ApiError(404, "Not Found")
             token = self._authenticate(headers)
             login = token.login
+            fault = self.faults.take(method, path)
+            if fault is not None:
+                # an injected 5xx, 403 secondary limit or the like, as on any REST route
+                reply = self._reply(None, fault.status, fault.body, dict(fault.headers))
+                self._record(method, path, query, None, reply.status, login, "graphql")
+                return reply
             body_in, _ = self._parse_body(raw)
-            status, body_out = 200, graphql_api.execute(self.state, token, body_in)
+            status, body_out = 200, graphql_api.execute(self.state, token, body_in,
+                                                              self.render.html)
         except ApiError as error:
             status = error.status
             message = error.message

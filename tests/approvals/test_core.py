@@ -53,7 +53,6 @@ from bot.approvals.core import (
     RESET_UNSEEN_PUSH,
     ApprovalState,
     AuditStatus,
-    CommentItem,
     HistoryEvent,
     LabelItem,
     PullRequestFacts,
@@ -61,6 +60,7 @@ from bot.approvals.core import (
     TimelineItem,
     evaluate,
 )
+from bot.approvals.evidence import Actor, Comment, CommentDeletion
 from modelgate.governance import Role, load_config
 from tests.conftest import REPO, load_fixture_json
 
@@ -99,11 +99,12 @@ def say(
     minute: float,
     *,
     edited: float | None = None,
-    deleted: bool = False,
     user_type: str = "User",
-) -> CommentItem:
-    updated = t(minute if edited is None else edited)
-    return CommentItem(cid, author, user_type, body, t(minute), updated, deleted)
+) -> Comment:
+    """A comment as its body now, with no edit history: an ``edited`` one is the body that
+    took effect when it was last edited."""
+    return Comment(cid, Actor(author, None, user_type), body,
+                   t(minute if edited is None else edited))
 
 
 def push(sha: str, minute: float) -> PushItem:
@@ -496,7 +497,8 @@ CASES = [
     ),
     Case(
         "a deleted comment's approval disappears",
-        (OPENED, say(1, "dana", "/approve", 1, deleted=True)),
+        # GitHub no longer lists it: only the bot's record of its deletion is left
+        (OPENED, CommentDeletion(1, Actor("dana"), t(2), Actor("dana"), "/approve")),
     ),
     Case(
         "another bot's /approve never counts, even from a listed login",
@@ -1014,13 +1016,11 @@ def test_real_comment_payload_maps_to_an_item() -> None:
     comment = payload["comment"]
     login = comment["user"]["login"]
     created = datetime.fromisoformat(comment["created_at"])
-    item = CommentItem(
+    item = Comment(
         comment["id"],
-        login,
-        comment["user"]["type"],
+        Actor(login, comment["user"]["id"], comment["user"]["type"]),
         comment["body"].replace("/packit help", "/approve"),
-        created,
-        datetime.fromisoformat(comment["updated_at"]),
+        max(created, datetime.fromisoformat(comment["updated_at"])),
     )
     roles = (Role(name=DS, users=[login]),)
     facts = PullRequestFacts(payload["issue"]["number"], AUTHOR, SHA_A, "open", True, False)
@@ -1049,7 +1049,7 @@ def test_roles_from_the_shipped_governance_file() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: CommentItem(1, "d", "User", "", datetime(2026, 1, 1), t(0)), "timezone-aware"),
+        (lambda: Comment(1, Actor("d"), "", datetime(2026, 1, 1)), "timezone-aware"),
         (lambda: PushItem("", t(0), AUTHOR), "sha must not be empty"),
         (lambda: PullRequestFacts(7, AUTHOR, "", "open", True, False), "head_sha"),
     ],

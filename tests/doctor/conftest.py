@@ -21,6 +21,7 @@ from demo.github_double import GitHubDouble, routes
 from demo.github_double.fixtures import checked_double
 from demo.github_double.routes import settings as settings_routes
 from demo.github_double.routes.settings import SettingsControls
+from modelgate.governance import GitHubSection
 from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO as REPO_ROOT
 
@@ -33,8 +34,8 @@ RULESET = json.loads((REPO_ROOT / "docs" / "ruleset.json").read_text(encoding="u
 APP_ID = next(c["integration_id"] for r in RULESET["rules"]
               if r["type"] == "required_status_checks"
               for c in r["parameters"]["required_status_checks"])
-APP_PERMISSIONS = {"actions": "read", "checks": "write", "contents": "write", "issues": "write",
-                   "metadata": "read", "pull_requests": "write", "workflows": "write"}
+# the shipped governance default (governance.yml github.app_permissions says the same)
+APP_PERMISSIONS = dict(GitHubSection().app_permissions)
 
 # only what governance.yml must hold, plus the github section the doctor reads
 GOVERNANCE = """\

@@ -56,8 +56,10 @@ SOUND = Settings(
     installation=Installation(APP, "modelgate", PERMS, "selected", False),
     workflow_permissions=WorkflowPermissions("read", False),
     retention_days=30,
-    names=Names(repo_vars=frozenset({"AWS_REGION"}), repo_secrets=frozenset()),
+    names=Names(repo_vars=frozenset({"AWS_REGION"}), repo_secrets=frozenset(),
+                env_secrets={"modelgate-app": frozenset({"MODELGATE_APP_PRIVATE_KEY"})}),
     uses=(USE,),
+    app_environment=Environment("modelgate-app", (), False, False, "custom", ("main",)),
 )
 ADMIN_ONLY = "Administration: read"
 
@@ -150,10 +152,32 @@ def _rules(*rules: Rule) -> tuple[Rule, ...]:
                      env_vars={"production": frozenset({"AWS_REGION"})})}, "variable", "ok"),
     ({"names": Names(Unreadable("variables", "Variables: read"), frozenset())}, "variable",
      "unknown"),
+    # the App's key: its environment missing, open to other branches, without the key,
+    # unreadable; the key also a repository secret
+    ({"app_environment": None}, "app-environment", "fail"),
+    ({"app_environment": Environment("modelgate-app", (), False, False, "all", ())},
+     "app-environment", "fail"),
+    ({"app_environment": Environment("modelgate-app", (), False, False, "custom",
+                                     ("main", "dev"))}, "app-environment", "fail"),
+    ({"app_environment": Unreadable("environment 'modelgate-app'", "Administration: read")},
+     "app-environment", "unknown"),
+    ({"names": Names(repo_vars=frozenset({"AWS_REGION"}), repo_secrets=frozenset())},
+     "app-key", "fail"),
+    ({"names": Names(repo_vars=frozenset({"AWS_REGION"}), repo_secrets=frozenset(),
+                     env_secrets={"modelgate-app": Unreadable("secrets", "Secrets: read")})},
+     "app-key", "unknown"),
+    ({"names": replace(SOUND.names, repo_secrets=frozenset({"MODELGATE_APP_PRIVATE_KEY"}))},
+     "app-key", "fail"),
 ])
 def test_each_setting_is_judged(change: dict[str, object], check: str, status: Status) -> None:
     """One setting changed from the sound set-up gives the named status on its check."""
     assert status in statuses(replace(SOUND, **change))[check]
+
+
+def test_without_an_app_there_is_no_key_to_check() -> None:
+    """Legacy mode (no github.app_id) has no App key, so no environment for it."""
+    checks = statuses(replace(SOUND, app_environment=None), replace(EXPECT, app_id=None))
+    assert "app-environment" not in checks and "app-key" not in checks
 
 
 def test_without_an_app_id_the_source_cannot_be_judged() -> None:

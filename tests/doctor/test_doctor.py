@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 
 from bot.cli import doctor as cli_doctor
-from tests.doctor.conftest import ADMIN, APP_ID, REPO, RULESET, SLUG, WRITER, Scene
+from tests.doctor.conftest import (
+    ADMIN,
+    APP_ID,
+    APP_PERMISSIONS,
+    REPO,
+    RULESET,
+    SLUG,
+    WRITER,
+    Scene,
+)
 
 
 def _ruleset(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -151,7 +160,8 @@ def test_classic_protection_from_any_source(scene: Scene) -> None:
     (lambda c: c.install_app(REPO, app_id=APP_ID, slug=SLUG,
                              permissions={"checks": "write", "contents": "read",
                                           "administration": "write"}),
-     "✗ app-permissions: the App lacks actions: read, contents: write"),
+     "✗ app-permissions: the App lacks actions: write, contents: write, metadata: read, "
+     "pull_requests: write, statuses: read, workflows: write"),
 ])
 def test_unsound_settings_exit_1_and_say_what(scene: Scene, setup: Callable[[Any], None],
                                               named: str) -> None:
@@ -164,12 +174,10 @@ def test_unsound_settings_exit_1_and_say_what(scene: Scene, setup: Callable[[Any
 
 def test_extra_app_permissions_are_named(scene: Scene) -> None:
     scene.controls.install_app(REPO, app_id=APP_ID, slug=SLUG, permissions={
-        **{"actions": "read", "checks": "write", "contents": "write", "issues": "write",
-           "metadata": "read", "pull_requests": "write", "workflows": "write"},
-        "administration": "write", "actions": "write"})
+        **APP_PERMISSIONS, "administration": "write", "issues": "write"})
     run = scene.run()
     assert run.code == cli_doctor.EXIT_UNSOUND
-    assert "the App holds more than it needs: actions: write, administration: write" in run.out
+    assert "the App holds more than it needs: administration: write, issues: write" in run.out
 
 
 def test_missing_environment_secret(scene: Scene) -> None:
@@ -179,6 +187,29 @@ def test_missing_environment_secret(scene: Scene) -> None:
     assert run.code == cli_doctor.EXIT_UNSOUND
     assert "secrets.MLFLOW_TRACKING_PASSWORD is read by release.yml job release but not set " \
            "for environment 'production'" in run.out
+
+
+def test_the_apps_key_environment_is_checked(scene: Scene) -> None:
+    """modelgate-app holds MODELGATE_APP_PRIVATE_KEY and only the release branch may use it;
+    vars.MODELGATE_APP_CLIENT_ID is found from the workflows."""
+    sound = scene.run()
+    assert "✓ app-environment: only 'main' may use 'modelgate-app'" in sound.out
+    assert "✓ app-key: 'modelgate-app' holds MODELGATE_APP_PRIVATE_KEY" in sound.out
+    assert "✓ variable: vars.MODELGATE_APP_CLIENT_ID is set" in sound.out
+    scene.controls.set_environment(REPO, "modelgate-app", branches=None,
+                                   secrets={"MODELGATE_APP_PRIVATE_KEY"})
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "✗ app-environment: 'modelgate-app' is not limited to 'main'" in run.out
+    scene.controls.set_environment(REPO, "modelgate-app", branches=("main",))
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "✗ app-key: 'modelgate-app' does not hold MODELGATE_APP_PRIVATE_KEY" in run.out
+    scene.controls.delete_environment(REPO, "modelgate-app")
+    run = scene.run()
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert "✗ app-environment: environment 'modelgate-app' (the App's key) does not exist" \
+        in run.out
 
 
 def test_writer_token_cannot_read_admin_settings(scene: Scene) -> None:

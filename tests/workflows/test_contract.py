@@ -45,6 +45,7 @@ EXPECTED_PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
                       "report": {"contents": "read", "id-token": "write"}},
     "pr-commands.yml": {"handle": {"contents": "read"}},
     "pr-labels.yml": {"handle": {"contents": "read"}},
+    "pr-review.yml": {"relay": {}},
     "release.yml": {"release": {"actions": "read", "contents": "read", "id-token": "write"}},
     "rollback.yml": {"rollback": {"actions": "read", "contents": "read", "id-token": "write"}},
     "drift.yml": {"drift": {"contents": "read", "id-token": "write", "issues": "write"}},
@@ -54,8 +55,11 @@ EXPECTED_PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
 # event cancels the run in progress (only where a newer run makes the old one worthless)
 PER_PR_CONCURRENCY = {
     "pr-check.yml": ("github.event.pull_request.number", True),
-    "pr-commands.yml": ("github.event.issue.number", False),
+    "pr-commands.yml": ("github.event.issue.number || "
+                        "github.event.workflow_run.pull_requests[0].number || "
+                        "github.event.workflow_run.head_branch", False),
     "pr-labels.yml": ("github.event.pull_request.number", False),
+    "pr-review.yml": ("github.event.pull_request.number", False),
     "ci.yml": ("github.event.pull_request.number", True),
 }
 CRON_FIELD_RE = re.compile(r"^[\d*/,-]+$")
@@ -149,12 +153,32 @@ def test_the_verdict_binds_the_artifact_and_the_checkout_to_the_commit_the_run_b
 
 
 def test_commands_and_label_guard_listen_to_the_right_events() -> None:
-    """Comments (created, edited, deleted) on pull requests only; label changes and pushes."""
+    """Comments (created, edited, deleted) on pull requests and reviews relayed by
+    pr-review.yml; label changes, pushes and a retargeted base."""
     assert workflow("pr-commands.yml").triggers == {
-        "issue_comment": {"types": ["created", "edited", "deleted"]}}
-    assert job("pr-commands.yml")["if"] == "github.event.issue.pull_request"
+        "issue_comment": {"types": ["created", "edited", "deleted"]},
+        "workflow_run": {"workflows": [workflow("pr-review.yml").name],
+                         "types": ["completed"]}}
+    assert job("pr-commands.yml")["if"] == (
+        "github.event.issue.pull_request || (github.event_name == 'workflow_run' && "
+        "github.event.workflow_run.event == 'pull_request_review')")
     assert workflow("pr-labels.yml").triggers == {
-        "pull_request_target": {"types": ["labeled", "unlabeled", "synchronize"]}}
+        "pull_request_target": {"types": ["opened", "reopened", "synchronize", "edited",
+                                          "ready_for_review", "labeled", "unlabeled"]}}
+
+
+def test_the_review_relay_holds_nothing() -> None:
+    """pull_request_review runs on the PR's merge ref: the relay has no permission, no
+    environment, no checkout, no action and no event text; one step that only logs."""
+    relay = workflow("pr-review.yml")
+    assert relay.triggers == {"pull_request_review": {"types": ["submitted", "edited",
+                                                                "dismissed"]}}
+    assert relay.doc["permissions"] == {}
+    (only,) = relay.jobs.values()
+    assert only["permissions"] == {} and "environment" not in only
+    (step,) = only["steps"]
+    assert set(step) == {"name", "run"}
+    assert "${{" not in step["run"] and "secrets" not in str(relay.doc)
 
 
 def test_commands_and_label_guard_share_one_queue_per_pull_request() -> None:
@@ -270,7 +294,63 @@ def test_the_release_gets_the_tracking_server_from_variables_and_secrets() -> No
             "${{ secrets.MLFLOW_TRACKING_USERNAME }}")
         assert step["env"]["MLFLOW_TRACKING_PASSWORD"] == (
             "${{ secrets.MLFLOW_TRACKING_PASSWORD }}")
-    assert "secrets." not in repr([s for s in steps if s not in talking])
+    # the other steps name only the signing key (written to a file) and the App's key
+    others = repr([s for s in steps if s not in talking])
+    assert set(re.findall(r"secrets\.\w+", others)) == {
+        "secrets.MODELGATE_SIGNING_KEY_PEM", "secrets.MODELGATE_APP_PRIVATE_KEY"}
+
+
+def test_the_release_signs_with_kms_or_a_key_file_and_deploy_verifies() -> None:
+    """The signer: the KMS key from a variable (production's default, through the OIDC
+    role) or a PEM private key from an environment secret written to a file in
+    RUNNER_TEMP; deploy trusts the PEM public key from a variable or the KMS key's public
+    half. The key file never lands in the workspace and no key is on a command line."""
+    steps = [s for _, _, s in workflow("release.yml").steps()]
+    (write,) = [s for s in steps if s.get("id") == "signing-key"]
+    assert write["env"] == {"SIGNING_KEY_PEM": "${{ secrets.MODELGATE_SIGNING_KEY_PEM }}"}
+    assert '"${RUNNER_TEMP}/' in write["run"] and "umask 077" in write["run"]
+    assert 'if [ -z "$SIGNING_KEY_PEM" ]; then exit 0; fi' in write["run"]
+    (release,) = [s for s in steps if "modelgate release " in str(s.get("run"))]
+    (deploy,) = [s for s in steps if "modelgate deploy " in str(s.get("run"))]
+    assert release["env"]["MODELGATE_SIGNING_KEY"] == "${{ steps.signing-key.outputs.path }}"
+    assert release["env"]["MODELGATE_KMS_KEY_ID"] == "${{ vars.MODELGATE_KMS_KEY_ID }}"
+    assert deploy["env"]["MODELGATE_STATEMENT_PUBKEY"] == (
+        "${{ vars.MODELGATE_STATEMENT_PUBKEY }}")
+    assert deploy["env"]["MODELGATE_KMS_KEY_ID"] == "${{ vars.MODELGATE_KMS_KEY_ID }}"
+    assert steps.index(write) < steps.index(release) < steps.index(deploy)
+    assert "PEM" not in release["run"] and "--signing-key" not in release["run"]
+
+
+def test_the_release_publishes_the_card_with_a_contents_only_app_token() -> None:
+    """--publish-card gets the App's token, minted with `contents: write` alone, right
+    before the release step; the job's own GITHUB_TOKEN stays read-only."""
+    steps = [s for _, _, s in workflow("release.yml").steps()]
+    (mint,) = steps_using("release.yml", "actions/create-github-app-token")
+    assert {k: v for k, v in mint["with"].items() if k.startswith("permission-")} == {
+        "permission-contents": "write"}
+    (release,) = [s for s in steps if "modelgate release " in str(s.get("run"))]
+    assert "--publish-card" in release["run"]
+    assert release["env"]["GITHUB_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+    assert steps.index(mint) + 1 == steps.index(release)
+    assert set(job("release.yml")["permissions"].values()) <= {"read", "write"}
+    assert job("release.yml")["permissions"]["contents"] == "read"
+
+
+def test_the_rollback_records_its_move_in_the_ledger_and_the_registry() -> None:
+    """rollback appends to the ledger mirrored in MLflow: it gets the tracking server."""
+    (step,) = [s for _, _, s in workflow("rollback.yml").steps()
+               if "modelgate rollback" in str(s.get("run"))]
+    assert step["env"] == {
+        "MLFLOW_TRACKING_URI": "${{ vars.MLFLOW_TRACKING_URI }}",
+        "MLFLOW_TRACKING_USERNAME": "${{ secrets.MLFLOW_TRACKING_USERNAME }}",
+        "MLFLOW_TRACKING_PASSWORD": "${{ secrets.MLFLOW_TRACKING_PASSWORD }}"}
+
+
+def test_a_released_card_never_starts_a_model_check() -> None:
+    """`paths` cannot sit beside `paths-ignore`: model_cards/ is a final `!` pattern."""
+    paths = workflow("pr-check.yml").triggers["pull_request"]["paths"]
+    assert "paths-ignore" not in workflow("pr-check.yml").triggers["pull_request"]
+    assert paths[-1] == "!model_cards/**"
 
 
 def test_the_release_reads_the_audited_evidence_of_the_audited_head() -> None:

@@ -184,10 +184,14 @@ Scenario = Callable[[Bench, str], None]
 
 
 def report_scenario(bench: Bench, token: str) -> None:
-    """Post the trusted verdict of a PR: the comment, the check run, the labels. (The
-    chain counts only approvals given on a reported head, so the report never merges.)"""
+    """Every role approved before the audits came in: posting the trusted verdict (the
+    comment, the check run, the labels) completes the decision, and the report merges and
+    starts the release."""
     number = bench.open_pull()
+    for role in (DS, ML, CS):
+        bench.approve(number, role, bench.full)
     assert bench.report(number, token) == 0
+    assert bench.gh.pull(REPO, number)["merged"]
     assert [c["name"] for c in bench.gh.check_runs(REPO)] == ["modelgate"]
 
 
@@ -200,6 +204,14 @@ def commands_scenario(bench: Bench, token: str) -> None:
     bench.run(["handle"], token, bench.gh.webhooks.issue_comment(REPO, comment))
     comment = bench.gh.comment_as("dana", REPO, number, "/unhold")
     bench.run(["handle"], token, bench.gh.webhooks.issue_comment(REPO, comment))
+    # a review, relayed by pr-review.yml's run; a fork's run names no pull request, so the
+    # App finds it by the head sha
+    bench.gh.submit_review(REPO, number, as_user="mo", event="COMMENT", body="looks fine")
+    head = bench.gh.pull(REPO, number)["head"]["sha"]
+    relay = bench.gh.add_workflow_run(REPO, name="modelgate review relay", head_sha=head,
+                                      event="pull_request_review",
+                                      workflow_file="pr-review.yml")
+    assert bench.run(["handle"], token, bench.gh.webhooks.workflow_run(REPO, relay)) == 0
     for role in (ML, CS):
         bench.approve(number, role, token)
     assert bench.gh.pull(REPO, number)["merged"]

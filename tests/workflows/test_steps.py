@@ -38,6 +38,7 @@ EXPECTED_COMMANDS = {
     "pr-report.yml": ["verdict", "report"],
     "pr-commands.yml": ["handle"],
     "pr-labels.yml": ["handle"],
+    "pr-review.yml": [],
     "release.yml": ["release", "package", "deploy"],
     "rollback.yml": ["rollback"],
     "drift.yml": ["drift"],

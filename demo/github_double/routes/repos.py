@@ -11,6 +11,7 @@ from demo.github_double.errors import (
     not_found,
 )
 from demo.github_double.routes.base import (
+    JSON,
     Context,
     Request,
     Response,
@@ -18,6 +19,7 @@ from demo.github_double.routes.base import (
     require,
     visible_repo,
 )
+from demo.github_double.state import Repo
 
 route = RouteTable()
 RATE_RESOURCES = {
@@ -111,3 +113,71 @@ def rate_limit(ctx: Context, req: Request) -> Response:
     for name, limit in RATE_RESOURCES.items():
         resources[name] = {"limit": limit, "used": 0, "remaining": limit, "reset": reset}
     return Response(200, {"resources": resources, "rate": core})
+
+
+@route("repos/compare-commits-with-basehead", resource="Commit")
+def compare(ctx: Context, req: Request) -> Response:
+    """``GET /repos/{owner}/{repo}/compare/{base}...{head}``: how ``head`` stands to
+    ``base`` (``ahead``/``behind``/``diverged``/``identical``) and the commits ``base`` lacks,
+    oldest first; ``files`` only as far as the double keeps trees (whole-file changes)."""
+    repo = visible_repo(ctx, req)
+    base_ref, sep, head_ref = str(req.path["basehead"]).partition("...")
+    if not sep:
+        raise not_found()
+    base, head = repo.resolve_ref(base_ref), repo.resolve_ref(head_ref)
+    if base is None or head is None:
+        raise not_found()
+    state = ctx.state
+    head_seen, base_seen = state.ancestors(repo, head), state.ancestors(repo, base)
+    ahead = head_seen - base_seen
+    behind = base_seen - head_seen
+    common = head_seen & base_seen
+    merge_base = max(common, key=lambda s: (len(state.ancestors(repo, s)), s)) if common else base
+    status = ("identical" if not ahead and not behind else "ahead" if not behind
+              else "behind" if not ahead else "diverged")
+    commits = sorted((repo.commits[s] for s in ahead), key=lambda c: (c.created_at, c.sha))
+    render = ctx.render
+    url = f"{render.repo_url(repo)}/compare/{base_ref}...{head_ref}"
+    html = f"{render.repo_html(repo)}/compare/{base_ref}...{head_ref}"
+    return Response(200, {
+        "url": url,
+        "html_url": html,
+        "permalink_url": f"{render.repo_html(repo)}/compare/{base[:7]}...{head[:7]}",
+        "diff_url": f"{html}.diff",
+        "patch_url": f"{html}.patch",
+        "base_commit": _rest_commit(ctx, repo, base),
+        "merge_base_commit": _rest_commit(ctx, repo, merge_base),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": len(behind),
+        "total_commits": len(ahead),
+        "commits": [_rest_commit(ctx, repo, c.sha) for c in commits],
+        "files": [],
+    })
+
+
+def _rest_commit(ctx: Context, repo: Repo, sha: str) -> JSON:
+    """A commit as the REST ``commit`` schema draws it (no verification, no stats)."""
+    git = ctx.render.git_commit(repo, repo.commits[sha])
+    account = ctx.state.accounts.get(repo.commits[sha].author)
+    user = ctx.render.user(account.login) if account is not None else None
+    api = f"{ctx.render.repo_url(repo)}/commits/{sha}"
+    return {
+        "url": api,
+        "sha": sha,
+        "node_id": git["node_id"],
+        "html_url": git["html_url"],
+        "comments_url": f"{api}/comments",
+        "commit": {
+            "url": git["url"],
+            "author": git["author"],
+            "committer": git["committer"],
+            "message": git["message"],
+            "comment_count": 0,
+            "tree": git["tree"],
+        },
+        "author": user,
+        "committer": user,
+        "parents": [{"sha": p["sha"], "url": f"{ctx.render.repo_url(repo)}/commits/{p['sha']}",
+                     "html_url": p["html_url"]} for p in git["parents"]],
+    }

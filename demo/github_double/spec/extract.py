@@ -40,6 +40,9 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
         "checks/get-suite",
         "checks/list-for-suite",
     ),
+    # GitHub calls it repos/compare-commits; octokit keeps that id for the deprecated
+    # base...head form and names GET /repos/{owner}/{repo}/compare/{basehead} so
+    "compare": ("repos/compare-commits-with-basehead",),
 }
 
 
