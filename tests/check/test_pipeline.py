@@ -24,7 +24,7 @@ from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO, git, make_workspace
 
 EXPECTED_IDS = ["pii", "ip_headers", "security", "leakage", "bias", "performance_gate",
-                "lineage", "model_card"]
+                "servable", "lineage", "model_card"]
 
 
 def _module(audit_id: str, run: Any) -> SimpleNamespace:
@@ -87,7 +87,7 @@ def test_runner_survives_an_audit_returning_unserialisable_details() -> None:
 
 @pytest.mark.slow
 def test_shipped_repository_passes_every_audit(tmp_path: Path) -> None:
-    """`modelgate check` on a clean clone of this repository passes all eight audits,
+    """`modelgate check` on a clean clone of this repository passes all nine audits,
     writes report, checklist and card, and records the result on the model version."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", "--no-hardlinks", str(REPO), str(clone))
