@@ -64,7 +64,9 @@ from demo.mlflow_store import mlflow_template_db  # noqa: E402
 REPO = "modelgate-demo/breast-cancer"
 AUTHOR = "pat-author"
 ROLE_HOLDERS = {"data-steward": "dana-steward", "ml-reviewer": "mo-reviewer",
-                "clinical-safety": "cleo-clinician"}
+                "clinical-safety": "cleo-clinician",
+                # the road's PRs edit governance.yml, a gate path: the gate role approves too
+                "gate-owners": "gita-gatekeeper"}
 WORKFLOWS = ROOT / ".github" / "workflows"
 EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SHELL_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
@@ -435,6 +437,9 @@ class Road:
             REPO, AUTHOR, head_ref=branch, head_sha=sha, title=title,
             files={"governance.yml": git(self.origin, "show", f"{sha}:governance.yml") + "\n"})
         say(f"\n▶ PR #{number} opened by @{AUTHOR}: {title} (head {sha[:12]})")
+        # pr-labels.yml sees the opening as it happens (who pushed the first head)
+        event = self.services.double.webhooks.pull_request(REPO, number, "opened", target=True)
+        self.handle("pr-labels.yml", "handle", event, f"pr{number}-opened-{sha[:7]}")
         return PullRun(number=number, branch=branch, head_sha=sha)
 
     def push(self, run: PullRun, change: Callable[[dict[str, Any]], None], message: str) -> None:

@@ -22,15 +22,18 @@ import boto3
 import httpx
 import pytest
 from moto import mock_aws
+from serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 
 from bot.cli import deploy as cli_release
 from bot.cli.main import main
 from bot.release import promote
+from bot.release.verify import ENV_PUBKEY
 from modelgate.errors import ExitCode
 from tests.conftest import REPO, make_workspace
 from tests.infra_support import TRUST_POLICY, make_zip
 from tests.promote_support import REGION, Workspace, aws_env, open_workspace, record_audit
+from tests.release_support import public_pem, sign_bundle
 from training.train import TrainResult
 
 
@@ -77,14 +80,36 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def promoted(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The trained version promoted to staging, then production, through the CLI."""
+    """The trained version promoted to staging, then production, through the CLI; the
+    production bundle then carries its signed release statement in S3, as
+    ``modelgate release`` leaves it (signed with the tests' local P-256 key)."""
     outs = {}
     for alias in ("staging", "production"):
         out = tmp_path_factory.mktemp(alias)
         assert main(["--config", setup.config, "promote", "--version", setup.trained.version,
                      "--alias", alias, "--out", str(out)]) == ExitCode.OK
         outs[alias] = out
+    _sign_promoted(setup, outs["production"])
     return outs
+
+
+def _sign_promoted(setup: Setup, out: Path) -> None:
+    """Sign the promoted bundle's local copy and put the statement beside it in S3."""
+    production = json.loads((out / "promotion.json").read_text())
+    bundle_dir = out / promote.BUNDLE_DIR
+    sign_bundle(bundle_dir, model_version=setup.trained.version,
+                run_id=setup.trained.run_id,
+                model_name=setup.ws.config.governance.model.name)
+    bucket, _, prefix = production["bundle_uri"].removeprefix("s3://").partition("/")
+    for name in (STATEMENT_FILE, SIGNATURE_FILE):
+        setup.s3.put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{name}",
+                            Body=(bundle_dir / name).read_bytes())
+
+
+@pytest.fixture
+def trusted_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deploy trusts the key that signed the statement (the variable the workflow sets)."""
+    monkeypatch.setenv(ENV_PUBKEY, public_pem())
 
 
 
@@ -250,6 +275,7 @@ def test_package_builds_the_zip_and_prints_its_size(capsys: pytest.CaptureFixtur
 # --- deploy and rollback ------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("trusted_key")
 def test_deploy_ships_the_production_bundle_and_rollback_moves_the_alias_back(
         setup: Setup, promoted: dict[str, Path], capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
@@ -291,6 +317,7 @@ def test_deploy_ships_the_production_bundle_and_rollback_moves_the_alias_back(
     assert live_version(setup) == "1"
 
 
+@pytest.mark.usefixtures("trusted_key")
 def test_a_failed_deploy_is_one_message_and_leaves_the_alias(
         setup: Setup, promoted: dict[str, Path], capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:

@@ -84,3 +84,48 @@ def test_comment_is_saved_and_every_request_logged(played: Any, tmp_path: Path) 
         lines = [json.loads(line) for line in served.log_lines]
         assert [ln["request_id"] for ln in lines if ln.get("event") == "request"] \
             == [served.request_id]
+
+
+def test_the_signed_statement_follows_the_bundle_to_every_answer(played: Any) -> None:
+    """The release signs one statement; its digest is in the release and deploy records,
+    in /model-info and in the served request's log line; the next release signs another."""
+    first, second = played.first_release, played.second_release
+    digest = first.release_statement
+    assert len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+    assert first.deploy_statement == digest == played.model_info["statement_sha256"]
+    logged = [json.loads(line) for line in played.served_first.log_lines]
+    assert {ln["statement_sha256"] for ln in logged if ln.get("event") == "request"} == {digest}
+    assert second.release_statement == second.deploy_statement != digest
+
+
+def test_the_trace_verifies_every_link_against_the_signed_statement(played: Any) -> None:
+    """`modelgate trace --verify` names the statement and finds no MISMATCH."""
+    assert f"statement sha256 {played.first_release.deploy_statement}" in played.trace_text
+    assert "MISMATCH" not in played.trace_text
+
+
+def test_history_answers_what_served_between_the_two_deploys(played: Any) -> None:
+    """`modelgate history --at` a time between the deploys: version 1, its statement."""
+    text = played.history_text
+    assert "served breast-cancer-classifier v1 (lambda version 1)" in text
+    assert f"statement sha256 {played.first_release.deploy_statement}" in text
+    assert "deploy at " in text
+
+
+def test_an_alias_moved_by_hand_is_an_incident(played: Any) -> None:
+    """After the rollback someone points `live` at version 2 with the AWS API: verify
+    --registry exits 1 with one INCIDENT line naming the ledger's last move."""
+    assert played.incident_status == 1
+    (line,) = played.incident_text.splitlines()
+    assert line.startswith("INCIDENT: Lambda alias modelgate-breast-cancer:live points at 2, "
+                           "but the ledger's last move put it at 1")
+    assert "rollback" in line and "moved outside modelgate" in line
+
+
+def test_each_release_publishes_its_card_tag_and_github_release(played: Any) -> None:
+    """model_cards/<model>/v<N>.md on the default branch, the tag <model>/v<N> on the
+    merge commit, a GitHub release with the statement and its signature as assets."""
+    for published, version in ((played.first_release, "1"), (played.second_release, "3")):
+        assert published.tag == f"breast-cancer-classifier/v{version}"
+        assert published.card_path == f"model_cards/breast-cancer-classifier/v{version}.md"
+        assert published.assets == ["release.intoto.json", "release.sigstore.json"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
 from infra.deploy import HANDLER
 from infra.package import RUNTIMES, runtime_target
@@ -89,6 +89,8 @@ def test_no_other_resource_grants_permissions(template: dict[str, Any]) -> None:
     """No extra policy, and the function takes the role instead of SAM's default one."""
     kinds = {r["Type"] for r in template["Resources"].values()}
     assert not kinds & {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
+    roles = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert roles == {"ServingRole", "DeployRole"}
     function = template["Resources"]["ServingFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["ServingRole", "Arn"]}
     assert "Policies" not in function
@@ -102,7 +104,8 @@ def test_function_matches_the_package_and_the_deploy_code(template: dict[str, An
     assert runtime_target(runtime, "x86_64").glibc >= (2, 28), "onnxruntime needs glibc 2.28"
     assert function["Handler"] == HANDLER
     assert function["AutoPublishAlias"] == "live"
-    assert set(function["Environment"]["Variables"]) == {ENV_BUNDLE_URI, ENV_BUNDLE_SHA256}
+    assert set(function["Environment"]["Variables"]) == {ENV_BUNDLE_URI, ENV_BUNDLE_SHA256,
+                                                          ENV_STATEMENT_PUBKEY}
     assert function["Architectures"] == [{"Ref": "Architecture"}]
     assert set(template["Parameters"]["Architecture"]["AllowedValues"]) == {"x86_64", "arm64"}
 
@@ -114,3 +117,64 @@ def test_function_url_requires_iam_unless_told_otherwise(template: dict[str, Any
     parameter = template["Parameters"]["FunctionUrlAuthType"]
     assert parameter["Default"] == "AWS_IAM"
     assert set(parameter["AllowedValues"]) == {"AWS_IAM", "NONE"}
+
+
+def deploy_statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    role = template["Resources"]["DeployRole"]["Properties"]
+    (policy,) = role["Policies"]
+    out: dict[str, dict[str, Any]] = {}
+    for statement in policy["PolicyDocument"]["Statement"]:
+        if "Fn::If" in statement:  # [condition, when set, AWS::NoValue]
+            condition, statement, absent = statement["Fn::If"]
+            assert condition == "HasSigningKmsKey" and absent == {"Ref": "AWS::NoValue"}
+        out[statement["Sid"]] = statement
+    return out
+
+
+def test_the_deploy_role_is_assumed_only_by_the_production_environment(
+        template: dict[str, Any]) -> None:
+    """Created only when the repository is named; GitHub's OIDC token of that repository's
+    `production` environment is the only principal."""
+    resource = template["Resources"]["DeployRole"]
+    assert resource["Condition"] == "CreateDeployRole"
+    role = resource["Properties"]
+    assert "ManagedPolicyArns" not in role
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Condition"]["StringEquals"] == {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": {
+            "Fn::Sub": "repo:${GitHubRepository}:environment:production"}}
+
+
+def test_the_deploy_role_writes_the_ledger_and_reads_who_it_is_and_the_key(
+        template: dict[str, Any]) -> None:
+    """What the release, deploy and rollback call: bundles and the ledger under
+    deploy.prefix (never a delete), the one function, passing only the serving role,
+    sts:GetCallerIdentity (the ledger's actor) and, with a KMS signer, kms:Sign and
+    kms:GetPublicKey on that key alone."""
+    found = deploy_statements(template)
+    assert set(found) == {"Bundles", "Ledger", "ListDeployPrefix", "Function",
+                          "PassServingRole", "WhoAmI", "SignReleaseStatement"}
+    assert all(s["Effect"] == "Allow" for s in found.values())
+    every = set().union(*(actions(s) for s in found.values()))
+    assert not {a for a in every if "Delete" in a or a.endswith(":*")}
+    ledger = found["Ledger"]
+    assert actions(ledger) == {"s3:GetObject", "s3:PutObject"}
+    assert ledger["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${BundleBucket}/${DeployPrefix}/ledger/*"}
+    assert actions(found["WhoAmI"]) == {"sts:GetCallerIdentity"}
+    kms = found["SignReleaseStatement"]
+    assert actions(kms) == {"kms:Sign", "kms:GetPublicKey"}
+    assert kms["Resource"] == {"Ref": "SigningKmsKeyArn"}
+    assert found["PassServingRole"]["Resource"] == {"Fn::GetAtt": ["ServingRole", "Arn"]}
+    assert {"lambda:UpdateAlias", "lambda:PublishVersion"} <= actions(found["Function"])
+
+
+def test_the_function_gets_the_trusted_key_when_given(template: dict[str, Any]) -> None:
+    """The statement's public key reaches the function's environment, or nothing (deploy
+    then sets it from the KMS key)."""
+    function = template["Resources"]["ServingFunction"]["Properties"]
+    assert function["Environment"]["Variables"][ENV_STATEMENT_PUBKEY] == {
+        "Fn::If": ["HasStatementPublicKey", {"Ref": "StatementPublicKey"},
+                   {"Ref": "AWS::NoValue"}]}

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from demo.github_double.routes import actions, checks, issues, pulls, repos
+from demo.github_double.routes import actions, checks, issues, pulls, releases, repos
 from demo.github_double.routes.base import Context, Page, Request, Response, Route
 
-MODULES = (issues, pulls, checks, repos, actions)
+MODULES = (issues, pulls, checks, repos, actions, releases)
 
 
 def all_routes() -> dict[str, Route]:
