@@ -633,10 +633,32 @@ def _scopes(names: Names, use: NameUse) -> list[Read[frozenset[str]]]:
     return scopes
 
 
+# names the workflows read as alternatives: the release signs with a KMS key, or with a key
+# file whose public half deploy and the Lambda trust; either group set is enough
+ALTERNATIVES = (frozenset({"MODELGATE_KMS_KEY_ID"}),
+                frozenset({"MODELGATE_SIGNING_KEY_PEM", "MODELGATE_STATEMENT_PUBKEY"}))
+
+
+def _present(s: Settings) -> set[str]:
+    """The names some job that reads them can see."""
+    return {use.name for use in s.uses
+            if any(not isinstance(x, Unreadable) and use.name in x for x in _scopes(s.names, use))}
+
+
+def _alternative_in_use(name: str, present: set[str]) -> frozenset[str] | None:
+    for group in ALTERNATIVES:
+        if name in group:
+            return next((other for other in ALTERNATIVES
+                         if other is not group and other <= present), None)
+    return None
+
+
 def check_names(s: Settings, _e: Expectations) -> list[Finding]:
-    """Every ``vars.X`` / ``secrets.X`` a workflow reads exists where its job can see it."""
+    """Every ``vars.X`` / ``secrets.X`` a workflow reads exists where its job can see it
+    (or, for the signing key, its alternative does)."""
     out: list[Finding] = []
     seen: set[tuple[str, str, str | None]] = set()
+    present = _present(s)
     for use in s.uses:
         key = (use.kind, use.name, use.environment)
         if key in seen:
@@ -652,6 +674,12 @@ def check_names(s: Settings, _e: Expectations) -> list[Finding]:
         hidden = [x for x in scopes if isinstance(x, Unreadable)]
         if hidden:
             out.append(_unknown(check, hidden[0], doc))
+            continue
+        instead = _alternative_in_use(use.name, present)
+        if instead is not None:
+            out.append(Finding(check, "ok", f"{use.kind}.{use.name} is not set: "
+                               f"{', '.join(sorted(instead))} is used instead ({where})",
+                               doc=doc))
             continue
         kind = "Variables" if use.kind == "vars" else "Secrets"
         target = (f"environment {use.environment!r}" if use.environment else "the repository")

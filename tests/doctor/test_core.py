@@ -5,6 +5,7 @@ and the App JWT it relies on."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 import jwt
@@ -227,3 +228,27 @@ def test_the_app_jwt_is_signed_by_the_key_and_short_lived() -> None:
     assert claims == {"iss": str(APP), "iat": 1_700_000_000 - 60, "exp": 1_700_000_000 + 540}
     with pytest.raises(DoctorUsageError, match="MODELGATE_APP_PRIVATE_KEY"):
         mint_app_jwt(APP, "not a key")
+
+
+SIGNING_USES = (NameUse("vars", "MODELGATE_KMS_KEY_ID", "release.yml", "release", "production"),
+                NameUse("secrets", "MODELGATE_SIGNING_KEY_PEM", "release.yml", "release",
+                        "production"),
+                NameUse("vars", "MODELGATE_STATEMENT_PUBKEY", "release.yml", "release",
+                        "production"))
+
+
+@pytest.mark.parametrize(("variables", "secrets", "sound"), [
+    ({"MODELGATE_KMS_KEY_ID"}, set(), True),
+    ({"MODELGATE_STATEMENT_PUBKEY"}, {"MODELGATE_SIGNING_KEY_PEM"}, True),
+    ({"MODELGATE_STATEMENT_PUBKEY"}, set(), False),
+    (set(), set(), False),
+])
+def test_the_signing_key_is_a_kms_key_or_a_key_file(variables: set[str], secrets: set[str],
+                                                     sound: bool) -> None:
+    """The release signs with KMS or with a key file (and deploy trusts its public half):
+    either set is enough, half of the key-file pair is not."""
+    names = dataclasses.replace(
+        SOUND.names, repo_vars=frozenset({"AWS_REGION", *variables}),
+        repo_secrets=frozenset(secrets))
+    settings = dataclasses.replace(SOUND, names=names, uses=(USE, *SIGNING_USES))
+    assert verdict(diagnose(settings, EXPECT)) == ("sound" if sound else "unsound")

@@ -1,9 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """The released card: committed with [skip ci], the merge commit tagged, a GitHub release
-with the card as notes and the statement and its signature bundle as assets. The GitHub
-double has no releases, git refs or contents endpoints, so a recording fake stands in; the
-PyGithub adapter is checked against a recording stand-in of its Repository."""
+with the card as notes and the statement and its signature bundle as assets, checked here
+against a recording stand-in of the adapter's Repository (the road and
+tests/demo/test_double_releases.py exercise the same calls against the GitHub double)."""
 
 from __future__ import annotations
 
