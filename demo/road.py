@@ -34,6 +34,7 @@ import base64
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import shlex
@@ -195,6 +196,8 @@ def start_services(workdir: Path) -> Services:
     from moto.server import ThreadedMotoServer
 
     moto_port = free_port()
+    # moto's HTTP server logs every request through werkzeug; the transcript is the road's
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     double = GitHubDouble().start()
