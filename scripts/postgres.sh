@@ -11,6 +11,8 @@
 # Root cannot run postgres, so as root the cluster belongs to (and runs as) the
 # "postgres" user the package creates. Exit status 3: PostgreSQL cannot be had here.
 set -euo pipefail
+# runuser, apt-get and the like live in sbin, which a plain PATH (as CI gives) lacks
+export PATH="$PATH:/usr/sbin:/sbin"
 
 usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from bot.check.audits._util import (
 )
 from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.governance import LoadedConfig
+from modelgate.tools import find_uv
 
 AUDIT_ID = "security"
 TITLE = "Code free of known-bad patterns and secrets; dependencies pinned"
@@ -535,5 +535,5 @@ def run(ctx: AuditContext) -> AuditResult:
     the manifest-verified training data is left to the pii audit; earlier results are
     reused from ``ctx.extra[SCAN_CACHE_EXTRA]`` (a path) when the caller keeps a cache."""
     cache = ctx.extra.get(SCAN_CACHE_EXTRA)
-    return audit(ctx.root, uv=shutil.which("uv"), skip=verified_data_files(ctx.root, ctx.config),
+    return audit(ctx.root, uv=find_uv(ctx.root), skip=verified_data_files(ctx.root, ctx.config),
                  cache=Path(cache) if cache else None)

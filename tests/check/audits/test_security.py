@@ -19,6 +19,7 @@ import pytest
 from bot.check.audits import security
 from bot.check.audits._util import DEAD_PROXY, ToolError, run_tool
 from bot.check.audits.base import AuditResult, EvidenceMissing
+from modelgate.tools import find_uv
 from tests.audit_support import block_network, git_repo, shipped_context
 
 
@@ -29,7 +30,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert attempts == [], f"the audit tried to reach the network: {attempts}"
 
 
-UV = shutil.which("uv")
+UV = find_uv()
 needs_uv = pytest.mark.skipif(UV is None, reason="uv is not installed")
 
 PYPROJECT = """\
