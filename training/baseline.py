@@ -34,6 +34,11 @@ def _class_edges(k: int) -> list[float]:
 
 
 def _prediction(scores: NDArray[np.float64], task: str) -> dict[str, Any]:
+    """The prediction bins and how many rows they come from (drift's reference count)."""
+    return {**_prediction_bins(scores, task), "rows": len(scores)}
+
+
+def _prediction_bins(scores: NDArray[np.float64], task: str) -> dict[str, Any]:
     if task == "multiclass":
         predicted = np.argmax(scores, axis=1).astype(np.float64)
         edges = _class_edges(scores.shape[1])

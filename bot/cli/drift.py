@@ -122,7 +122,9 @@ def run_drift(config: LoadedConfig, options: DriftOptions, *, mlflow_client: Any
     model = resolve_version(mlflow_client, gov.model.name, version=options.model_version,
                             alias=gov.aliases.production,
                             uri=config.tracking_uri(options.tracking_uri))
-    baseline = load_baseline(mlflow_client, model)
+    baseline = load_baseline(mlflow_client, model,
+                             types={f.name: f.type for f in gov.data.specs},
+                             class_names=gov.class_names)
     stamp = {"since": since.isoformat() if since else None,
              "until": until.isoformat() if until else None}
     if options.cloudwatch and since and until:

@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,14 +54,27 @@ TEST_TEXT = {
 }
 NO_CHARTS = "Charts are in the report directory{link}."
 METHOD = (
-    "PSI compares served shares with the training split's shares in the baseline's decile "
-    "bins (outer bins open, empty shares floored at 1e-4). A feature drifts when its PSI is "
-    "above {psi} **and** the two-sample test gives p < {alpha}: PSI says the shift is large "
-    "enough to matter, the test that it is not sampling noise. The prediction distribution "
-    "is P({positive}) in ten fixed bins, judged the same way against {pred_psi}. Requests "
-    "that failed validation, errored or came from another model version are counted above "
-    "and left out of every statistic."
+    "PSI compares served shares with the training split's shares in the baseline's bins: "
+    "decile bins for a numeric feature (outer bins open), one bin per category for a "
+    "categorical or boolean feature plus an other/unseen bin; empty shares are floored at "
+    "1e-4. A missing value is in no bin: each feature's share of missing values is compared "
+    "with the training split's on its own (PSI over missing/present and a chi-square test). "
+    "A feature drifts when its values' PSI, or its missing share's PSI, is above {psi} "
+    "**and** the matching test gives p < {alpha}: PSI says the shift is large enough to "
+    "matter, the test that it is not sampling noise. {prediction} compared with the "
+    "training run's held-out predictions and judged the same way against {pred_psi}. "
+    "Requests that failed validation, errored or came from another "
+    "model version are counted above and left out of every statistic."
 )
+PREDICTION_METHOD = {
+    "p_positive": "The prediction distribution is P({positive}) in ten fixed bins,",
+    "class": "The prediction distribution is the predicted class, one bin per class,",
+    "value": "The prediction distribution is the predicted value in the training "
+             "predictions' decile bins,",
+}
+PREDICTION_TITLE = {"p_positive": "P({positive})", "class": "predicted class",
+                    "value": "predicted value"}
+KIND_TEXT = {"numeric": "numeric", "categorical": "categorical", "boolean": "boolean"}
 
 COLOR_DRIFT = "#d73a49"
 COLOR_WARN = "#dbab09"
@@ -137,14 +149,29 @@ def _overview_table(result: DriftResult) -> list[str]:
 
 
 def _prediction_section(p: PredictionDrift, *, charts: bool, positive: str) -> list[str]:
+    title = PREDICTION_TITLE[p.kind].format(positive=escape_md(positive))
     lines = [
         "### Prediction distribution",
         "",
+        f"Kind: **{title}**.",
+        "",
         "| | served | training baseline |",
         "| --- | --- | --- |",
-        f"| mean P({escape_md(positive)}) | {p.served_mean:.3f} | {p.baseline_mean:.3f} |",
-        f"| predicted {escape_md(positive)} (threshold {p.threshold:g}) | "
-        f"{_pct(p.served_positive_rate)} | {_pct(p.baseline_positive_rate)} |",
+    ]
+    if p.kind == "p_positive":
+        lines += [
+            f"| mean P({escape_md(positive)}) | {p.served_mean:.3f} | {p.baseline_mean:.3f} |",
+            f"| predicted {escape_md(positive)} (threshold {_num(p.threshold, 'g')}) | "
+            f"{_pct(p.served_positive_rate)} | {_pct(p.baseline_positive_rate)} |",
+        ]
+    elif p.kind == "class":
+        lines += [f"| predicted {escape_md(label)} | {_pct(s)} | {_pct(b)} |"
+                  for label, s, b in zip(p.bin_labels, p.served_fractions,
+                                         p.baseline_fractions, strict=True)]
+    else:
+        lines.append(f"| mean predicted value | {_num(p.served_mean)} | "
+                     f"{_num(p.baseline_mean)} |")
+    lines += [
         f"| records | {p.served_records} | |",
         "",
         f"PSI **{p.psi:.3f}**, p = {_num(p.pvalue, '.3g')}: "
@@ -159,23 +186,47 @@ def _feature_section(result: DriftResult, *, charts: bool) -> list[str]:
     lines = ["### Features", ""]
     if charts:
         lines += [f"![PSI per feature]({PLOTS_DIR}/{OVERVIEW_PNG})", ""]
-    lines += ["| feature | PSI | p-value | statistic | served mean | baseline mean | status |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines += ["| feature | kind | PSI | p-value | statistic | served mean | baseline mean | "
+              "missing (served / training) | status |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for f in result.features:
-        lines.append(f"| {code_span(f.name)} | {f.psi:.3f} | {_num(f.pvalue, '.3g')} | "
-                     f"{_num(f.statistic, '.3f')} | {_num(f.served_mean)} | "
-                     f"{_num(f.baseline_mean)} | {_status(f)} |")
+        numeric = f.kind == "numeric"
+        lines.append(f"| {code_span(f.name)} | {KIND_TEXT[f.kind]} | {f.psi:.3f} | "
+                     f"{_num(f.pvalue, '.3g')} | {_num(f.statistic, '.3f')} | "
+                     f"{_num(f.served_mean) if numeric else '–'} | "
+                     f"{_num(f.baseline_mean) if numeric else '–'} | "
+                     f"{_pct(f.missing_fraction)} / {_pct(f.baseline_missing_fraction)} | "
+                     f"{_status(f)} |")
     drifted = [(j, f) for j, f in enumerate(result.features) if f.drifted]
     if drifted:
         lines += ["", "### Drifted features"]
     for j, f in drifted:
-        shift = ((f.served_mean - f.baseline_mean) / f.baseline_std) if f.baseline_std else None
-        lines += ["", f"#### {escape_md(f.name)}", "",
-                  f"PSI {f.psi:.3f}, p = {_num(f.pvalue, '.3g')}; mean {_num(f.baseline_mean)} → "
-                  f"{_num(f.served_mean)} ({_num(shift, '+.2f')} training standard deviations)."]
+        lines += ["", f"#### {escape_md(f.name)} ({KIND_TEXT[f.kind]})", ""]
+        if f.values_drifted:
+            lines.append(f"Values: PSI {f.psi:.3f}, p = {_num(f.pvalue, '.3g')}; "
+                         + _values_shift(f) + ".")
+        if f.missing_drifted:
+            lines += [""] if f.values_drifted else []
+            lines.append("Missing values: "
+                         f"{_pct(f.baseline_missing_fraction)} in training → "
+                         f"{_pct(f.missing_fraction)} served (PSI {f.missing_psi:.3f}, "
+                         f"p = {_num(f.missing_pvalue, '.3g')}).")
         if charts:
             lines += ["", f"![{escape_md(f.name)}]({PLOTS_DIR}/{feature_png(j, f.name)})"]
     return lines
+
+
+def _values_shift(f: FeatureDrift) -> str:
+    """A numeric feature's mean shift; a category's largest change in share."""
+    if f.kind == "numeric":
+        shift = (((f.served_mean - f.baseline_mean) / f.baseline_std)
+                 if f.baseline_std and f.served_mean is not None else None)
+        return (f"mean {_num(f.baseline_mean)} → {_num(f.served_mean)} "
+                f"({_num(shift, '+.2f')} training standard deviations)")
+    changes = [(s - b, label, b, s) for label, b, s in
+               zip(f.bin_labels, f.baseline_fractions, f.served_fractions, strict=True)]
+    _, label, before, after = max(changes, key=lambda c: abs(c[0]))
+    return f"largest change: {code_span(label)} {_pct(before)} → {_pct(after)} of present values"
 
 
 def _quality_section(result: DriftResult) -> list[str]:
@@ -224,10 +275,12 @@ def render_markdown(result: DriftResult, *, charts: bool = True, positive_class:
                                            positive=positive_class)]
     if result.features:
         lines += ["", *_feature_section(result, charts=charts)]
+    kind = result.prediction.kind if result.prediction else "p_positive"
+    prediction = PREDICTION_METHOD[kind].format(positive=escape_md(positive_class))
     lines += ["", *_quality_section(result), "", "### Method", "",
               METHOD.format(psi=result.thresholds.psi_threshold, alpha=result.thresholds.ks_pvalue,
                             pred_psi=result.thresholds.prediction_psi_threshold,
-                            positive=escape_md(positive_class))]
+                            prediction=prediction)]
     return "\n".join(lines) + "\n"
 
 
@@ -271,15 +324,7 @@ def overview_png(result: DriftResult) -> bytes:
     return _png(fig)
 
 
-def _bin_labels(edges: Sequence[float]) -> list[str]:
-    if not edges:
-        return ["all"]
-    labels = [f"< {edges[0]:.3g}"]
-    labels += [f"{a:.3g}–{b:.3g}" for a, b in pairwise(edges)]
-    return [*labels, f"≥ {edges[-1]:.3g}"]
-
-
-def bins_png(title: str, edges: Sequence[float], baseline: Sequence[float],
+def bins_png(title: str, labels: Sequence[str], baseline: Sequence[float],
              served: Sequence[float]) -> bytes:
     """Baseline and served shares per bin, side by side."""
     from matplotlib.figure import Figure
@@ -291,7 +336,7 @@ def bins_png(title: str, edges: Sequence[float], baseline: Sequence[float],
     ax.bar([x - width / 2 for x in xs], baseline, width, color=COLOR_BASELINE,
            label="training split")
     ax.bar([x + width / 2 for x in xs], served, width, color=COLOR_SERVED, label="served")
-    ax.set_xticks(list(xs), _bin_labels(edges), rotation=35, ha="right", fontsize=7)
+    ax.set_xticks(list(xs), list(labels), rotation=35, ha="right", fontsize=7)
     ax.set_ylabel("share of rows")
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -312,15 +357,17 @@ def write_report(result: DriftResult, out_dir: Path, *, positive_class: str = "p
 
     p = result.prediction
     if p is not None:
-        save(PREDICTION_PNG, bins_png(f"P({positive_class}): served vs training split",
-                                      p.bin_edges, p.baseline_fractions, p.served_fractions))
+        title = PREDICTION_TITLE[p.kind].format(positive=positive_class)
+        save(PREDICTION_PNG, bins_png(f"{title}: served vs training split",
+                                      p.bin_labels, p.baseline_fractions, p.served_fractions))
     if result.features:
         save(OVERVIEW_PNG, overview_png(result))
     for j, f in enumerate(result.features):
         if f.drifted:
             save(feature_png(j, f.name),
-                 bins_png(f"{f.name}: PSI {f.psi:.3f}", f.bin_edges, f.baseline_fractions,
-                          f.served_fractions))
+                 bins_png(f"{f.name} ({f.kind}): PSI {f.psi:.3f}, missing "
+                          f"{f.missing_fraction:.1%} (training {f.baseline_missing_fraction:.1%})",
+                          f.bin_labels, f.baseline_fractions, f.served_fractions))
     md = out_dir / REPORT_MD
     md.write_text(render_markdown(result, positive_class=positive_class,
                                   details_url=details_url), encoding="utf-8")

@@ -10,10 +10,13 @@ dialect DuckDB runs embedded (reading local files or ``s3://`` objects with
 ``LOG_COLUMNS`` columns; see docs/drift-at-scale.md). One pass over the data, aggregates
 only, so memory does not grow with the log.
 
-Bin counts are identical to the streaming scan's: a value's bin is the number of inner
-edges at or below it (``searchsorted(side='right')``), each edge is written as an exact
-double literal (``repr`` with an exponent, so no engine reads it as a DECIMAL), and
-both sides parse the logged shortest-repr floats to the same doubles. The KS sample is the
+Bin counts are identical to the streaming scan's: a numeric value's bin is the number of
+inner edges at or below it (``searchsorted(side='right')``), a category's (or boolean's,
+or predicted class's) bin is its code by exact equality, the rest of the present values
+are "other/unseen", and a missing value (JSON ``null``) is in no bin (a feature's rows
+minus its present values is its missing count). Each edge is written as an exact double
+literal (``repr`` with an exponent, so no engine reads it as a DECIMAL), and both sides
+parse the logged shortest-repr floats to the same doubles. The KS sample is the
 ``RESERVOIR_SIZE`` feature rows with the smallest hash of (request id, row number):
 uniform, repeatable and mergeable across workers, but not the streaming scan's reservoir,
 so KS p-values agree in distribution, not bit for bit.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +43,10 @@ from numpy.typing import NDArray
 from bot.drift.stats import (
     RESERVOIR_SIZE,
     Baseline,
+    Bins,
     DriftInputError,
     LogCounts,
+    present_means,
 )
 
 Dialect = Literal["duckdb", "trino"]
@@ -58,6 +63,7 @@ LOG_COLUMNS: dict[str, str] = {
     "validation": "VARCHAR",
     "predictions": "BIGINT[]",
     "probabilities": "DOUBLE[]",
+    "values": "DOUBLE[]",
     "feature_names": "VARCHAR[]",
     "features": "DOUBLE[][]",
     "features_chunks": "BIGINT",
@@ -79,6 +85,9 @@ INSTANT = {
     "duckdb": "TRY_CAST(timestamp AS TIMESTAMPTZ)",
     "trino": "try(from_iso8601_timestamp(timestamp))",
 }
+VALUES = '"values"'  # a reserved word in both dialects: always quoted
+# the record's binned prediction, per baseline prediction kind
+PREDICTED = {"p_positive": "p", "class": "CAST(y AS DOUBLE)", "value": "v"}
 MALFORMED_NO_EVENT = "no event (not JSON, or not a request log line)"
 MALFORMED_BAD = "scored request whose predictions or features do not fit"
 DUCKDB_MEMORY_LIMIT = "192MB"
@@ -110,19 +119,20 @@ def names_json(names: Sequence[str]) -> str:
 def _exploded(source: str, dialect: Dialect, where: str, flags: str) -> str:
     """One row per served record: the line's flags, ``ord`` (0 for the line's first row,
     so line-level counts look at ``ord = 0`` only), and the record's probability ``p``,
-    prediction ``y`` and feature row ``r`` zipped (NULL where a list is shorter). A line
-    with no list still gives one row."""
+    prediction ``y``, regression value ``v`` and feature row ``r`` zipped (NULL where a list
+    is shorter). A line with no list still gives one row."""
     width = ("greatest(coalesce(cardinality(probabilities), 0), "
-             "coalesce(cardinality(features), 0), 1)")
+             f"coalesce(cardinality({VALUES}), 0), coalesce(cardinality(features), 0), 1)")
     if dialect == "duckdb":
         # nosec B608 below: every value in this SQL is a literal quoted by _text or a
         # number this module computed; no text reaches it unquoted
         return (f"SELECT {flags}, unnest(range(CAST({width} AS BIGINT))) AS ord, "  # nosec B608
-                "unnest(probabilities) AS p, unnest(predictions) AS y, unnest(features) AS r "
+                "unnest(probabilities) AS p, unnest(predictions) AS y, "
+                f"unnest({VALUES}) AS v, unnest(features) AS r "
                 f"FROM {source} WHERE {where}")
-    return (f"SELECT {flags}, ord, p, y, r FROM {source} CROSS JOIN UNNEST("  # nosec B608
-            f"sequence(0, {width} - 1), probabilities, predictions, features) AS t(ord, p, y, r) "
-            f"WHERE {where}")
+    return (f"SELECT {flags}, ord, p, y, v, r FROM {source} CROSS JOIN UNNEST("  # nosec B608
+            f"sequence(0, {width} - 1), probabilities, predictions, {VALUES}, features) "
+            f"AS t(ord, p, y, v, r) WHERE {where}")
 
 
 def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_version: str,
@@ -145,16 +155,23 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
     request = f"(event = {_text(EVENT_REQUEST)})"
     n_probs, n_preds = "cardinality(probabilities)", "cardinality(predictions)"
     low, high = LIST_MIN_MAX[dialect]
+    kind = baseline.prediction_kind
+    n_out = f"cardinality({VALUES})" if kind == "value" else n_probs
     names_ok = (f"feature_names = {_names(baseline.names)}" if dialect == "trino" else
                 # DuckDB reads the names as their JSON text (DUCKDB_TEXT_COLUMNS): one string
                 # comparison per line instead of parsing and comparing a list of strings
                 f"feature_names = {_text(names_json(baseline.names))}")
     # a scored line whose features do not fit is malformed as a whole, as in the scan
+    if kind == "value":
+        outputs = f"{n_out} > 0"
+    else:
+        outputs = (f"{n_probs} > 0 AND {n_probs} = {n_preds} "
+                   f"AND {low}(probabilities) >= 0 AND {high}(probabilities) <= 1 "
+                   f"AND {low}(predictions) >= 0"
+                   + (f" AND {high}(predictions) <= 1" if kind == "p_positive" else ""))
     scored = (f"({request} AND {ours} AND validation = 'passed' AND status >= 200 "
-              f"AND status < 300 AND {n_probs} > 0 AND {n_probs} = {n_preds} "
-              f"AND {low}(probabilities) >= 0 AND {high}(probabilities) <= 1 "
-              f"AND {low}(predictions) >= 0 AND {high}(predictions) <= 1 "
-              f"AND (features IS NULL OR ({names_ok} AND cardinality(features) = {n_probs})))")
+              f"AND status < 300 AND {outputs} "
+              f"AND (features IS NULL OR ({names_ok} AND cardinality(features) = {n_out})))")
     chunk = f"(event = {_text(EVENT_FEATURES)} AND model_version = {version})"
     # answered and passed, yet not scorable: the scan calls such a line malformed
     answered = (f"({request} AND {ours} AND validation = 'passed' AND status >= 200 "
@@ -176,15 +193,16 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
         "model_version END) END AS other_version",
         f"coalesce({scored} AND features IS NULL AND features_chunks IS NULL, FALSE) "
         "AS without_features",
-        f"coalesce({names_ok} AND (({scored} AND cardinality(features) = {n_probs}) OR "
+        f"coalesce({names_ok} AND (({scored} AND cardinality(features) = {n_out}) OR "
         f"{chunk}), FALSE) AS rows_ok",
-        f"CASE WHEN {scored} THEN {n_probs} ELSE 0 END AS n_scored",
+        f"CASE WHEN {scored} THEN {n_out} ELSE 0 END AS n_scored",
         "timestamp", "request_id", "chunk",
     ])
     exploded = _exploded(source, dialect, " AND ".join(window), flags)
     kept = (f"SELECT ord, is_scored, is_ours, is_rejected, is_errored, no_event, other_event, "  # nosec B608
             f"is_bad, no_model, other_version, without_features, n_scored, timestamp, "
-            f"CASE WHEN is_scored THEN p END AS p, CASE WHEN is_scored THEN y END AS y, "
+            f"CASE WHEN is_scored THEN {PREDICTED[kind]} END AS p, "
+            "CASE WHEN is_scored THEN y END AS y, "
             f"CASE WHEN rows_ok AND cardinality(r) = {n} THEN r END AS r, "
             f"CASE WHEN rows_ok AND cardinality(r) = {n} THEN {SAMPLE_KEY[dialect]} END AS k "
             f"FROM ({exploded}) AS exploded")
@@ -208,17 +226,34 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
         "SUM(p) AS pred_sum",
         "SUM(y) AS positives",
     ]
-    aggs += [f"count_if(p >= {literal(float(e))}) AS pge_{i}"
-             for i, e in enumerate(baseline.prediction.edges)]
+    aggs += _bin_counts("p", baseline.prediction, "p")
     aggs.append("COUNT(r) AS feature_rows")
     for j, feature in enumerate(baseline.features):
         col = f"r[{j + 1}]"
-        aggs += [f"count_if({col} >= {literal(float(e))}) AS ge_{j}_{i}"
-                 for i, e in enumerate(feature.bins.edges)]
-        aggs.append(f"SUM({col}) AS sum_{j}")
+        aggs += _bin_counts(col, feature.bins, f"{j}_")
+        aggs += [f"COUNT({col}) AS present_{j}", f"SUM({col}) AS sum_{j}"]
     if sample_size > 0:
         aggs.append(f"min_by(r, k, {int(sample_size)}) AS sample")
     return "SELECT\n  " + ",\n  ".join(aggs) + f"\nFROM ({kept}) AS records\n"
+
+
+def _bin_counts(column: str, bins: Bins, key: str) -> list[str]:
+    """Numeric bins: values at or above each edge (``ge``); categories: values equal to
+    each code (``eq``). NULL (missing) is counted by neither."""
+    if bins.codes is not None:
+        return [f"count_if({column} = {literal(float(c))}) AS eq{key}{i}"
+                for i, c in enumerate(bins.codes)]
+    return [f"count_if({column} >= {literal(float(e))}) AS ge{key}{i}"
+            for i, e in enumerate(bins.edges)]
+
+
+def _bins_from_row(bins: Bins, total: int, num: Callable[[str], int],
+                   key: str) -> NDArray[np.int64]:
+    """The query's per-bin aggregates -> counts per bin over ``total`` present values."""
+    if bins.codes is not None:
+        eq = [num(f"eq{key}{i}") for i in range(len(bins.codes))]
+        return np.array([*eq, total - sum(eq)], dtype=np.int64)
+    return _bins_from_ge(total, [num(f"ge{key}{i}") for i in range(len(bins.edges))])
 
 
 def trino_table_ddl(table: str, location: str) -> str:
@@ -264,8 +299,7 @@ class SqlStatistics:
         return [c.copy() for c in self._feature_counts]
 
     def feature_means(self) -> NDArray[np.float64]:
-        rows = self._counts.feature_rows
-        return self._feature_sums / rows if rows else np.full(len(self._feature_sums), np.nan)
+        return present_means(self._feature_sums, self._feature_counts)
 
     def prediction_counts(self) -> NDArray[np.int64]:
         return self._prediction_counts.copy()
@@ -276,6 +310,8 @@ class SqlStatistics:
 
     def positive_rate(self) -> float | None:
         records = self._counts.scored_records
+        if self.baseline.prediction_kind != "p_positive":
+            return None
         return self._positives / records if records else None
 
 
@@ -293,12 +329,11 @@ def from_row(baseline: Baseline, row: dict[str, Any],
 
     n = len(baseline.features)
     feature_rows = num("feature_rows")
-    feature_counts = tuple(
-        _bins_from_ge(feature_rows, [num(f"ge_{j}_{i}") for i in range(len(f.bins.edges))])
-        for j, f in enumerate(baseline.features))
+    feature_counts = tuple(_bins_from_row(f.bins, num(f"present_{j}"), num, f"{j}_")
+                           for j, f in enumerate(baseline.features))
     sums = np.array([float(row.get(f"sum_{j}") or 0.0) for j in range(n)])
     records = num("records")
-    pred = _bins_from_ge(records, [num(f"pge_{i}") for i in range(len(baseline.prediction.edges))])
+    pred = _bins_from_row(baseline.prediction, records, num, "p")
     sample_rows = row.get("sample") or []
     sample = (np.asarray(sample_rows, dtype=np.float64).reshape(-1, n) if sample_rows
               else np.empty((0, n)))

@@ -9,6 +9,13 @@ bins (for the population stability index), running sums (for the served mean), a
 fixed-size seeded reservoir of served rows (for the two-sample Kolmogorov-Smirnov test
 against the training split). Predictions get the same binned treatment.
 
+Each feature is binned by its type: a numeric one in the training split's deciles, a
+categorical one per category (plus "other/unseen"), a boolean as false/true (plus
+"other/unseen"). A missing value (``null`` in the log) is in no bin; each feature's share
+of missing values is judged on its own against the training split's. The prediction is
+the task's: P(positive) (binary), the predicted class (multiclass), the predicted value
+(regression), against the held-out split's predictions.
+
 A feature, or the prediction distribution, drifts when its PSI is above the configured
 threshold AND a two-sample test says the difference is not sampling noise
 (``p < drift.ks_pvalue``). PSI alone raises false alarms on a few hundred requests (the
@@ -23,9 +30,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
@@ -37,7 +45,7 @@ from infra.cloudwatch import CloudWatchError, LogsClient, log_events
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import DriftSection, LoadedConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: kinds of features and prediction, missing values
 KIND = "modelgate.drift_report"
 BASELINE_ARTIFACT = "baseline_stats.json"
 BASELINE_SCHEMA_VERSION = 1
@@ -105,7 +113,7 @@ P_BAD_VERSION = "model_version is not a string"
 P_BAD_STATUS = "status is not an integer"
 P_BAD_PREDICTIONS = "predictions/probabilities missing, of unequal length, or out of range"
 P_BAD_FEATURE_NAMES = "feature_names differ from the baseline's features"
-P_BAD_FEATURES = "features are not one row of finite numbers per prediction"
+P_BAD_FEATURES = "features are not one row of finite numbers (or null) per prediction"
 P_BAD_CHUNK = "request.features line without a request_id, chunk or rows"
 
 
@@ -119,17 +127,58 @@ class DriftInputError(ModelgateError):
 # --- the baseline ---------------------------------------------------------------------
 
 
+FeatureKind = Literal["numeric", "categorical", "boolean"]
+PredictionKind = Literal["p_positive", "class", "value"]
+FEATURE_KINDS: tuple[FeatureKind, ...] = ("numeric", "categorical", "boolean")
+PREDICTION_KINDS: tuple[PredictionKind, ...] = ("p_positive", "class", "value")
+OTHER_LABEL = "other/unseen"
+BOOLEAN_LABELS = ("false", "true")
+
+
 @dataclass(frozen=True)
 class Bins:
-    """Inner bin edges (outer bins open) and the training split's share in each bin."""
+    """Inner bin edges (outer bins open) and the training split's share in each bin; or,
+    for categories (``codes`` set), one bin per code and a last "other/unseen" bin for
+    any other value. Missing values (NaN) are in no bin: they are counted apart."""
 
     edges: NDArray[np.float64]
     fractions: NDArray[np.float64]
+    codes: NDArray[np.float64] | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> bool:
+        return self.codes is not None
 
     def counts(self, values: NDArray[np.float64]) -> NDArray[np.int64]:
-        """Bin values the way ``training.baseline`` did (``side='right'``)."""
-        idx = np.searchsorted(self.edges, values, side="right")
-        return np.bincount(idx, minlength=len(self.edges) + 1).astype(np.int64)
+        """Bin the present values the way ``training.baseline`` did (``side='right'``), or
+        by exact code; NaN is skipped."""
+        present = values[~np.isnan(values)]
+        if self.codes is None:
+            idx = np.searchsorted(self.edges, present, side="right")
+            return np.bincount(idx, minlength=len(self.edges) + 1).astype(np.int64)
+        k = len(self.codes)
+        pos = np.minimum(np.searchsorted(self.codes, present), k - 1)
+        idx = np.where(self.codes[pos] == present, pos, k)
+        return np.bincount(idx, minlength=k + 1).astype(np.int64)
+
+    def bin_labels(self) -> tuple[str, ...]:
+        """A label per bin: the category (and "other/unseen"), or the value range."""
+        if self.codes is not None:
+            return self.labels
+        edges = [float(e) for e in self.edges]
+        if not edges:
+            return ("all",)
+        inner = [f"[{a:.4g}, {b:.4g})" for a, b in pairwise(edges)]
+        return (f"< {edges[0]:.4g}", *inner, f">= {edges[-1]:.4g}")
+
+
+def category_bins(edges: NDArray[np.float64], fractions: NDArray[np.float64],
+                  labels: Sequence[str]) -> Bins:
+    """Codes 0..k-1 (one bin each, the training shares) plus the "other/unseen" bin."""
+    k = len(labels)
+    return Bins(edges, np.append(fractions, 0.0), np.arange(k, dtype=np.float64),
+                (*labels, OTHER_LABEL))
 
 
 @dataclass(frozen=True)
@@ -138,6 +187,8 @@ class FeatureBaseline:
     mean: float
     std: float
     bins: Bins
+    kind: FeatureKind = "numeric"
+    missing_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -148,13 +199,19 @@ class Baseline:
     features: tuple[FeatureBaseline, ...]
     prediction: Bins
     prediction_mean: float
+    prediction_kind: PredictionKind = "p_positive"
+    prediction_rows: int = 0  # rows the prediction bins come from (held out; 0: ``rows``)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.features)
 
     @classmethod
-    def from_json(cls, doc: Any, source: str) -> Baseline:
+    def from_json(cls, doc: Any, source: str, *, types: Mapping[str, str] | None = None,
+                  class_names: Sequence[str] = ()) -> Baseline:
+        """``types`` (feature name -> governance.yml type) says which features are boolean
+        (the baseline names its categoricals itself); ``class_names`` label a multiclass
+        model's prediction bins."""
         def bad(detail: str) -> DriftInputError:
             return DriftInputError(MSG_BAD_BASELINE.format(source=source, detail=detail))
 
@@ -169,21 +226,54 @@ class Baseline:
         raw_features = doc.get("features")
         if not isinstance(raw_features, dict) or not raw_features:
             raise bad("'features' must be a non-empty object")
-        features = []
-        for name, stats in raw_features.items():
-            if not isinstance(stats, dict):
-                raise bad(f"feature {name!r}: expected an object")
-            features.append(FeatureBaseline(
-                name=str(name),
-                mean=_finite(stats.get("mean"), f"feature {name!r} mean", bad),
-                std=_finite(stats.get("std"), f"feature {name!r} std", bad),
-                bins=_bins(stats, f"feature {name!r}", bad),
-            ))
+        features = [_feature(str(name), stats, (types or {}).get(str(name)), bad)
+                    for name, stats in raw_features.items()]
         pred = doc.get("prediction")
         if not isinstance(pred, dict):
             raise bad("'prediction' must be an object")
-        return cls(rows=rows, features=tuple(features), prediction=_bins(pred, "prediction", bad),
-                   prediction_mean=_finite(pred.get("mean"), "prediction mean", bad))
+        kind = pred.get("kind", "p_positive")
+        if kind not in PREDICTION_KINDS:
+            raise bad(f"prediction kind {kind!r} is not one of {list(PREDICTION_KINDS)}")
+        bins = _bins(pred, "prediction", bad)
+        pred_rows = pred.get("rows", rows)
+        if not isinstance(pred_rows, int) or isinstance(pred_rows, bool) or pred_rows < 1:
+            raise bad(f"prediction rows must be a positive integer, got {pred_rows!r}")
+        if kind == "class":
+            k = len(bins.fractions)
+            labels = (tuple(class_names) if len(class_names) == k
+                      else tuple(f"class {i}" for i in range(k)))
+            bins = category_bins(bins.edges, bins.fractions, labels)
+        return cls(rows=rows, features=tuple(features), prediction=bins,
+                   prediction_mean=_finite(pred.get("mean"), "prediction mean", bad),
+                   prediction_kind=cast(PredictionKind, kind), prediction_rows=pred_rows)
+
+
+def _feature(name: str, stats: Any, declared: str | None,
+             bad: Callable[[str], DriftInputError]) -> FeatureBaseline:
+    if not isinstance(stats, dict):
+        raise bad(f"feature {name!r}: expected an object")
+    what = f"feature {name!r}"
+    mean = _finite(stats.get("mean"), f"{what} mean", bad)
+    missing = _finite(stats.get("missing_fraction", 0.0), f"{what} missing_fraction", bad)
+    if not 0.0 <= missing <= 1.0:
+        raise bad(f"{what}: missing_fraction must be between 0 and 1, got {missing!r}")
+    bins = _bins(stats, what, bad)
+    kind = stats.get("type", declared or "numeric")
+    categories = stats.get("categories")
+    if categories is not None:
+        if not isinstance(categories, list) or not categories or \
+                len(categories) != len(bins.fractions):
+            raise bad(f"{what}: categories must be a non-empty list with one entry per bin")
+        kind = "categorical"
+        bins = category_bins(bins.edges, bins.fractions, [str(c) for c in categories])
+    elif kind == "boolean":
+        share = min(max(mean, 0.0), 1.0)  # the mean of present 0/1 values: the share true
+        bins = category_bins(np.array([0.5]), np.array([1.0 - share, share]), BOOLEAN_LABELS)
+    elif kind != "numeric":
+        raise bad(f"{what}: type {kind!r} is not one of {list(FEATURE_KINDS)}"
+                  + (" (a categorical needs its categories)" if kind == "categorical" else ""))
+    return FeatureBaseline(name=name, mean=mean, std=_finite(stats.get("std"), f"{what} std", bad),
+                           bins=bins, kind=cast(FeatureKind, kind), missing_fraction=missing)
 
 
 def _finite(value: Any, what: str, bad: Callable[[str], DriftInputError]) -> float:
@@ -374,7 +464,8 @@ def _is_number(v: Any) -> bool:
     return t is float or t is int
 
 
-def _predictions_ok(probs: Any, preds: Any) -> bool:
+def _predictions_ok(probs: Any, preds: Any, *, binary: bool = True) -> bool:
+    """Probabilities in [0, 1] and one class index each (binary: 0 or 1)."""
     if type(probs) is not list or type(preds) is not list or not probs:
         return False
     if len(probs) != len(preds):
@@ -382,12 +473,22 @@ def _predictions_ok(probs: Any, preds: Any) -> bool:
     for p in probs:
         if not _is_number(p) or not 0.0 <= p <= 1.0:
             return False
-    return all(type(p) is int and (p == 0 or p == 1) for p in preds)
+    if binary:
+        return all(type(p) is int and (p == 0 or p == 1) for p in preds)
+    return all(type(p) is int and p >= 0 for p in preds)
+
+
+def _values_ok(values: Any) -> bool:
+    """A regressor's predicted values: a non-empty list of numbers."""
+    return type(values) is list and bool(values) and all(_is_number(v) for v in values)
 
 
 class LogScan:
     """Accumulates one model version's served traffic from request lines, in O(1) memory
-    per line: bin counts, sums and a reservoir of rows, whatever the log's length."""
+    per line: bin counts, sums and a reservoir of rows, whatever the log's length. A
+    missing feature value (``null``) is in no bin: a feature's rows minus its binned
+    values is its missing count. The prediction binned is the task's output: P(positive),
+    the predicted class index, or the predicted value."""
 
     def __init__(self, baseline: Baseline, *, model_name: str, model_version: str,
                  since: datetime | None = None, until: datetime | None = None,
@@ -399,13 +500,14 @@ class LogScan:
         self._names = list(baseline.names)
         self._n = len(self._names)
         self._order_cache: tuple[tuple[str, ...], list[int]] | None = None
-        self._counts = [np.zeros(len(f.bins.edges) + 1, dtype=np.int64)
+        self._counts = [np.zeros(len(f.bins.fractions), dtype=np.int64)
                         for f in baseline.features]
         self._sum = np.zeros(self._n)
-        self._pred_counts = np.zeros(len(baseline.prediction.edges) + 1, dtype=np.int64)
+        self._pred_counts = np.zeros(len(baseline.prediction.fractions), dtype=np.int64)
         self._pred_sum = 0.0
         self._positives = 0
-        self._rows: list[list[float]] = []
+        self._kind = baseline.prediction_kind
+        self._rows: list[list[float | None]] = []
         self._probs: list[float] = []
         self._reservoir = np.empty((reservoir_size, self._n))
         self._seen = 0
@@ -535,14 +637,23 @@ class LogScan:
 
     def _scored(self, source: str, ref: LineRef, doc: dict[str, Any]) -> None:
         """A request that passed validation and was answered: its predictions and rows."""
-        if not _predictions_ok(doc.get("probabilities"), doc.get("predictions")):
-            self._problem(source, ref, P_BAD_PREDICTIONS)
-            return
-        probs = cast(list[float], doc["probabilities"])
-        preds = cast(list[int], doc["predictions"])
-        rows: list[list[float]] | None = None
+        preds: list[int] = []
+        if self._kind == "value":
+            if not _values_ok(doc.get("values")):
+                self._problem(source, ref, P_BAD_PREDICTIONS)
+                return
+            outputs = cast(list[float], doc["values"])
+        else:
+            if not _predictions_ok(doc.get("probabilities"), doc.get("predictions"),
+                                   binary=self._kind == "p_positive"):
+                self._problem(source, ref, P_BAD_PREDICTIONS)
+                return
+            preds = cast(list[int], doc["predictions"])
+            outputs = (cast(list[float], doc["probabilities"]) if self._kind == "p_positive"
+                       else [float(y) for y in preds])
+        rows: list[list[float | None]] | None = None
         if "features" in doc:
-            rows = self._valid_rows(source, ref, doc, len(probs))
+            rows = self._valid_rows(source, ref, doc, len(outputs))
             if rows is None:
                 return
         elif "features_chunks" in doc:
@@ -555,9 +666,10 @@ class LogScan:
             self.without_features += 1
         self.requests += 1
         self.scored_requests += 1
-        self.scored_records += len(probs)
-        self._positives += sum(preds)
-        self._probs.extend(probs)
+        self.scored_records += len(outputs)
+        if self._kind == "p_positive":
+            self._positives += sum(preds)
+        self._probs.extend(outputs)
         if rows is not None:
             self._rows.extend(rows)
         self._seen_at(doc.get("timestamp"))
@@ -565,7 +677,7 @@ class LogScan:
             self._flush()
 
     def _valid_rows(self, source: str, ref: LineRef, doc: dict[str, Any],
-                    expected: int) -> list[list[float]] | None:
+                    expected: int) -> list[list[float | None]] | None:
         """The line's feature rows in baseline order, or None (and a problem) when the
         names or the rows do not fit."""
         order = self._order(doc.get("feature_names"))
@@ -576,7 +688,7 @@ class LogScan:
         if not self._rows_ok(rows, expected):
             self._problem(source, ref, P_BAD_FEATURES)
             return None
-        checked = cast(list[list[float]], rows)
+        checked = cast(list[list[float | None]], rows)
         return [[r[i] for i in order] for r in checked] if order else checked
 
     def _chunk(self, source: str, ref: LineRef, doc: dict[str, Any]) -> None:
@@ -627,7 +739,7 @@ class LogScan:
                 return False
             for v in row:
                 t = type(v)
-                if t is not float and t is not int:
+                if t is not float and t is not int and v is not None:  # None: missing
                     return False
         return True
 
@@ -646,7 +758,7 @@ class LogScan:
             self._rows = []
             for j, feature in enumerate(self.baseline.features):
                 self._counts[j] += feature.bins.counts(block[:, j])
-            self._sum += block.sum(axis=0)
+            self._sum += np.nansum(block, axis=0)
             self._sample(block)
         if self._probs:
             probs = np.asarray(self._probs, dtype=np.float64)
@@ -684,8 +796,9 @@ class LogScan:
         return [c.copy() for c in self._counts]
 
     def feature_means(self) -> NDArray[np.float64]:
+        """Means of the present values (NaN where a feature has none)."""
         self._flush()
-        return self._sum / self._seen if self._seen else np.full(self._n, np.nan)
+        return present_means(self._sum, self._counts)
 
     def prediction_counts(self) -> NDArray[np.int64]:
         self._flush()
@@ -696,6 +809,8 @@ class LogScan:
         return self._pred_sum / self.scored_records if self.scored_records else None
 
     def positive_rate(self) -> float | None:
+        if self._kind != "p_positive":
+            return None
         return self._positives / self.scored_records if self.scored_records else None
 
     def counts(self) -> LogCounts:
@@ -712,6 +827,14 @@ class LogScan:
             incomplete_chunked=len(self._pending), first_seen=self.first_seen,
             last_seen=self.last_seen,
         )
+
+
+def present_means(sums: NDArray[np.float64],
+                  counts: Sequence[NDArray[np.int64]]) -> NDArray[np.float64]:
+    """Per feature, the sum of its present values over their number (NaN for none)."""
+    present = np.array([c.sum() for c in counts], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present > 0, sums / np.maximum(present, 1), np.nan)
 
 
 # --- statistics -----------------------------------------------------------------------------
@@ -774,7 +897,11 @@ class Reference:
 
 @dataclass(frozen=True)
 class FeatureDrift:
+    """One feature's verdict: its present values' distribution (``psi``, the test) and,
+    apart, its share of missing values (``missing_*``); either drifting is drift."""
+
     name: str
+    kind: FeatureKind
     psi: float
     test: TestName
     statistic: float | None
@@ -782,12 +909,19 @@ class FeatureDrift:
     drifted: bool
     psi_over: bool
     served_rows: int
-    served_mean: float
+    served_mean: float | None
     baseline_mean: float
     baseline_std: float
     bin_edges: tuple[float, ...]
+    bin_labels: tuple[str, ...]
     baseline_fractions: tuple[float, ...]
     served_fractions: tuple[float, ...]
+    values_drifted: bool = False
+    missing_fraction: float = 0.0
+    baseline_missing_fraction: float = 0.0
+    missing_psi: float = 0.0
+    missing_pvalue: float = 1.0
+    missing_drifted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -795,16 +929,21 @@ class FeatureDrift:
 
 @dataclass(frozen=True)
 class PredictionDrift:
+    """``kind``: P(positive) (binary), the predicted class (multiclass; the means are of
+    the class index), or the predicted value (regression)."""
+
+    kind: PredictionKind
     psi: float
     pvalue: float
     drifted: bool
     served_records: int
     served_mean: float
     baseline_mean: float
-    served_positive_rate: float
+    served_positive_rate: float | None
     baseline_positive_rate: float | None
-    threshold: float
+    threshold: float | None
     bin_edges: tuple[float, ...]
+    bin_labels: tuple[str, ...]
     baseline_fractions: tuple[float, ...]
     served_fractions: tuple[float, ...]
 
@@ -909,44 +1048,75 @@ def _features(scan: Statistics, thresholds: DriftSection,
     from scipy.stats import ks_2samp
 
     sample, counts, means = scan.sample(), scan.feature_counts(), scan.feature_means()
+    rows = scan.counts().feature_rows
     out = []
     for j, feature in enumerate(scan.baseline.features):
+        present = int(counts[j].sum())
         served = _shares(counts[j])
         value = psi(feature.bins.fractions, served)
         statistic: float | None = None
         test: TestName = "chi2_binned"
-        if reference.rows is not None:
-            ks = ks_2samp(reference.rows[:, j], sample[:, j])
+        ref = _present(reference.rows[:, j]) if reference.rows is not None else None
+        mine = _present(sample[:, j])
+        if feature.kind == "numeric" and ref is not None and ref.size and mine.size:
+            ks = ks_2samp(ref, mine)
             statistic, pvalue, test = float(ks.statistic), float(ks.pvalue), "ks"
-        else:
-            pvalue = binned_test(feature.bins, scan.baseline.rows, counts[j])
+        else:  # categories are compared bin by bin, with or without the training rows
+            pvalue = binned_test(feature.bins, _present_rows(scan.baseline, feature), counts[j])
         over = value > thresholds.psi_threshold
+        values_drifted = over and pvalue < thresholds.ks_pvalue
+        missing = rows - present
+        m_served = missing / rows if rows else 0.0
+        m_base = feature.missing_fraction
+        m_psi = psi(np.array([1.0 - m_base, m_base]), np.array([1.0 - m_served, m_served]))
+        m_pvalue = binned_test(Bins(np.array([0.5]), np.array([1.0 - m_base, m_base])),
+                               scan.baseline.rows, np.array([present, missing], dtype=np.int64))
+        missing_drifted = m_psi > thresholds.psi_threshold and m_pvalue < thresholds.ks_pvalue
+        mean = float(means[j])
         out.append(FeatureDrift(
-            name=feature.name, psi=value, test=test, statistic=statistic, pvalue=pvalue,
-            drifted=over and pvalue < thresholds.ks_pvalue, psi_over=over,
-            served_rows=int(counts[j].sum()), served_mean=float(means[j]),
+            name=feature.name, kind=feature.kind, psi=value, test=test, statistic=statistic,
+            pvalue=pvalue, drifted=values_drifted or missing_drifted, psi_over=over,
+            served_rows=present, served_mean=mean if math.isfinite(mean) else None,
             baseline_mean=feature.mean, baseline_std=feature.std,
             bin_edges=tuple(float(x) for x in feature.bins.edges),
+            bin_labels=feature.bins.bin_labels(),
             baseline_fractions=tuple(float(x) for x in feature.bins.fractions),
             served_fractions=tuple(float(x) for x in served),
+            values_drifted=values_drifted, missing_fraction=m_served,
+            baseline_missing_fraction=m_base, missing_psi=m_psi, missing_pvalue=m_pvalue,
+            missing_drifted=missing_drifted,
         ))
     return tuple(out)
 
 
-def _prediction(scan: Statistics, thresholds: DriftSection, threshold: float) -> PredictionDrift:
-    bins = scan.baseline.prediction
+def _present(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    return values[~np.isnan(values)]
+
+
+def _present_rows(baseline: Baseline, feature: FeatureBaseline) -> int:
+    """Training rows with a value for the feature (the bins' denominator)."""
+    return max(round(baseline.rows * (1.0 - feature.missing_fraction)), 1)
+
+
+def _prediction(scan: Statistics, thresholds: DriftSection,
+                threshold: float | None) -> PredictionDrift:
+    baseline = scan.baseline
+    bins, kind = baseline.prediction, baseline.prediction_kind
     counts = scan.prediction_counts()
     served = _shares(counts)
     value = psi(bins.fractions, served)
-    pvalue = binned_test(bins, scan.baseline.rows, counts)
+    pvalue = binned_test(bins, baseline.prediction_rows or baseline.rows, counts)
+    binary = kind == "p_positive"
+    rate = scan.positive_rate() if binary else None
     return PredictionDrift(
-        psi=value, pvalue=pvalue,
+        kind=kind, psi=value, pvalue=pvalue,
         drifted=value > thresholds.prediction_psi_threshold and pvalue < thresholds.ks_pvalue,
         served_records=int(counts.sum()), served_mean=scan.prediction_mean() or 0.0,
-        baseline_mean=scan.baseline.prediction_mean,
-        served_positive_rate=scan.positive_rate() or 0.0,
-        baseline_positive_rate=reference_positive_rate(bins, threshold), threshold=threshold,
-        bin_edges=tuple(float(x) for x in bins.edges),
+        baseline_mean=baseline.prediction_mean,
+        served_positive_rate=(rate or 0.0) if binary else None,
+        baseline_positive_rate=reference_positive_rate(bins, threshold) if binary else None,
+        threshold=threshold if binary else None,
+        bin_edges=tuple(float(x) for x in bins.edges), bin_labels=bins.bin_labels(),
         baseline_fractions=tuple(float(x) for x in bins.fractions),
         served_fractions=tuple(float(x) for x in served),
     )
@@ -1063,9 +1233,12 @@ def resolve_version(client: Any, name: str, *, version: str | None, alias: str,
                            alias=chosen_alias, data_sha256=data_sha, threshold=threshold)
 
 
-def load_baseline(client: Any, model: ModelVersionRef) -> Baseline:
+def load_baseline(client: Any, model: ModelVersionRef, *,
+                  types: Mapping[str, str] | None = None,
+                  class_names: Sequence[str] = ()) -> Baseline:
     """``baseline_stats.json`` of the version's source run; missing or unreadable is an
-    input error, never an empty baseline."""
+    input error, never an empty baseline. ``types`` and ``class_names`` come from
+    governance.yml (see ``Baseline.from_json``)."""
     import tempfile
 
     from mlflow.exceptions import MlflowException
@@ -1079,7 +1252,8 @@ def load_baseline(client: Any, model: ModelVersionRef) -> Baseline:
             raise DriftInputError(MSG_NO_BASELINE.format(
                 name=model.name, version=model.version, run_id=model.run_id,
                 artifact=BASELINE_ARTIFACT, detail=" ".join(detail.split())[:300])) from exc
-    return Baseline.from_json(doc, f"run {model.run_id} {BASELINE_ARTIFACT}")
+    return Baseline.from_json(doc, f"run {model.run_id} {BASELINE_ARTIFACT}", types=types,
+                              class_names=class_names)
 
 
 def train_reference(config: LoadedConfig, model: ModelVersionRef, baseline: Baseline) -> Reference:
@@ -1107,7 +1281,10 @@ def train_reference(config: LoadedConfig, model: ModelVersionRef, baseline: Base
         return Reference(None, MSG_REF_NOT_REPRODUCED.format(
             path=name, detail=f"{len(rows)} train rows, baseline has {baseline.rows}"))
     for j, feature in enumerate(baseline.features):
-        shares = feature.bins.counts(rows[:, j]) / len(rows)
+        binned = feature.bins.counts(rows[:, j])  # present values only
+        shares = binned / max(int(binned.sum()), 1)
+        if not binned.sum():
+            continue
         if not np.allclose(shares, feature.bins.fractions, rtol=0, atol=REPRODUCE_TOLERANCE):
             return Reference(None, MSG_REF_NOT_REPRODUCED.format(
                 path=name, detail=f"bin shares of {feature.name} differ"))

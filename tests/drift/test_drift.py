@@ -160,7 +160,11 @@ def test_replayed_evaluation_traffic_shows_no_drift(replay: Replay, tmp_path: Pa
     run = run_cli(replay, capsys, "--log", str(log), "--out", str(out))
     assert run.code == cli_drift.EXIT_NO_DRIFT, run.log
     doc = report_json(out)
-    assert doc["schema_version"] == 1 and doc["kind"] == "modelgate.drift_report"
+    assert doc["schema_version"] == 2 and doc["kind"] == "modelgate.drift_report"
+    assert doc["prediction"]["kind"] == "p_positive"
+    assert {f["kind"] for f in doc["features"]} == {"numeric"}
+    assert all(f["missing_fraction"] == 0.0 and not f["missing_drifted"]
+               for f in doc["features"])
     assert doc["outcome"] == OUTCOME_NO_DRIFT
     assert doc["drifted_features"] == [] and doc["prediction_drifted"] is False
     assert doc["reference"]["test"] == "ks"
@@ -214,7 +218,7 @@ def test_shifted_class_balance_flags_the_prediction_distribution(judge: Judge) -
     p = result.prediction
     assert p is not None and p.drifted
     assert p.psi > thresholds.prediction_psi_threshold and p.pvalue < thresholds.ks_pvalue
-    assert p.baseline_positive_rate is not None
+    assert p.baseline_positive_rate is not None and p.served_positive_rate is not None
     assert p.served_positive_rate < p.baseline_positive_rate - 0.3
 
 
@@ -435,11 +439,54 @@ def test_a_malformed_baseline_is_refused() -> None:
          "1 bin fractions for 1 edges"),
         ({k: v for k, v in good.items() if k != "prediction"}, "'prediction' must be"),
         ({**good, "rows": 0}, "rows must be a positive integer"),
+        ({**good, "features": {"a": {**good["features"]["a"], "categories": ["x"]}}},
+         "categories must be a non-empty list with one entry per bin"),
+        ({**good, "features": {"a": {**good["features"]["a"], "missing_fraction": 1.5}}},
+         "missing_fraction must be between 0 and 1"),
+        ({**good, "prediction": {**good["prediction"], "kind": "ranking"}},
+         "prediction kind 'ranking' is not one of"),
+        ({**good, "prediction": {**good["prediction"], "rows": 0}},
+         "prediction rows must be a positive integer"),
     ]
+    with pytest.raises(DriftInputError, match="a categorical needs its categories"):
+        Baseline.from_json(good, "b", types={"a": "categorical"})
     for doc, expected in bad_cases:
         with pytest.raises(DriftInputError, match="not a usable drift baseline") as exc:
             Baseline.from_json(doc, "b")
         assert expected in str(exc.value)
+
+
+def test_typed_baselines_bin_categories_booleans_and_classes_with_an_other_bin() -> None:
+    """A categorical's bins are its categories plus other/unseen; a boolean (typed by
+    governance.yml) is false/true/other from its share true; a multiclass prediction is one
+    bin per class; a missing value is in no bin."""
+    doc: dict[str, Any] = {
+        "schema_version": 1, "rows": 10, "bins": 10,
+        "features": {
+            "grade": {"mean": 0.9, "std": 0.7, "bin_edges": [0.5, 1.5],
+                      "bin_fractions": [0.3, 0.5, 0.2], "categories": ["a", "b", "c"],
+                      "missing_fraction": 0.2},
+            "flag": {"mean": 0.25, "std": 0.4, "bin_edges": [0.0, 1.0],
+                     "bin_fractions": [0.0, 0.75, 0.25]}},
+        "prediction": {"kind": "class", "bin_edges": [0.5, 1.5],
+                       "bin_fractions": [0.2, 0.3, 0.5], "mean": 1.3, "rows": 4}}
+    baseline = Baseline.from_json(doc, "b", types={"flag": "boolean"},
+                                  class_names=("x", "y", "z"))
+    grade, flag = baseline.features
+    assert (grade.kind, flag.kind) == ("categorical", "boolean")
+    assert grade.bins.bin_labels() == ("a", "b", "c", "other/unseen")
+    assert grade.bins.fractions.tolist() == [0.3, 0.5, 0.2, 0.0]
+    assert grade.missing_fraction == 0.2
+    assert flag.bins.fractions.tolist() == [0.75, 0.25, 0.0]
+    values = np.array([0.0, 1.0, 2.0, 2.0, 3.0, 1.5, -1.0, np.nan])
+    assert grade.bins.counts(values).tolist() == [1, 1, 2, 3]
+    assert flag.bins.counts(values).tolist() == [1, 1, 5]
+    assert baseline.prediction_kind == "class" and baseline.prediction_rows == 4
+    assert baseline.prediction.bin_labels() == ("x", "y", "z", "other/unseen")
+    untyped = Baseline.from_json(doc, "b")
+    assert untyped.features[1].kind == "numeric"
+    assert untyped.features[1].bins.counts(values).tolist() == [1, 1, 5]  # < 0, [0, 1), >= 1
+    assert untyped.features[1].bins.fractions.tolist() == [0.0, 0.75, 0.25]
 
 
 # --- CloudWatch -----------------------------------------------------------------------------

@@ -6,9 +6,10 @@ tells a team to: the models a team brings, without the shipped breast-cancer dat
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,8 +114,8 @@ REG_GAPS = "  max_gap: {mae: 2.0}"
 
 
 def binary_numeric(steps: str = LOGISTIC, name: str = "binary-numeric-lr",
-                   nullable: bool = False) -> Case:
-    rng = np.random.default_rng(1)
+                   nullable: bool = False, seed: int = 1) -> Case:
+    rng = np.random.default_rng(seed)
     X = _numeric(rng, 4)
     score = 1.5 * X[:, 0] - X[:, 1] + 0.5 * rng.normal(size=ROWS)
     missing = rng.random((ROWS, 4)) < 0.1 if nullable else np.zeros((ROWS, 4), dtype=bool)
@@ -132,10 +133,10 @@ def binary_numeric(steps: str = LOGISTIC, name: str = "binary-numeric-lr",
         gaps=CLASS_GAPS, groups=QUANTILE_GROUP)
 
 
-def binary_categorical_missing() -> Case:
+def binary_categorical_missing(seed: int = 2) -> Case:
     """Categorical strings with empty cells, a nullable numeric and a boolean: the
     ColumnTransformer + SimpleImputer + OneHotEncoder pipeline of issue 15."""
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     X = _numeric(rng, 4)
     kinds = np.array(["salaried", "self-employed", "contract", "unemployed"])
     employment = kinds[rng.integers(0, 4, ROWS)]
@@ -194,8 +195,8 @@ def binary_categorical_missing() -> Case:
         gaps="  max_gap: {accuracy: 0.35}", groups=groups)
 
 
-def multiclass(steps: str = LOGISTIC, name: str = "multiclass-lr") -> Case:
-    rng = np.random.default_rng(3)
+def multiclass(steps: str = LOGISTIC, name: str = "multiclass-lr", seed: int = 3) -> Case:
+    rng = np.random.default_rng(seed)
     y = rng.integers(0, 3, ROWS)
     centres = np.array([[0, 0, 0, 0], [2, 0, 1, 0], [0, 2, -1, 0]], dtype=float)
     X = centres[y] + rng.normal(size=(ROWS, 4))
@@ -208,8 +209,8 @@ def multiclass(steps: str = LOGISTIC, name: str = "multiclass-lr") -> Case:
         gaps=MULTI_GAPS, groups=QUANTILE_GROUP)
 
 
-def regression(steps: str, name: str, nullable: bool = False) -> Case:
-    rng = np.random.default_rng(4)
+def regression(steps: str, name: str, nullable: bool = False, seed: int = 4) -> Case:
+    rng = np.random.default_rng(seed)
     X = _numeric(rng, 4)
     y = 20 + 3 * X[:, 0] - 2 * X[:, 1] + X[:, 3] ** 2 + 0.5 * rng.normal(size=ROWS)
     missing = rng.random(ROWS) < 0.1 if nullable else np.zeros(ROWS, dtype=bool)
@@ -237,17 +238,89 @@ HGB_REGRESSOR = ("    - class: sklearn.ensemble.HistGradientBoostingRegressor\n"
 ET_REGRESSOR = ("    - class: sklearn.ensemble.ExtraTreesRegressor\n"
                 "      params: {n_estimators: 60, min_samples_leaf: 3, random_state: 0}")
 
-CASES: dict[str, Callable[[], Case]] = {
+# each takes an optional ``seed=``: another draw from the same distribution (drift traffic)
+CASES: dict[str, Callable[..., Case]] = {
     "binary-numeric-lr": binary_numeric,
     "binary-categorical-missing-lr": binary_categorical_missing,
-    "binary-nullable-hgb": lambda: binary_numeric(HGB_CLASSIFIER, "binary-nullable-hgb",
-                                                  nullable=True),
-    "binary-numeric-rf": lambda: binary_numeric(RF_CLASSIFIER, "binary-numeric-rf"),
+    "binary-nullable-hgb": lambda **kw: binary_numeric(HGB_CLASSIFIER, "binary-nullable-hgb",
+                                                       nullable=True, **kw),
+    "binary-numeric-rf": lambda **kw: binary_numeric(RF_CLASSIFIER, "binary-numeric-rf", **kw),
     "multiclass-lr": multiclass,
-    "multiclass-rf": lambda: multiclass(RF_CLASSIFIER, "multiclass-rf"),
-    "multiclass-gb": lambda: multiclass(GB_CLASSIFIER, "multiclass-gb"),
-    "regression-ridge": lambda: regression(RIDGE, "regression-ridge"),
-    "regression-nullable-hgb": lambda: regression(HGB_REGRESSOR, "regression-nullable-hgb",
-                                                  nullable=True),
-    "regression-et": lambda: regression(ET_REGRESSOR, "regression-et"),
+    "multiclass-rf": lambda **kw: multiclass(RF_CLASSIFIER, "multiclass-rf", **kw),
+    "multiclass-gb": lambda **kw: multiclass(GB_CLASSIFIER, "multiclass-gb", **kw),
+    "regression-ridge": lambda **kw: regression(RIDGE, "regression-ridge", **kw),
+    "regression-nullable-hgb": lambda **kw: regression(HGB_REGRESSOR, "regression-nullable-hgb",
+                                                       nullable=True, **kw),
+    "regression-et": lambda **kw: regression(ET_REGRESSOR, "regression-et", **kw),
 }
+
+
+# --- the drift round: traffic like the training data, then shifted traffic -----------------
+
+SHIFTED_NUMERIC = "x2"  # in every case, numeric; moved by SHIFT_SD in the shifted traffic
+SHIFT_SD = 3.0
+BLANK_SHARE = 0.6  # share of shifted records sent with a nullable feature missing
+BATCH = 10  # records per /predict request in the drift traffic
+
+
+@dataclass(frozen=True)
+class Shift:
+    """What the shifted traffic changes, hence what the drift report must find: a moved
+    numeric feature, every categorical and boolean forced to one value, and a jump in the
+    missing values of every other nullable numeric feature."""
+
+    numeric: str
+    forced: dict[str, Any]
+    blanked: tuple[str, ...]
+
+    @property
+    def drifted(self) -> set[str]:
+        return {self.numeric, *self.forced, *self.blanked}
+
+
+def shift_for(schema: Sequence[Any]) -> Shift:
+    """The shift for a served schema (``serving.manifest.FeatureField`` entries)."""
+    forced: dict[str, Any] = {}
+    for field in schema:
+        if field.type == "categorical":
+            forced[field.name] = field.categories[-1]
+        elif field.type == "boolean":
+            forced[field.name] = True
+    blanked = tuple(f.name for f in schema
+                    if f.type == "numeric" and f.nullable and f.name != SHIFTED_NUMERIC)
+    return Shift(SHIFTED_NUMERIC, forced, blanked)
+
+
+def fresh_records(name: str, schema: Sequence[Any], seed: int = 101) -> list[dict[str, Any]]:
+    """Traffic like the training data: a new draw of the case's generator (other rows,
+    same distribution), as API records (numbers, category names, true/false, null)."""
+    case = CASES[name](seed=seed)
+
+    def value(field: Any, text: str) -> Any:
+        if text == "":
+            return None
+        if field.type == "numeric":
+            return float(text)
+        if field.type == "boolean":
+            return text == "true"
+        return text
+
+    return [{f.name: value(f, case.columns[f.name][i]) for f in schema}
+            for i in range(len(case.columns["record_id"]))]
+
+
+def shifted_records(records: list[dict[str, Any]], shift: Shift,
+                    seed: int = 5) -> list[dict[str, Any]]:
+    """The records with the shift applied (API values: names, true/false, null)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for record in records:
+        changed = dict(record)
+        if changed[shift.numeric] is not None:
+            changed[shift.numeric] = changed[shift.numeric] + SHIFT_SD
+        changed.update(shift.forced)
+        for name in shift.blanked:
+            if rng.random() < BLANK_SHARE:
+                changed[name] = None
+        out.append(changed)
+    return out

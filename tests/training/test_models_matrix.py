@@ -3,8 +3,9 @@
 """Models a team brings (design §11): for each task x feature types x estimator family,
 from generated data and a governance.yml written as docs/your-own-model.md says, the
 road runs data add -> validate-config -> fit -> audits (servable, performance gate,
-bias, leakage) -> bundle -> serve -> predict, and the served answers equal the trained
-model's."""
+bias, leakage) -> bundle -> serve -> predict -> drift, the served answers equal the
+trained model's, and the drift report over the app's own log lines finds nothing in
+traffic like the training data and exactly the shifted features in shifted traffic."""
 
 from __future__ import annotations
 
@@ -24,13 +25,35 @@ from serving.settings import Settings
 
 from bot.check.audits import bias, leakage, performance_gate, servable
 from bot.check.audits.base import AuditContext
+from bot.drift import sql
+from bot.drift.report import write_report
+from bot.drift.stats import (
+    OUTCOME_DRIFT,
+    OUTCOME_NO_DRIFT,
+    Baseline,
+    DriftResult,
+    LogScan,
+    ModelVersionRef,
+    SourceInfo,
+    assess,
+    file_lines,
+    train_reference,
+)
 from infra.bundle import BundleMeta, export_bundle, task_fields
 from modelgate.datafiles import add_data, disagreements
-from modelgate.governance import load_config
-from tests.training.models_matrix_support import CASES, Case
-from training.data import load_dataset
+from modelgate.governance import DriftSection, LoadedConfig, load_config
+from tests.training.models_matrix_support import (
+    BATCH,
+    CASES,
+    Case,
+    fresh_records,
+    shift_for,
+    shifted_records,
+)
+from training.baseline import feature_baseline
+from training.data import Dataset, load_dataset
 from training.preflight import check_against_data
-from training.train import PipelinePredictor, fit_and_evaluate
+from training.train import FittedModel, PipelinePredictor, fit_and_evaluate
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -85,8 +108,9 @@ def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
                              clock=lambda: datetime.now(UTC))
     assert manifest.task == gov.task
 
+    served_log: list[str] = []  # the app's own log lines, as Lambda ships them
     client = TestClient(create_app(Settings(bundle_uri=str(tmp_path / "bundle")),
-                                   log_sink=lambda line: None))
+                                   log_sink=served_log.append))
     health = client.get("/health").json()
     assert health["status"] == "ready", health
     records = _records(X_test, manifest.feature_schema)
@@ -116,6 +140,88 @@ def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
     expected_model = {"binary": "SinglePredictionResponse", "multiclass": "SingleClassResponse",
                       "regression": "SingleValueResponse"}[gov.task]
     assert expected_model in shown
+
+    # drift: the evaluation rows served again are like training; shifted, they drift
+    baseline, model = _baseline(config, dataset, fitted)
+    reference = train_reference(config, model, baseline)
+    assert reference.available, reference.description
+    kinds = {f.name: f.type for f in manifest.feature_schema}
+    assert {f.name: f.kind for f in baseline.features} == kinds
+    shift = shift_for(manifest.feature_schema)
+    like_training = fresh_records(name, manifest.feature_schema)
+    for label, traffic, must_drift in (("like-training", like_training, set()),
+                                       ("shifted", shifted_records(like_training, shift),
+                                        shift.drifted)):
+        served_log.clear()
+        for start in range(0, len(traffic), BATCH):
+            r = client.post("/predict", json={"records": traffic[start:start + BATCH]})
+            assert r.status_code == 200, (label, r.json())
+        log = tmp_path / f"{label}.log"
+        log.write_text("\n".join(served_log) + "\n", encoding="utf-8")
+        result = _judge(log, baseline, model, reference, gov.estimator.threshold)
+        assert result.counts.scored_records == len(traffic) == result.counts.feature_rows
+        assert set(result.drifted_features) == must_drift, (label, result.to_json()["features"])
+        assert result.outcome == (OUTCOME_DRIFT if must_drift else OUTCOME_NO_DRIFT), (
+            label, json.dumps(result.to_json()["prediction"]))
+        by_name = {f.name: f for f in result.features}
+        assert all(f.kind == kinds[f.name] for f in result.features)
+        assert result.prediction is not None and result.prediction.kind == {
+            "binary": "p_positive", "multiclass": "class", "regression": "value"}[gov.task]
+        if must_drift:
+            assert by_name[shift.numeric].values_drifted
+            assert all(by_name[n].values_drifted for n in shift.forced)
+            assert all(by_name[n].missing_drifted and by_name[n].missing_fraction > 0.4
+                       for n in shift.blanked)
+        files = write_report(result, tmp_path / f"{label}-report")
+        doc = json.loads(files.json.read_text())
+        assert doc["schema_version"] == 2 and doc["prediction"]["kind"] == result.prediction.kind
+        assert [f["kind"] for f in doc["features"]] == [kinds[n] for n in dataset.features]
+        text = files.markdown.read_text()
+        assert all(f"| {kinds[n]} |" in text for n in dataset.features)
+        if shift.blanked and must_drift:
+            assert "Missing values:" in text
+
+
+def _baseline(config: LoadedConfig, dataset: Dataset,
+              fitted: FittedModel) -> tuple[Baseline, ModelVersionRef]:
+    """The baseline training logs for the run (``baseline_stats.json``, as
+    ``training.train`` writes it: the train split's features, the held-out predictions),
+    read back the way ``modelgate drift`` reads it, and the model version it belongs to."""
+    gov = config.governance
+    doc = json.loads(json.dumps(feature_baseline(dataset.X[fitted.split.train],
+                                                 dataset.features, fitted.p_test,
+                                                 task=gov.task,
+                                                 categories=dataset.categories)))
+    baseline = Baseline.from_json(doc, "baseline_stats.json",
+                                  types={f.name: f.type for f in gov.data.specs},
+                                  class_names=gov.class_names)
+    model = ModelVersionRef(gov.model.name, "1", "run1", alias="production",
+                            data_sha256=dataset.sha256, threshold=gov.estimator.threshold)
+    return baseline, model
+
+
+def _judge(log: Path, baseline: Baseline, model: ModelVersionRef, reference: Any,
+           threshold: float) -> DriftResult:
+    """Both engines over the log: identical bins (and missing counts), the same verdict."""
+    scan = LogScan(baseline, model_name=model.name, model_version=model.version)
+    scan.feed(str(log), file_lines(log))
+    queried = sql.duckdb_statistics([log], baseline, model_name=model.name,
+                                    model_version=model.version)
+    for ours, theirs in zip(scan.feature_counts(), queried.feature_counts(), strict=True):
+        assert ours.tolist() == theirs.tolist()
+    assert scan.prediction_counts().tolist() == queried.prediction_counts().tolist()
+    assert scan.counts().feature_rows == queried.counts().feature_rows
+    assert scan.counts().malformed == queried.counts().malformed == 0
+    kwargs: dict[str, Any] = {"source": SourceInfo("files", (str(log),)),
+                              "reference": reference, "threshold": threshold,
+                              "generated_at": datetime(2026, 5, 1, tzinfo=UTC)}
+    streamed = assess(scan, model, DriftSection(), **kwargs)
+    by_sql = assess(queried, model, DriftSection(), **kwargs)
+    assert streamed.drifted_features == by_sql.drifted_features
+    assert [f.psi for f in streamed.features] == [f.psi for f in by_sql.features]
+    assert [f.missing_fraction for f in streamed.features] == [
+        f.missing_fraction for f in by_sql.features]
+    return streamed
 
 
 def test_categorical_fields_are_validated_by_type(tmp_path: Path) -> None:
