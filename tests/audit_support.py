@@ -21,11 +21,9 @@ import yaml
 
 from bot.check.audits.base import AuditContext, Predictor
 from modelgate.governance import load_config
-from tests.conftest import REPO
+from tests.workspace_support import DATA_CSV, DATA_MANIFEST, fixture_tree
 from training.data import load_dataset, split_dataset
 
-SHIPPED_CONFIG = REPO / "governance.yml"
-SHIPPED_DATA = REPO / "data" / "breast_cancer.csv"
 LOOPBACK = ("127.", "::1", "localhost")
 
 
@@ -81,7 +79,9 @@ def block_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def shipped_frame() -> pd.DataFrame:
-    return pd.read_csv(SHIPPED_DATA, dtype=str, keep_default_na=False)
+    """The tests' WDBC data (the same rows the shipped example uses, read from the
+    fixtures, never from the repository's data/)."""
+    return pd.read_csv(fixture_tree() / DATA_CSV, dtype=str, keep_default_na=False)
 
 
 def build_context(
@@ -93,14 +93,14 @@ def build_context(
     candidate: Predictor | None = None,
     root: Path | None = None,
 ) -> AuditContext:
-    """An audit context over ``frame`` (default: the shipped data) in a temporary project,
-    with governance.yml copied from the repository and edited by ``governance``."""
+    """An audit context over ``frame`` (default: the tests' WDBC data) in a temporary
+    project, with the tests' governance.yml edited by ``governance``."""
     frame = shipped_frame() if frame is None else frame
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True, exist_ok=True)
     data_path = project / "data" / "data.csv"
     frame.to_csv(data_path, index=False)
-    shipped_manifest = json.loads((REPO / "data" / "breast_cancer.manifest.json").read_text())
+    shipped_manifest = json.loads((fixture_tree() / DATA_MANIFEST).read_text())
     raw = dict(shipped_manifest)
     raw.update(
         file="data.csv",
@@ -111,7 +111,7 @@ def build_context(
     if manifest is not None:
         manifest(raw)
     (project / "data" / "data.manifest.json").write_text(json.dumps(raw, indent=2))
-    gov = yaml.safe_load(SHIPPED_CONFIG.read_text())
+    gov = yaml.safe_load((fixture_tree() / "governance.yml").read_text())
     gov["data"]["path"] = "data/data.csv"
     gov["data"]["manifest"] = "data/data.manifest.json"
     if governance is not None:
@@ -131,10 +131,11 @@ def build_context(
 
 
 def shipped_context(*, candidate: Predictor | None = None) -> AuditContext:
-    config = load_config(SHIPPED_CONFIG)
+    """The tests' configuration and WDBC data, in their read-only folder."""
+    config = load_config(fixture_tree() / "governance.yml")
     dataset = load_dataset(config)
     return AuditContext(
-        root=REPO,
+        root=fixture_tree(),
         config=config,
         commit="0" * 40,
         dataset=dataset,

@@ -45,8 +45,8 @@ from bot.cli import main as cli
 from demo.github_double import ACTIONS_BOT, GitHubDouble
 from demo.github_double.webhooks import WebhookEvent
 from modelgate.progress import ConsoleReporter
-from tests.conftest import REPO as REPO_ROOT
 from tests.conftest import load_fixture_json
+from tests.workspace_support import fixture_config
 
 REPO = "acme/model"
 BOT = ACTIONS_BOT
@@ -90,7 +90,7 @@ def governance_text(
 ) -> str:
     """The shipped governance.yml with the approval roles (and the App, the gate role,
     ``review_approves``, the release branch) replaced."""
-    data = yaml.safe_load((REPO_ROOT / "governance.yml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((fixture_config()).read_text(encoding="utf-8"))
     data["approval"]["roles"] = [dict(role) for role in roles]
     data["approval"]["review_approves"] = review_approves
     data["gate"]["role"] = gate_role

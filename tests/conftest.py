@@ -21,6 +21,72 @@ from demo.mlflow_store import mlflow_template_db  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shipped_example: a test about the repository's own governance.yml and "
+        "data/ (the team's); every other test reads the tests' fixtures "
+        "(tests/test_team_data_independence.py)")
+
+
+# --- the team's files are the team's: only tests about the shipped example read them ---
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+# test modules about the shipped example itself, marked `shipped_example` as a whole (a
+# test elsewhere carries the marker itself); tests/test_team_data_independence.py checks
+# every other module's source, and the audit hook below every test's reads
+SHIPPED_EXAMPLE_MODULES = frozenset({
+    "tests/demo/test_road.py",  # `make demo` plays the shipped example
+})
+TEAM_FILES = ("governance.yml", "data")  # the team's: its configuration and data folder
+SHIPPED_FILES = tuple(str(REPO / name) for name in TEAM_FILES)
+MSG_SHIPPED_READ = ("{test} read the repository's own {paths}: those are the team's files "
+                    "(a team swaps them); use tests.conftest.make_workspace or "
+                    "fixture_config() (tests/fixtures/workspace), or mark a test about the "
+                    "shipped example itself @pytest.mark.shipped_example")
+_shipped_reads: list[str] | None = None  # collecting while a test runs
+
+
+def _audit_shipped_reads(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or _shipped_reads is None or isinstance(args[0], int):
+        return
+    try:
+        name = os.path.abspath(os.fsdecode(args[0]))
+    except (TypeError, ValueError):
+        return
+    if name == SHIPPED_FILES[0] or name.startswith(SHIPPED_FILES[1] + os.sep):
+        _shipped_reads.append(name)
+
+
+sys.addaudithook(_audit_shipped_reads)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).relative_to(REPO).as_posix() in SHIPPED_EXAMPLE_MODULES:
+            item.add_marker(pytest.mark.shipped_example)
+
+
+@pytest.fixture(autouse=True)
+def _no_shipped_team_files(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that opens the repository's governance.yml or data/ in this process
+    (a subprocess is held to it by the source check of test_team_data_independence)."""
+    global _shipped_reads
+    if request.node.get_closest_marker("shipped_example"):
+        yield
+        return
+    _shipped_reads = []
+    try:
+        yield
+    finally:
+        reads, _shipped_reads = _shipped_reads, None
+    if reads:
+        paths = ", ".join(sorted({os.path.relpath(r, REPO) for r in reads}))
+        pytest.fail(MSG_SHIPPED_READ.format(test=request.node.nodeid, paths=paths),
+                    pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
@@ -34,13 +100,17 @@ def repo_root() -> Path:
     return REPO
 
 
-# --- a governed workspace: a copy of the shipped configuration and data in a git repo ---
+# --- a governed workspace: the tests' own configuration and data in a git repo ---
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 
-WORKSPACE_FILES = ("governance.yml", "pyproject.toml", "uv.lock", "data/breast_cancer.csv",
-                   "data/breast_cancer.manifest.json")
+from tests.workspace_support import FIXTURE_REUSE, copy_team_files  # noqa: E402
+from tests.workspace_support import fixture_config as fixture_config  # noqa: E402
+
+# the tool's own files a workspace needs besides the team's (governance.yml and data/ come
+# from tests/fixtures/workspace and the shared WDBC copy, never from the repository root)
+WORKSPACE_FILES = ("pyproject.toml", "uv.lock")
 
 
 def git(root: Path, *args: str) -> str:
@@ -53,15 +123,16 @@ def git(root: Path, *args: str) -> str:
 
 def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False,
                    licensed: bool = False) -> Path:
-    """Copy the shipped governance.yml, data and lock into ``dest`` as a git repository,
-    with an empty MLflow store under ``.modelgate/`` (unless ``fresh_store``); with
-    ``licensed``, also REUSE.toml and LICENSES/ so that every audit can pass."""
+    """The tests' governance.yml, the WDBC data with its manifest, and the lock into
+    ``dest`` as a git repository, with an empty MLflow store under ``.modelgate/`` (unless
+    ``fresh_store``); with ``licensed``, also the tests' REUSE.toml and LICENSES/ so that
+    every audit can pass."""
     if licensed:
         # the workspace holds no MIT file (only the double's GitHub specs are MIT), and REUSE
         # counts a license nothing uses as an error
         shutil.copytree(REPO / "LICENSES", dest / "LICENSES", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("MIT.txt"))
-        shutil.copy2(REPO / "REUSE.toml", dest / "REUSE.toml")
+        shutil.copy2(FIXTURE_REUSE, dest / "REUSE.toml")
     if not fresh_store:
         (dest / ".modelgate").mkdir(parents=True, exist_ok=True)
         shutil.copy2(mlflow_template_db(), dest / ".modelgate" / "mlflow.db")
@@ -69,6 +140,7 @@ def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
+    copy_team_files(dest)
     (dest / ".gitignore").write_text(".modelgate/\n")
     if commit:
         git(dest, "init", "-q", "-b", "main")
@@ -79,7 +151,7 @@ def make_workspace(dest: Path, *, commit: bool = True, fresh_store: bool = False
 
 @pytest.fixture(scope="session")
 def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
-    """One governed training run on the shipped data, shared by read-only tests.
+    """One governed training run on the tests' data, shared by read-only tests.
 
     A test that trains, promotes or registers works in a workspace of its own: the store
     must still hold exactly this one version when the session ends, or tests that run

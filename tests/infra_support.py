@@ -16,7 +16,7 @@ from serving.manifest import BundleManifest
 
 from infra.bundle import BundleMeta, export_bundle
 from modelgate.governance import load_config
-from tests.conftest import REPO
+from tests.workspace_support import fixture_config
 from training.data import load_dataset, split_dataset
 from training.estimator import build_estimator
 
@@ -55,7 +55,7 @@ class FittedBundle:
 
 def fit_and_export(dest: Path, *, model_version: str = "1", commit: str = "a" * 40) -> FittedBundle:
     """Fit the configured pipeline on the shipped data and export it as a bundle."""
-    config = load_config(REPO / "governance.yml")
+    config = load_config(fixture_config())
     gov = config.governance
     dataset = load_dataset(config)
     split = split_dataset(dataset, gov)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from bot.check.report import REPORT_FILE, AuditEntry, AuditReport
 from bot.release.promote import REQUIRED_AUDITS
 from modelgate.governance import LoadedConfig, load_config
 from modelgate.progress import ConsoleReporter
-from tests.conftest import REPO, git, make_workspace
+from tests.conftest import git, make_workspace
 from training import tracking
 from training.train import TrainResult, train
 
@@ -34,10 +33,7 @@ START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def governed_workspace(dest: Path) -> Path:
     """``make_workspace`` plus ``REUSE.toml`` and ``LICENSES/``, committed: a clean tree on
     which every audit of ``modelgate check`` can pass (``reuse lint`` included)."""
-    make_workspace(dest, commit=False)
-    shutil.copy2(REPO / "REUSE.toml", dest / "REUSE.toml")
-    shutil.copytree(REPO / "LICENSES", dest / "LICENSES",
-                    ignore=shutil.ignore_patterns("MIT.txt"))  # no MIT file in a workspace
+    make_workspace(dest, commit=False, licensed=True)  # the tests' REUSE.toml, no MIT file
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "workspace")

@@ -23,7 +23,8 @@ from sklearn.preprocessing import StandardScaler
 
 from infra.bundle import BundleMeta, export_bundle
 from modelgate.governance import LoadedConfig, load_config
-from tests.conftest import REPO, load_fixture_json
+from tests.conftest import load_fixture_json
+from tests.workspace_support import fixture_config
 from training.data import load_dataset, split_dataset
 
 EVENTS = "aws-lambda-events"
@@ -64,7 +65,7 @@ class Fitted:
 
 @lru_cache(maxsize=1)
 def fitted() -> Fitted:
-    config = load_config(REPO / "governance.yml")
+    config = load_config(fixture_config())
     dataset = load_dataset(config)
     split = split_dataset(dataset, config.governance)
     pipeline = Pipeline([("scale", StandardScaler()),

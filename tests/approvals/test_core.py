@@ -62,7 +62,7 @@ from bot.approvals.core import (
 )
 from bot.approvals.evidence import Actor, Comment, CommentDeletion
 from modelgate.governance import Role, load_config
-from tests.conftest import REPO, load_fixture_json
+from tests.conftest import fixture_config, load_fixture_json
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SHA_A = "a" * 40
@@ -1034,7 +1034,7 @@ def test_real_comment_payload_maps_to_an_item() -> None:
 
 def test_roles_from_the_shipped_governance_file() -> None:
     """It runs the chain on the roles that governance.yml declares, with no names built in."""
-    roles = load_config(REPO / "governance.yml").governance.approval.roles
+    roles = load_config(fixture_config()).governance.approval.roles
     holders = [role.users[0] for role in roles]
     timeline: list[TimelineItem] = [OPENED]
     timeline += [say(i, who, "/approve", i) for i, who in enumerate(holders, start=1)]

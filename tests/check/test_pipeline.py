@@ -86,6 +86,7 @@ def test_runner_survives_an_audit_returning_unserialisable_details() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.shipped_example
 def test_shipped_repository_passes_every_audit(tmp_path: Path) -> None:
     """`modelgate check` on a clean clone of this repository passes all nine audits,
     writes report, checklist and card, and records the result on the model version."""

@@ -27,7 +27,7 @@ from bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
 from infra.bundle import upload_bundle
 from modelgate.governance import Governance, load_config
 from tests.bot_support import artifact_files, make_report
-from tests.conftest import REPO
+from tests.conftest import fixture_config
 from tests.infra_support import TRUST_POLICY, FittedBundle, fit_and_export, make_zip
 
 HEAD = "c" * 40
@@ -35,12 +35,12 @@ HEAD = "c" * 40
 
 @pytest.fixture(scope="module")
 def gov() -> Governance:
-    return load_config(REPO / "governance.yml").governance
+    return load_config(fixture_config()).governance
 
 
 @pytest.fixture(scope="module")
 def rows() -> dict[str, Any]:
-    return evaluation_rows(load_config(REPO / "governance.yml"))
+    return evaluation_rows(load_config(fixture_config()))
 
 
 @pytest.fixture(scope="module")

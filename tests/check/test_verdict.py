@@ -41,7 +41,7 @@ from bot.cli import verdict as cli_verdict
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
-from tests.conftest import REPO, git, make_workspace
+from tests.conftest import REPO, fixture_config, git, make_workspace
 from training.train import fingerprint
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,7 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> PrJob:
     write_evidence(config, artifact, repository=REPOSITORY, pr_number=PR, head_sha=head,
                    base_ref="main", workflow_run_id=1)
     base = tmp_path_factory.mktemp("base") / "governance.yml"
-    shutil.copy2(REPO / "governance.yml", base)
+    shutil.copy2(fixture_config(), base)
     return PrJob(root, artifact, base, head, report)
 
 

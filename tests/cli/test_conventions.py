@@ -21,9 +21,9 @@ from bot.cli.help_texts import HELP
 from modelgate.errors import MEANINGS, ExitCode
 from modelgate.progress import LIBRARY_LOGGERS, QUIET_ENV, ConsoleReporter, quiet_libraries
 from modelgate.worktree import uncommitted
-from tests.conftest import REPO, git, make_workspace
+from tests.conftest import REPO, fixture_config, git, make_workspace
 
-GOVERNANCE = REPO / "governance.yml"
+GOVERNANCE = fixture_config()
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

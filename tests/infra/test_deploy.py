@@ -292,9 +292,9 @@ def test_deploy_refuses_approvals_that_fail_governance(aws: Aws, bundle: FittedB
     """A validly signed statement still needs the default branch's approvals."""
     from bot.release.verify import governance_reasons
     from modelgate.governance import load_config
-    from tests.conftest import REPO
+    from tests.conftest import fixture_config
 
-    gov = load_config(REPO / "governance.yml").governance
+    gov = load_config(fixture_config()).governance
     uri = _upload_tampered(aws, bundle, tmp_path,
                            lambda b: sign_bundle(b, approvals=facts().approvals[:2]))
     with pytest.raises(DeployError, match="role clinical-safety needs 1 distinct"):

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from modelgate.governance import ConfigError, load_config, parse_governance
-from tests.conftest import REPO
+from tests.conftest import REPO, fixture_config
 
-SHIPPED = (REPO / "governance.yml").read_text()
+SHIPPED = fixture_config().read_text()  # the tests' copy of the shipped example
 
 
 def _with(change: dict[str, object]) -> str:
@@ -30,14 +30,26 @@ def _with(change: dict[str, object]) -> str:
 
 
 def test_shipped_config_is_valid() -> None:
-    """The shipped governance.yml loads, names 30 features and resolves paths next to itself."""
-    config = load_config(REPO / "governance.yml")
+    """The tests' copy of the shipped governance.yml loads, names 30 features and resolves
+    paths next to itself."""
+    config = load_config(fixture_config())
     gov = config.governance
     assert gov.model.name == "breast-cancer-classifier"
     assert len(gov.data.features) == 30
     assert gov.data.target.mapping == {"B": 1, "M": 0}
-    assert config.data_path == REPO / "data" / "breast_cancer.csv"
+    assert config.data_path == fixture_config().parent / "data" / "breast_cancer.csv"
     assert config.tracking_uri(None).startswith("sqlite:///")
+
+
+@pytest.mark.shipped_example
+def test_the_repository_governance_file_is_valid_against_its_data() -> None:
+    """The repository's own governance.yml (the team's: whatever model it declares) is valid
+    and every column it names is in its data file."""
+    from training.preflight import validate_against_data
+
+    config = load_config(REPO / "governance.yml")
+    validate_against_data(config)
+    assert config.data_path.is_file()
 
 
 @pytest.mark.parametrize(
@@ -85,9 +97,10 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
 
 def test_tracking_uri_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     """A CLI flag beats MLFLOW_TRACKING_URI, which beats the file, which beats the default."""
-    config = load_config(REPO / "governance.yml")
+    config = load_config(fixture_config())
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://env:5000")
     assert config.tracking_uri("http://flag:5000") == "http://flag:5000"
     assert config.tracking_uri(None) == "http://env:5000"
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
-    assert config.tracking_uri(None) == f"sqlite:///{REPO / '.modelgate' / 'mlflow.db'}"
+    store = fixture_config().parent / ".modelgate" / "mlflow.db"
+    assert config.tracking_uri(None) == f"sqlite:///{store}"

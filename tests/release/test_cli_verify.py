@@ -16,11 +16,11 @@ from moto import mock_aws
 from bot.cli.main import main
 from bot.release.ledger import Ledger, lambda_target
 from modelgate.errors import ExitCode
-from tests.conftest import REPO
+from tests.conftest import fixture_config
 from tests.release_support import copy_bundle, public_pem, sign_bundle, tamper_payload
 from tests.serving_support import export
 
-CONFIG = str(REPO / "governance.yml")
+CONFIG = str(fixture_config())
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from bot.release import statement as st
 from bot.release.verify import VerifyError, governance_reasons, render, trusted_keys, verify
 from modelgate.governance import load_config
 from modelgate.hashing import sha256_bytes
-from tests.conftest import REPO
+from tests.conftest import fixture_config
 from tests.release_support import (
     HEAD,
     copy_bundle,
@@ -96,7 +96,7 @@ def test_envelope_is_a_sigstore_bundle_with_dsse(signed: Path) -> None:
 
 def test_verify_prints_the_chain(signed: Path) -> None:
     """It verifies offline and names subjects, signer, approvals, governance, run, data."""
-    result = verify(str(signed), keys(), governance=load_config(REPO / "governance.yml").governance)
+    result = verify(str(signed), keys(), governance=load_config(fixture_config()).governance)
     text = render(result)
     for needle in ("subject    manifest.json", "signature  ok, key", "approval   ml-reviewer: "
                    "@mo-reviewer (id 1002)", "governance governance.yml sha256 " + "e" * 64,
@@ -161,7 +161,7 @@ def test_a_separate_statement_file_is_checked(bundle: Path, tmp_path: Path) -> N
 
 def test_governance_rules() -> None:
     """Roles, counts, distinct people and not the author, from governance.yml."""
-    gov = load_config(REPO / "governance.yml").governance
+    gov = load_config(fixture_config()).governance
     good = st.predicate(facts())
     assert governance_reasons(good, gov) == []
     short = st.predicate(facts(approvals=facts().approvals[:2]))
@@ -178,7 +178,7 @@ def test_governance_rules() -> None:
 def test_a_validly_signed_statement_failing_governance_is_refused(bundle: Path) -> None:
     sign_bundle(bundle, approvals=facts().approvals[:1])
     with pytest.raises(VerifyError, match="role ml-reviewer needs 1 distinct"):
-        verify(str(bundle), keys(), governance=load_config(REPO / "governance.yml").governance)
+        verify(str(bundle), keys(), governance=load_config(fixture_config()).governance)
 
 
 def test_trailers_old_and_extended() -> None:

@@ -110,9 +110,9 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 
 def test_split_is_deterministic_and_stratified() -> None:
     """The same configuration gives the same split, with the class balance kept."""
-    from tests.conftest import REPO
+    from tests.conftest import fixture_config
 
-    config = load_config(REPO / "governance.yml")
+    config = load_config(fixture_config())
     ds = load_dataset(config)
     a, b = split_dataset(ds, config.governance), split_dataset(ds, config.governance)
     assert (a.test == b.test).all() and (a.train == b.train).all()
