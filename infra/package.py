@@ -94,8 +94,12 @@ ERR_ZIPPED = ("zip is {size} bytes; Lambda accepts at most {limit} bytes ({limit
 ERR_UNZIPPED = ("package is {size} bytes unzipped; Lambda's limit is {limit} bytes "
                 "({limit_mib} MiB)")
 WARN_TARGET = "package is {size_mib:.1f} MiB unzipped, above the {target_mib} MiB budget"
-WARN_SOURCE_ONLY = ("build interpreter is {build}, target is {target}: shipping sources only; "
-                    "every cold start compiles the imported modules (see infra/package.py)")
+WARN_SOURCE_ONLY = ("no Python {target} interpreter found (looked at {looked}): the zip ships "
+                    "sources only, so every cold start compiles what it imports (about "
+                    "0.7-1 s more); install Python {target} (in GitHub Actions: "
+                    "actions/setup-python with python-version '{target}') or pass --python")
+ERR_PYTHON_BIN = ("--python {path}: {problem}; bytecode is per Python version, so it must be "
+                  "an interpreter of the runtime's Python {target}")
 WARN_NOT_IMPORTED = "not precompiled, import failed with the build interpreter: {failure}"
 WARN_NOT_RUNTIME = ("built for {target}, which is not {runtime} on {arch}: this zip is for local "
                     "testing and must not be deployed")
@@ -441,6 +445,7 @@ class PackageReport:
     bytecode_files: int
     warnings: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    compiled_by: str | None = None  # the interpreter that compiled the bytecode
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -456,7 +461,8 @@ class PackageReport:
             f" MiB, budget {UNZIPPED_TARGET_BYTES // MIB} MiB)",
             f"files     {self.file_count}",
             f"bytecode  {self.bytecode_files or 'none, sources only'}"
-            f"{' cold-start modules compiled' if self.bytecode_files else ''}",
+            + (f" cold-start modules compiled by {self.compiled_by}"
+               if self.bytecode_files else ""),
             "largest packages (unzipped):",
             *(f"  {size / MIB:8.1f} MiB  {name}" for name, size in self.largest),
             *(f"warning: {w}" for w in self.warnings),
@@ -583,24 +589,84 @@ print(json.dumps({"compiled": len(files), "failed": failed}))
 """
 
 
+VERSION_SCRIPT = "import sys; print('%d.%d' % sys.version_info[:2])"
+
+
 def third_party_imports(package_dir: Path) -> list[str]:
     """Dotted modules serving imports from its dependencies (what a cold start loads)."""
     local = set(sys.stdlib_module_names) | RUNTIME_PROVIDED | {SERVING_PACKAGE, "__future__"}
     return sorted(n for n in imported_modules(package_dir) if n.split(".")[0] not in local)
 
 
-def compile_bytecode(staging: Path, target: Target) -> tuple[int, list[str]]:
-    """Precompile serving and the dependency modules it loads at a cold start.
+def interpreter_version(python: str) -> str | None:
+    """``"3.12"`` for a runnable interpreter, else None (a pyenv shim without that version
+    installed, a missing file)."""
+    try:
+        done = subprocess.run([python, "-I", "-c", VERSION_SCRIPT], capture_output=True,
+                              text=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = done.stdout.strip()
+    return out if done.returncode == 0 and PYTHON_VERSION_RE.match(out) else None
 
-    Only when this interpreter is the target's (a pyc's magic number is per version), and
-    only the cold-start closure: bytecode for every dependency file would add about 10 MB
+
+def _candidates(version: str, uv: str | None) -> Iterator[str]:
+    """Where a Python ``version`` interpreter may be: this one, pyenv's versions, uv's
+    managed ones, then ``pythonX.Y`` on PATH."""
+    yield sys.executable
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    roots.append(Path.home() / ".pyenv")
+    for root in roots:
+        found = sorted(root.glob(f"versions/{version}.*/bin/python{version}"),
+                       key=lambda p: [int(x) if x.isdigit() else -1
+                                      for x in p.parts[-3].split(".")], reverse=True)
+        yield from (str(p) for p in found)
+    if uv is not None:
+        done = _run([uv, "python", "find", "--no-project", version])
+        if done.returncode == 0 and done.stdout.strip():
+            yield done.stdout.strip().splitlines()[-1]
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        yield on_path
+
+
+def find_python(target: Target, explicit: str | None = None, *, uv: str | None = None
+                ) -> str | None:
+    """An interpreter of the target's Python version to compile bytecode with.
+
+    ``explicit`` (``--python``) must be one, or the build is refused: a user who named an
+    interpreter expects it used. Otherwise the first found, or None.
+    """
+    if explicit is not None:
+        version = interpreter_version(explicit)
+        if version is None:
+            raise PackageError(ERR_PYTHON_BIN.format(path=explicit, problem="does not run",
+                                                     target=target.python))
+        if version != target.python:
+            raise PackageError(ERR_PYTHON_BIN.format(
+                path=explicit, problem=f"is Python {version}", target=target.python))
+        return explicit
+    seen: set[str] = set()
+    for candidate in _candidates(target.python, uv):
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        if interpreter_version(candidate) == target.python:
+            return candidate
+    return None
+
+
+def compile_bytecode(staging: Path, python: str) -> tuple[int, list[str]]:
+    """Precompile serving and the dependency modules it loads at a cold start, with
+    ``python`` (an interpreter of the target's version: a pyc's magic number is per
+    version).
+
+    Only the cold-start closure: bytecode for every dependency file would add about 10 MB
     to the zip (past the 50 MiB upload limit) for modules a request never touches.
     Returns the number of files compiled and the modules that could not be imported here.
     """
-    if (sys.version_info.major, sys.version_info.minor) != (3, target.minor):
-        return 0, []
     modules = [*SERVING_ROOTS, *third_party_imports(staging / SERVING_PACKAGE)]
-    done = _run([sys.executable, "-I", "-B", "-c", COMPILE_SCRIPT, str(staging),
+    done = _run([python, "-I", "-B", "-c", COMPILE_SCRIPT, str(staging),
                  LAMBDA_TASK_ROOT, SERVING_PACKAGE, json.dumps(sorted(set(modules)))])
     if done.returncode != 0:
         raise PackageError(ERR_COMPILE.format(code=done.returncode,
@@ -693,11 +759,14 @@ def check_sizes(*, unzipped: int, zipped: int | None = None) -> list[str]:
 def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12",
                   arch: str = "x86_64", python_version: str | None = None,
                   platform: str | None = None, uv: str | None = None,
-                  cache_dir: Path | None = None) -> PackageReport:
+                  cache_dir: Path | None = None, python: str | None = None) -> PackageReport:
     """Build the Lambda zip for ``runtime``/``arch`` (or an overridden interpreter/platform).
 
     Overriding ``python_version``/``platform`` builds the same pins for another target,
     such as this machine for an import test; such a zip is reported as not deployable.
+    ``python`` names the interpreter that compiles the bytecode (it must be the target's
+    version); without it one is looked for (:func:`find_python`), and without one the zip
+    ships sources only, with a warning.
     """
     repo_root = Path(repo_root).resolve()
     out_path = Path(out_path).resolve()
@@ -731,10 +800,14 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
         problems = tag_problems(directory_wheel_tags(staging), target)
         if problems:
             raise PackageError(ERR_TAGS.format(target=target, problems="\n".join(problems)))
-        compiled, not_imported = compile_bytecode(staging, target)
-        if not compiled:
+        compiler = find_python(target, python, uv=uv_path)
+        compiled, not_imported = 0, list[str]()
+        if compiler is None:
             warnings.append(WARN_SOURCE_ONLY.format(
-                build=f"{sys.version_info.major}.{sys.version_info.minor}", target=target.python))
+                target=target.python,
+                looked=f"this interpreter, pyenv, uv's Pythons, python{target.python} on PATH"))
+        else:
+            compiled, not_imported = compile_bytecode(staging, compiler)
         warnings.extend(WARN_NOT_IMPORTED.format(failure=f) for f in not_imported)
         unzipped, count, ranked = measure(staging)
         warnings.extend(check_sizes(unzipped=unzipped))
@@ -750,7 +823,7 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
         file_count=count, largest=ranked[:TOP_PACKAGES],
         pins=[f"{pin.name}=={pin.version}" for pin in pins], runtime=runtime,
         arch=lambda_architecture(arch), target=str(target), deployable=deployable,
-        bytecode_files=compiled, warnings=warnings)
+        bytecode_files=compiled, warnings=warnings, compiled_by=compiler)
 
 
 def timed_build(repo_root: Path, out_path: Path, **options: Any) -> tuple[PackageReport, float]:

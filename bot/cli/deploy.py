@@ -147,7 +147,8 @@ def cmd_package(args: argparse.Namespace, rep: Reporter) -> int:
     out: Path = args.out if args.out.is_absolute() else root / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     with rep.step(f"Build the Lambda zip for {args.runtime} {args.arch}"):
-        report = build_package(root, out, runtime=args.runtime, arch=args.arch)
+        report = build_package(root, out, runtime=args.runtime, arch=args.arch,
+                               python=args.python)
     print(report.to_json() if args.json else report.summary())
     return ExitCode.OK
 
@@ -310,6 +311,9 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_ZIP, help=f"default {DEFAULT_ZIP}")
     p.add_argument("--runtime", default=DEFAULT_RUNTIME, help=f"default {DEFAULT_RUNTIME}")
     p.add_argument("--arch", default=DEFAULT_ARCH, help="x86_64 (default) or arm64")
+    p.add_argument("--python", default=None,
+                   help="interpreter of the runtime's Python version that compiles the "
+                        "bytecode (default: found on this machine; none: sources only)")
     p.add_argument("--project-root", type=Path, default=None,
                    help="directory with uv.lock and lambda/serving (default: beside --config)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -8,12 +8,14 @@ for every JSON response, in the body. Every request is logged as one JSON line. 
 comes from a verified bundle only; until one is loaded, ``/health`` says why and
 ``/predict`` answers 503.
 
-Speed: the endpoints take the raw ``Request`` and write JSON bytes themselves, and their
-routes (:class:`DirectRoute`) skip FastAPI's dependency solving, which measured here at
-about 30 µs per request, more than the model. They stay ``async def`` (a plain ``def``
-costs a thread-pool hop). ``POST /predict`` also skips the middleware stack and the
-router (:class:`ServingAPI`). OpenAPI still documents every route, from
-:mod:`serving.schemas`.
+Speed: the endpoints take the ASGI scope and write JSON bytes themselves (:class:`Answer`),
+and ``POST /predict``, ``GET /health`` and ``GET /model-info`` are answered by
+:class:`ServingAPI` itself, through :class:`RequestContextMiddleware` only: no router,
+dependency solving or middleware stack (about 30 µs each, more than the model). The
+FastAPI app that documents them (``/docs``, ``/openapi.json``) and answers every other
+path (404, 405) is built on the first request that needs it, so FastAPI, whose import
+is over half of a cold start, is not imported in a Lambda container that only predicts.
+The documented routes call the same endpoints, so the answers are the same either way.
 """
 
 from __future__ import annotations
@@ -22,20 +24,13 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from numpy.typing import NDArray
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving import bundle as bundles
 from serving import validation
@@ -53,6 +48,20 @@ from serving.manifest import BundleManifest
 from serving.settings import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
 from serving.validation import RequestRejected
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import Request
+
+# the ASGI types (starlette.types), without importing starlette
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Endpoint = Callable[[Scope, Receive], Awaitable["Answer"]]
+
 API_TITLE = "modelgate serving"
 API_VERSION = "1"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -64,6 +73,7 @@ H_MODEL_VERSION = b"x-model-version"
 H_CONTENT_TYPE = b"content-type"
 H_CONTENT_LENGTH = b"content-length"
 JSON_MEDIA = "application/json"
+JSON_MEDIA_BYTES = b"application/json"
 
 HEADERS_DOC: dict[str, Any] = {
     "X-Request-ID": {"description": "the request id (as in the body)",
@@ -238,33 +248,59 @@ def _stamp(headers: Iterable[tuple[bytes, bytes]], rec: RequestRecord) -> list[t
     return out
 
 
-def _record(request: Request) -> RequestRecord:
-    rec = request.scope.get(SCOPE_KEY)
+def _record(scope: Scope) -> RequestRecord:
+    rec = scope.get(SCOPE_KEY)
     if isinstance(rec, RequestRecord):
         return rec
-    rec = RequestRecord(new_request_id(request.scope.get("headers", ())),
-                        request.scope.get("method", ""), request.scope.get("path", ""))
-    request.scope[SCOPE_KEY] = rec
+    rec = RequestRecord(new_request_id(scope.get("headers", ())),
+                        scope.get("method", ""), scope.get("path", ""))
+    scope[SCOPE_KEY] = rec
     return rec
 
 
+class Answer:
+    """A JSON response, sent as the same ASGI messages as starlette's ``Response`` with
+    ``media_type="application/json"`` (caller's headers, then content-length and
+    content-type), without importing starlette at a cold start."""
+
+    __slots__ = ("body", "raw_headers", "status_code")
+
+    def __init__(self, body: bytes, status_code: int = 200,
+                 headers: Mapping[str, str] | None = None) -> None:
+        raw = ([(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+               if headers else [])
+        raw.append((H_CONTENT_LENGTH, str(len(body)).encode("latin-1")))
+        raw.append((H_CONTENT_TYPE, JSON_MEDIA_BYTES))
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = raw
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class ClientDisconnected(Exception):
+    """The client went away before sending the whole body."""
+
+
 def _json(status: int, rec: RequestRecord, payload: dict[str, Any],
-          headers: Mapping[str, str] | None = None) -> Response:
+          headers: Mapping[str, str] | None = None) -> Answer:
     """JSON with the request id and model version in the body (the middleware adds the
     headers)."""
     body = {"request_id": rec.request_id, "model_version": rec.model.version, **payload}
-    data = encode(body).encode("utf-8")
-    return Response(data, status_code=status, media_type=JSON_MEDIA, headers=headers)
+    return Answer(encode(body).encode("utf-8"), status, headers)
 
 
 def _error(status: int, rec: RequestRecord, code: str, message: str,
-           headers: Mapping[str, str] | None = None) -> Response:
+           headers: Mapping[str, str] | None = None) -> Answer:
     rec.error = code
     rec.errors = [{"error": code, "message": message}]
     return _json(status, rec, {"error": code, "message": message}, headers)
 
 
-def _rejected(rec: RequestRecord, rej: RequestRejected) -> Response:
+def _rejected(rec: RequestRecord, rej: RequestRejected) -> Answer:
     rec.validation = "rejected"
     rec.error = rej.error
     rec.errors = [p.as_json() for p in rej.problems] or [{"error": rej.error,
@@ -272,68 +308,72 @@ def _rejected(rec: RequestRecord, rej: RequestRejected) -> Response:
     return _json(rej.status, rec, rej.body())
 
 
-class DirectRoute(APIRoute):
-    """An ``APIRoute`` documented as usual but called as ``await endpoint(request)``: no
-    dependency solving, body parsing or response validation (the endpoint does its own)."""
+class ServingAPI:
+    """The ASGI app: the three served routes directly, the rest by FastAPI, built lazily.
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-
-        async def direct(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await endpoint(Request(scope, receive, send))
-            await response(scope, receive, send)
-
-        self.app = direct
-
-
-class ServingAPI(FastAPI):
-    """FastAPI, plus a fast path for the one hot route.
-
-    ``POST /predict`` goes straight to :class:`RequestContextMiddleware` around the
-    endpoint, skipping Starlette's and FastAPI's middleware stack and the router (about
-    30 µs of a ~160 µs request, measured by ``bench/serving.py``). Everything else, and
-    /predict itself for documentation, stays ordinary FastAPI. The fast path answers an
-    unexpected exception with the same JSON 500 the stack would, then re-raises it for
-    the server (Mangum, uvicorn) to log, as Starlette's ServerErrorMiddleware does.
+    ``fast_path`` maps (method, path) to the route's endpoint inside
+    :class:`RequestContextMiddleware`; with it None, every request goes through the
+    FastAPI app (the tests compare both). Attributes it does not have (``openapi``,
+    ``routes``, ``get``/``post`` to add a route, ...) are the FastAPI app's. A route
+    answers an unexpected exception with the same JSON 500 the FastAPI stack would, then
+    re-raises it for the server (Mangum, uvicorn) to log, as Starlette's
+    ServerErrorMiddleware does.
     """
 
-    fast_path: ASGIApp | None = None
+    def __init__(self, fast_path: dict[tuple[str, str], ASGIApp],
+                 build: Callable[[], FastAPI], state: SimpleNamespace) -> None:
+        self.fast_path: dict[tuple[str, str], ASGIApp] | None = fast_path
+        self.state = state
+        self._build = build
+        self._full: FastAPI | None = None
+
+    @property
+    def full(self) -> FastAPI:
+        """The FastAPI app (documentation, 404/405, any added route), built once."""
+        if self._full is None:
+            self._full = self._build()
+        return self._full
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.full, name)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fast = self.fast_path
-        if (fast is not None and scope["type"] == "http" and scope["path"] == "/predict"
-                and scope["method"] == "POST"):
-            scope["app"] = self
-            await fast(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+        if fast is not None and scope["type"] == "http":
+            route = fast.get((scope["method"], scope["path"]))
+            if route is not None:
+                scope["app"] = self
+                await route(scope, receive, send)
+                return
+        await self.full(scope, receive, send)
 
 
-def _guarded(endpoint: Callable[[Request], Any]) -> ASGIApp:
+def _guarded(endpoint: Endpoint) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
         try:
-            response = await endpoint(request)
-        except Exception as exc:
-            await (await _internal_error(request, exc))(scope, receive, send)
+            response = await endpoint(scope, receive)
+        except Exception:
+            await _internal_answer(scope)(scope, receive, send)
             raise
         await response(scope, receive, send)
 
     return app
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = _header(request.scope, H_CONTENT_LENGTH)
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope, H_CONTENT_LENGTH)
     too_large = RequestRejected(413, validation.E_BODY_TOO_LARGE,
                                 validation.MSG_TOO_LARGE.format(limit=limit))
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    while True:  # Request.stream() without its async-generator overhead
-        message = await request.receive()
+    while True:
+        message = await receive()
         if message["type"] != "http.request":
-            raise ClientDisconnect
+            raise ClientDisconnected
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -343,19 +383,32 @@ async def _read_body(request: Request, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _prediction_body(
-    m: BundleManifest, labels: list[int], p: list[float], single: bool
-) -> dict[str, Any]:
-    names = (m.negative_class, m.positive_class)
-    items = [
-        {"prediction": y, "prediction_label": names[y], "probability_positive_class": v,
-         "positive_class": m.positive_class}
-        for y, v in zip(labels, p, strict=True)
-    ]
-    head = {"model_name": m.model_name, "alias": m.alias}
-    if single:
-        return {**head, **items[0]}
-    return {**head, "count": len(items), "predictions": items}
+class BinaryText:
+    """A binary answer's fixed JSON pieces, built once per model: a batch's answer is then
+    one string join, its probabilities formatted once for the body and the log line."""
+
+    def __init__(self, m: BundleManifest) -> None:
+        names = (m.negative_class, m.positive_class)
+        self.items = tuple(f'"prediction":{y},"prediction_label":{encode(names[y])},'
+                           '"probability_positive_class":' for y in (0, 1))
+        self.tail = f',"positive_class":{encode(m.positive_class)}'
+        self.model = f',"model_name":{encode(m.model_name)},"alias":{encode(m.alias)}'
+        self.threshold = m.threshold
+
+    def body(self, rec: RequestRecord, p: list[float], single: bool) -> str:
+        """The answer, same bytes as ``encode`` of the equivalent dict; sets the record's
+        predictions for the log."""
+        labels = [1 if v >= self.threshold else 0 for v in p]
+        texts = list(map(float.__repr__, p))
+        rec.predictions, rec.probabilities = labels, p
+        rec.probabilities_json = f"[{','.join(texts)}]"
+        head = encode({"request_id": rec.request_id, "model_version": rec.model.version})
+        head = head[:-1] + self.model
+        items, tail = self.items, self.tail
+        if single:
+            return f"{head},{items[labels[0]]}{texts[0]}{tail}}}"
+        joined = (tail + "},{").join(map(str.__add__, map(items.__getitem__, labels), texts))
+        return f'{head},"count":{len(p)},"predictions":[{{{joined}{tail}}}]}}'
 
 
 def _raw_outputs(bundle: LoadedBundle, X: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -372,7 +425,7 @@ def _raw_outputs(bundle: LoadedBundle, X: NDArray[np.float64]) -> NDArray[np.flo
 
 
 def _task_answer(rec: RequestRecord, bundle: LoadedBundle, features: validation.Features,
-                 single: bool) -> Response:
+                 single: bool) -> Answer:
     """A multiclass model's classes and probabilities, or a regressor's values."""
     m = bundle.manifest
     out = _raw_outputs(bundle, features.X)
@@ -430,24 +483,9 @@ def create_app(
     provider = ModelProvider(settings, problem, loader=loader or default_loader(s3_client_factory),
                              logger=logger, monotonic=monotonic)
 
-    app = ServingAPI(
-        title=API_TITLE,
-        version=API_VERSION,
-        description=__doc__,
-        redoc_url=None,
-        exception_handlers={
-            StarletteHTTPException: _http_exception,
-            RequestValidationError: _validation_exception,
-            Exception: _internal_error,
-        },
-    )
-    app.state.provider = provider
-    app.state.logger = logger
-    app.add_middleware(RequestContextMiddleware, provider=provider, logger=logger, timer=timer)
-
-    async def health(request: Request) -> Response:
+    async def health(scope: Scope, _receive: Receive) -> Answer:
         """Ready (200) when a verified bundle is loaded; otherwise 503 with the reason."""
-        rec = _record(request)
+        rec = _record(scope)
         bundle = provider.get()
         rec.model = provider.ref
         ready = bundle is not None
@@ -458,9 +496,9 @@ def create_app(
             "alias": rec.model.alias,
         })
 
-    async def model_info(request: Request) -> Response:
+    async def model_info(scope: Scope, _receive: Receive) -> Answer:
         """Which model answers: name, alias, version, source run, commit, data, features."""
-        rec = _record(request)
+        rec = _record(scope)
         bundle = provider.get()
         if bundle is None:
             return _error(503, rec, E_NOT_READY, MSG_NOT_READY.format(reason=provider.reason))
@@ -485,53 +523,115 @@ def create_app(
                        "tolerance": m.parity.tolerance},
         })
 
-    async def predict(request: Request) -> Response:
+    binary: tuple[LoadedBundle, BinaryText] | None = None
+
+    async def predict(scope: Scope, receive: Receive) -> Answer:
         """Score one record (``{"features": {...}}``) or a batch (``{"records": [...]}``)."""
-        rec = _record(request)
+        rec = _record(scope)
         bundle = provider.get()
         if bundle is None:
             return _error(503, rec, E_NOT_READY, MSG_NOT_READY.format(reason=provider.reason))
         rec.model = provider.ref
         try:
-            validation.check_content_type(_header(request.scope, H_CONTENT_TYPE))
-            doc = validation.parse_body(await _read_body(request, max_body))
-            records, single = validation.extract_records(doc, max_batch)
+            validation.check_content_type(_header(scope, H_CONTENT_TYPE))
+            body = await _read_body(scope, receive, max_body)
+            features, single = validation.read_features(body, bundle.plan, max_batch)
             m = bundle.manifest
-            if m.all_numeric:
-                features = validation.to_matrix(records, bundle.features, bundle.feature_set,
-                                                bundle.input_limit, single=single)
-            else:
-                features = validation.to_typed_matrix(records, m.feature_schema,
-                                                      bundle.feature_set, bundle.input_limit,
-                                                      single=single)
             if m.task != "binary":
                 return _task_answer(rec, bundle, features, single)
             p = bundle.positive_probability(features.X).tolist()
             validation.check_probabilities(p, single=single)
         except RequestRejected as rej:
             return _rejected(rec, rej)
-        labels = [1 if v >= m.threshold else 0 for v in p]
+        nonlocal binary
+        if binary is None or binary[0] is not bundle:
+            binary = (bundle, BinaryText(m))
+        answer = binary[1].body(rec, p, single)
         rec.validation = "passed"
-        rec.predictions, rec.probabilities = labels, p
         rec.feature_names, rec.features = bundle.features, features
-        return _json(200, rec, _prediction_body(m, labels, p, single))
+        return Answer(answer.encode("utf-8"))
+
+    endpoints: dict[tuple[str, str], Endpoint] = {
+        ("GET", "/health"): health, ("GET", "/model-info"): model_info,
+        ("POST", "/predict"): predict}
+    fast: dict[tuple[str, str], ASGIApp] = {
+        key: RequestContextMiddleware(_guarded(endpoint), provider=provider, logger=logger,
+                                      timer=timer)
+        for key, endpoint in endpoints.items()}
+    state = SimpleNamespace(provider=provider, logger=logger)
+
+    def build() -> FastAPI:
+        return _fastapi_app(endpoints, state, provider, logger, timer, max_batch)
+
+    app = ServingAPI(fast, build, state)
+    if load:
+        provider.get()
+    return app
+
+
+def _fastapi_app(endpoints: Mapping[tuple[str, str], Endpoint], state: SimpleNamespace,
+                 provider: ModelProvider, logger: RequestLogger, timer: Timer,
+                 max_batch: int) -> FastAPI:
+    """The documented app: the same endpoints as routes, the OpenAPI document, JSON 404,
+    405 and 500 answers, and room for routes added later."""
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.routing import APIRoute
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import Request
+
+    class DirectRoute(APIRoute):
+        """An ``APIRoute`` documented from ``documented`` but calling ``endpoint(scope,
+        receive)``: no dependency solving, body parsing or response validation (the
+        endpoint does its own)."""
+
+        def __init__(self, path: str, documented: Callable[..., Any], *,
+                     endpoint: Endpoint, **kwargs: Any) -> None:
+            super().__init__(path, documented, **kwargs)
+
+            async def direct(scope: Scope, receive: Receive, send: Send) -> None:
+                response = await endpoint(scope, receive)
+                await response(scope, receive, send)
+
+            self.app = direct
+
+    def documented(endpoint: Endpoint) -> Callable[..., Any]:
+        """What FastAPI reads to document a route (name, docstring, no parameters)."""
+        async def route(request: Request) -> None:
+            raise NotImplementedError  # never called: DirectRoute calls the endpoint
+
+        route.__annotations__ = {"request": Request, "return": None}
+        route.__name__ = route.__qualname__ = endpoint.__name__
+        route.__doc__ = endpoint.__doc__
+        return route
+
+    # the handlers answer with Answer, which Starlette calls like its own Response
+    handlers: dict[Any, Any] = {
+        StarletteHTTPException: _http_exception,
+        RequestValidationError: _validation_exception,
+        Exception: _internal_error,
+    }
+    app = FastAPI(title=API_TITLE, version=API_VERSION, description=__doc__, redoc_url=None,
+                  exception_handlers=handlers)
+    app.state.provider = state.provider
+    app.state.logger = state.logger
+    app.add_middleware(RequestContextMiddleware, provider=provider, logger=logger,
+                       timer=timer)
 
     def doc(description: str) -> dict[str, Any]:
         # response bodies are attached in openapi(), so their pydantic models (and
-        # FastAPI's analysis of them, ~35 ms) stay out of the cold start
+        # FastAPI's analysis of them, ~35 ms) stay out of building the app
         return {"description": description, "headers": HEADERS_DOC}
 
+    def add(method: str, path: str, **kwargs: Any) -> None:
+        endpoint = endpoints[(method, path)]
+        app.router.routes.append(DirectRoute(path, documented(endpoint), endpoint=endpoint,
+                                             methods=[method], **kwargs))
+
     not_ready = doc("no verified model is loaded")
-    app.router.add_api_route(
-        "/health", health, methods=["GET"], route_class_override=DirectRoute,
-        responses={200: doc("ready"), 503: doc("not ready, with the reason")},
-    )
-    app.router.add_api_route(
-        "/model-info", model_info, methods=["GET"], route_class_override=DirectRoute,
-        responses={200: doc("the loaded model"), 503: not_ready},
-    )
-    app.router.add_api_route(
-        "/predict", predict, methods=["POST"], route_class_override=DirectRoute,
+    add("GET", "/health", responses={200: doc("ready"), 503: doc("not ready, with the reason")})
+    add("GET", "/model-info", responses={200: doc("the loaded model"), 503: not_ready})
+    add("POST", "/predict",
         responses={
             200: doc("one prediction, or one per record in request order"),
             400: doc("empty body, not UTF-8, or malformed JSON"),
@@ -544,17 +644,12 @@ def create_app(
         openapi_extra={"requestBody": {"required": True, "content": {JSON_MEDIA: {
             "schema": {"oneOf": [{"$ref": "#/components/schemas/SingleRecordRequest"},
                                  {"$ref": "#/components/schemas/BatchRequest"}]},
-        }}}},
-    )
-    app.fast_path = RequestContextMiddleware(_guarded(predict), provider=provider,
-                                             logger=logger, timer=timer)
+        }}}})
     _install_openapi(app, provider, max_batch)
-    if load:
-        provider.get()
     return app
 
 
-def _install_openapi(app: ServingAPI, provider: ModelProvider, max_batch: int) -> None:
+def _install_openapi(app: FastAPI, provider: ModelProvider, max_batch: int) -> None:
     """The request schema names the loaded model's features, so it is rebuilt whenever the
     loaded bundle changes (from none to one, in practice)."""
     cache: dict[str | None, dict[str, Any]] = {}
@@ -563,6 +658,8 @@ def _install_openapi(app: ServingAPI, provider: ModelProvider, max_batch: int) -
         bundle = provider.get()
         key = bundle.manifest_sha256 if bundle else None
         if key not in cache:
+            from fastapi.openapi.utils import get_openapi
+
             from serving import schemas  # documentation only: kept out of the cold start
 
             manifest = bundle.manifest if bundle else None
@@ -581,23 +678,27 @@ def _install_openapi(app: ServingAPI, provider: ModelProvider, max_batch: int) -
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> Answer:
     code = {404: E_NOT_FOUND, 405: E_METHOD}.get(exc.status_code, E_HTTP)
-    return _error(exc.status_code, _record(request), code, str(exc.detail), exc.headers)
+    return _error(exc.status_code, _record(request.scope), code, str(exc.detail), exc.headers)
 
 
-async def _validation_exception(request: Request, exc: RequestValidationError) -> Response:
+async def _validation_exception(request: Request, exc: RequestValidationError) -> Answer:
     """FastAPI's default handler echoes the input (and fails on NaN): name locations only."""
     where = "; ".join(
         f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
         for err in exc.errors()[:10]
     )
-    return _error(422, _record(request), E_INVALID_REQUEST, where or "invalid request")
+    return _error(422, _record(request.scope), E_INVALID_REQUEST, where or "invalid request")
 
 
-async def _internal_error(request: Request, _exc: Exception) -> Response:
-    """Sent from outside the middleware (Starlette's ServerErrorMiddleware, or the fast
-    path's guard), so the id and version headers are set here."""
-    rec = _record(request)
+async def _internal_error(request: Request, _exc: Exception) -> Answer:
+    return _internal_answer(request.scope)
+
+
+def _internal_answer(scope: Scope) -> Answer:
+    """Sent from outside the middleware (Starlette's ServerErrorMiddleware, or a route's
+    guard), so the id and version headers are set here."""
+    rec = _record(scope)
     return _error(500, rec, E_INTERNAL, MSG_INTERNAL, {
         "X-Request-ID": rec.request_id, "X-Model-Version": rec.model.version or NO_MODEL})

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from serving import jsonstrict
 from serving.manifest import FILE_NAME_RE, MANIFEST_NAME, ONNX_IDENTITY_KEY, BundleManifest
+from serving.validation import FeaturePlan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -81,6 +82,8 @@ class LoadedBundle:
         self.features = manifest.features
         self.feature_set = frozenset(manifest.features)
         self.input_limit = FLOAT32_MAX if manifest.onnx.input_dtype == "float32" else FLOAT64_MAX
+        # the manifest builds its feature schema on each access: once here, not per request
+        self.plan = FeaturePlan.of(manifest.feature_schema, self.input_limit)
         self._session = session
         self._input = manifest.onnx.input_name
         self._outputs = [manifest.onnx.probabilities_output]

@@ -24,6 +24,7 @@ from typing import Any
 from serving.validation import Features
 
 LINE_LIMIT = 200_000  # characters; CloudWatch's event limit is 256 KB
+CHUNK_CHARS = int(LINE_LIMIT * 0.9)  # a request.features line's rows, at most
 EVENT_REQUEST = "request"
 EVENT_FEATURES = "request.features"
 EVENT_BUNDLE = "bundle"
@@ -67,6 +68,7 @@ class RequestRecord:
     # the thresholded label); regression: the predicted values
     predictions: list[int] | None = None
     probabilities: list[float] | None = None
+    probabilities_json: str | None = None  # the probabilities as formatted for the answer
     values: list[float] | None = None
     feature_names: tuple[str, ...] | None = None
     features: Features | None = None
@@ -107,8 +109,9 @@ class RequestLogger:
         text = encode(line)
         if rec.predictions is not None and rec.probabilities is not None:
             # repr of a list of ints/finite floats is valid JSON, and faster than json.dumps
+            probabilities = rec.probabilities_json or repr(rec.probabilities)
             text = (f'{text[:-1]},"predictions":{rec.predictions!r},'
-                    f'"probabilities":{rec.probabilities!r}}}')
+                    f'"probabilities":{probabilities}}}')
         elif rec.values is not None:
             text = f'{text[:-1]},"values":{rec.values!r}}}'  # finite floats (checked)
         if not (self.log_features and rec.features is not None and rec.feature_names):
@@ -119,28 +122,38 @@ class RequestLogger:
         if names is None:
             names = encode(list(rec.feature_names))
             self._names_json = {rec.feature_names: names}
-        rows = rec.features.rows()
-        features = repr(rows)  # finite floats only (validated), so this is valid JSON
+        features = rec.features.rows_json()  # finite floats or null: valid JSON
         if len(text) + len(names) + len(features) + 32 <= LINE_LIMIT:
             self._sink(f'{text[:-1]},"feature_names":{names},"features":{features}}}')
             return
-        per_chunk = max(1, int(len(rows) * (LINE_LIMIT * 0.9 - len(names)) / len(features)))
-        chunks = [rows[i:i + per_chunk] for i in range(0, len(rows), per_chunk)]
-        self._sink(f'{text[:-1]},"features_chunks":{len(chunks)}}}')
+        # Rows are flat arrays, so "],[" separates them: cut the text already formatted
+        # into pieces of at most CHUNK_CHARS at row boundaries, without parsing it again.
+        inner = features[1:-1]
+        budget = max(1, CHUNK_CHARS - len(names))
+        pieces: list[str] = []
+        start = 0
+        while len(inner) - start > budget:
+            cut = inner.rfind("],[", start, start + budget)
+            cut = inner.find("],[", start + 1) if cut <= start else cut  # one row past it
+            if cut < 0:
+                break
+            pieces.append(inner[start:cut + 1])
+            start = cut + 2
+        pieces.append(inner[start:])
+        self._sink(f'{text[:-1]},"features_chunks":{len(pieces)}}}')
         first = 0
-        for number, chunk in enumerate(chunks, start=1):
+        for number, piece in enumerate(pieces, start=1):
             head = encode({
                 "timestamp": line["timestamp"],
                 "event": EVENT_FEATURES,
                 "request_id": rec.request_id,
                 "model_version": rec.model.version,
                 "chunk": number,
-                "chunks": len(chunks),
+                "chunks": len(pieces),
                 "first_record": first,
-                "features": chunk,
             })
-            self._sink(f'{head[:-1]},"feature_names":{names}}}')
-            first += len(chunk)
+            self._sink(f'{head[:-1]},"features":[{piece}],"feature_names":{names}}}')
+            first += piece.count("],[") + 1
 
     def bundle(self, *, uri: str, loaded: bool, detail: str, model: ModelRef) -> None:
         """The outcome of loading the bundle (once per container, or per retry)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ MAX_PROBLEMS = 50
 MAX_NAMES = 100
 MAX_NAME_CHARS = 100
 _FLOAT_ONLY = frozenset({float})
+_DICT_ONLY = frozenset({dict})
 FLOAT64_MAX = float(np.finfo(np.float64).max)
 
 
@@ -127,18 +129,27 @@ def check_content_type(value: str | None) -> None:
     raise RequestRejected(415, E_UNSUPPORTED_MEDIA_TYPE, MSG_CONTENT_TYPE.format(got=got))
 
 
-def parse_body(body: bytes) -> Any:
-    """Bytes -> strict JSON document, or a 400."""
+def decode_body(body: bytes) -> str:
+    """Bytes -> text, or a 400 (empty, not UTF-8)."""
     if not body or body.isspace():
         raise RequestRejected(400, E_EMPTY_BODY, MSG_EMPTY)
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestRejected(400, E_INVALID_ENCODING, MSG_ENCODING) from None
+
+
+def parse_text(text: str) -> Any:
+    """Text -> strict JSON document, or a 400."""
     try:
         return jsonstrict.loads(text)
     except jsonstrict.StrictJSONError as exc:
         raise RequestRejected(400, E_MALFORMED_JSON, MSG_MALFORMED.format(detail=exc)) from None
+
+
+def parse_body(body: bytes) -> Any:
+    """Bytes -> strict JSON document, or a 400."""
+    return parse_text(decode_body(body))
 
 
 def extract_records(doc: Any, max_batch: int) -> tuple[list[Any], bool]:
@@ -169,10 +180,13 @@ def extract_records(doc: Any, max_batch: int) -> tuple[list[Any], bool]:
 @dataclass(frozen=True)
 class Features:
     """Validated input: the matrix for the model and the same values as Python floats,
-    row-major in manifest order (the request log writes those without converting back)."""
+    row-major in manifest order (the request log writes those without converting back).
+    ``text``, when set, is the rows as compact JSON taken from the request body itself
+    (see :func:`read_features`), so the log does not format the numbers again."""
 
     X: NDArray[np.float64]
     flat: list[float]
+    text: str | None = None
 
     def rows(self) -> list[list[float]]:
         n = self.X.shape[1]
@@ -180,9 +194,117 @@ class Features:
             return [_JsonRow(self.flat[i:i + n]) for i in range(0, len(self.flat), n)]
         return [self.flat[i:i + n] for i in range(0, len(self.flat), n)]
 
+    def rows_json(self) -> str:
+        """The rows as one JSON array (rows are never nested, so ``],[`` separates them)."""
+        if self.text is not None:
+            return self.text
+        return "[" + ",".join(map(repr, self.rows())) + "]"
+
     @property
     def typed(self) -> bool:
         return bool(np.isnan(self.X).any())
+
+
+@dataclass(frozen=True)
+class FeaturePlan:
+    """What validating a request needs to know about the model's features, worked out
+    once per loaded model rather than on every request."""
+
+    names: tuple[str, ...]
+    feature_set: frozenset[str]
+    schema: tuple[FeatureField, ...]
+    codes: tuple[dict[str, float], ...]
+    all_numeric: bool
+    limit: float
+    # the names as the body spells them when it can be read as text (see read_features):
+    # ASCII without quotes or backslashes; None when a name is not
+    raw_names: tuple[bytes, ...] | None
+
+    @classmethod
+    def of(cls, schema: tuple[FeatureField, ...], limit: float) -> FeaturePlan:
+        names = tuple(f.name for f in schema)
+        plain = all(n.isascii() and '"' not in n and "\\" not in n for n in names)
+        return cls(
+            names=names, feature_set=frozenset(names), schema=schema,
+            codes=tuple({c: float(i) for i, c in enumerate(f.categories or ())}
+                        for f in schema),
+            all_numeric=all(f.type == "numeric" and not f.nullable for f in schema),
+            limit=limit, raw_names=tuple(n.encode("ascii") for n in names) if plain else None)
+
+
+_LENIENT = json.JSONDecoder(parse_constant=jsonstrict.NonFinite, parse_int=float)
+_SHAPE_KEYS = {False: b"records", True: b"features"}
+# what may stand outside the strings of a body of numbers: JSON number characters,
+# structure and JSON whitespace
+_NUMBER_BODY = b"0123456789.eE+-,:[]{} \t\n\r"
+_ROWS_TABLE = bytes.maketrans(b"{}", b"[]")  # objects become arrays
+_ROWS_DELETE = b": \t\n\r"  # the key separators and whitespace go
+
+
+def read_features(body: bytes, plan: FeaturePlan, max_batch: int) -> tuple[Features, bool]:
+    """Request body -> validated features and whether it was the single-record shape.
+
+    The common case, an all-numeric model sent exactly its features in manifest order,
+    takes one C-speed parse that lets duplicate keys collapse, then proves from the body's
+    bytes that there were none and that every key was in order; cutting the keys out of
+    those bytes leaves the rows as JSON for the request log, so no number is formatted
+    again. Anything else (another order, a bad value, a duplicated key, an escape) goes
+    the strict way, whose errors name every problem.
+    """
+    text = decode_body(body)
+    if plan.all_numeric and plan.raw_names is not None and b"\\" not in body:
+        try:
+            doc = _LENIENT.decode(text)
+        except (ValueError, RecursionError):
+            doc = None  # the strict parse below says what is wrong
+        fast = _numeric_in_order(doc, body, plan.raw_names, plan.limit, max_batch)
+        if fast is not None:
+            return fast
+    records, single = extract_records(parse_text(text), max_batch)
+    if plan.all_numeric:
+        return to_matrix(records, plan.names, plan.feature_set, plan.limit,
+                         single=single), single
+    return to_typed_matrix(records, plan.schema, plan.feature_set, plan.limit,
+                           single=single, codes=plan.codes), single
+
+
+def _numeric_in_order(doc: Any, body: bytes, raw_names: tuple[bytes, ...], limit: float,
+                      max_batch: int) -> tuple[Features, bool] | None:
+    if type(doc) is not dict or len(doc) != 1:
+        return None
+    if "records" in doc:
+        records, single = doc["records"], False
+        if type(records) is not list or not records or len(records) > max_batch:
+            return None
+    elif "features" in doc:
+        records, single = [doc["features"]], True
+    else:
+        return None
+    n, k = len(records), len(raw_names)
+    if not _DICT_ONLY.issuperset(map(type, records)) or list(map(len, records)) != [k] * n:
+        return None
+    # Without escapes every quote in the body delimits a string. The strings must be the
+    # shape's key, then each record's k keys in manifest order: as each parsed record
+    # holds k distinct keys, that also rules out a duplicated key (which the parse
+    # collapsed) and any string value.
+    parts = body.split(b'"')
+    if parts[1::2] != [_SHAPE_KEYS[single], *raw_names * n]:
+        return None
+    outside = b"".join(parts[0::2])
+    if outside.translate(None, _NUMBER_BODY):
+        return None  # true, false, null, NaN or Infinity somewhere
+    rows = outside.translate(_ROWS_TABLE, _ROWS_DELETE).decode("ascii")
+    if not single:
+        rows = rows[1:-1]  # {"records": [...]} -> [[[...]]] -> [[...]]
+    if rows.count("[") != n + 1:
+        return None  # an array or object where a number belongs
+    flat = list(chain.from_iterable(map(dict.values, records)))  # floats, by the above
+    X = np.array(flat, dtype=np.float64).reshape(n, k)
+    if not np.isfinite(X).all():
+        return None
+    if limit < FLOAT64_MAX and float(np.abs(X).max()) > limit:
+        return None
+    return Features(X, flat, rows), single
 
 
 class _JsonRow(list[float]):
@@ -194,11 +316,13 @@ class _JsonRow(list[float]):
 
 
 def to_typed_matrix(records: list[Any], schema: tuple[FeatureField, ...],
-                    feature_set: frozenset[str], limit: float, *, single: bool) -> Features:
+                    feature_set: frozenset[str], limit: float, *, single: bool,
+                    codes: tuple[dict[str, float], ...] | None = None) -> Features:
     """Records -> float64 matrix by each field's type (categories to their codes, null to
     NaN where allowed), or a 422 naming every bad field."""
     features = tuple(f.name for f in schema)
-    codes = [{c: float(i) for i, c in enumerate(f.categories or ())} for f in schema]
+    if codes is None:
+        codes = tuple({c: float(i) for i, c in enumerate(f.categories or ())} for f in schema)
     flat: list[float] = []
     problems: list[Problem] = []
     for index, rec in enumerate(records):

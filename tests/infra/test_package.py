@@ -35,6 +35,8 @@ from infra.package import (
     check_serving_imports,
     check_sizes,
     check_zip,
+    find_python,
+    interpreter_version,
     local_target,
     pins_from_lock,
     read_lock,
@@ -293,6 +295,31 @@ def test_the_zip_is_the_same_bytes_whatever_the_file_times_and_order(tmp_path: P
         "a.py": 0o644, "b/lib.so": 0o755, "b/z.py": 0o644}
 
 
+# --- the interpreter that compiles the bytecode ---------------------------------------
+
+HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_the_running_interpreter_compiles_for_its_own_version() -> None:
+    assert interpreter_version(sys.executable) == HERE
+    assert find_python(Target(python=HERE, machine="x86_64", glibc=(2, 34))) == sys.executable
+
+
+def test_no_interpreter_of_an_unknown_version_is_found() -> None:
+    assert find_python(Target(python="3.99", machine="x86_64", glibc=(2, 34))) is None
+
+
+def test_a_given_interpreter_of_another_version_is_refused() -> None:
+    """Bytecode of one Python version is ignored by another: --python must match."""
+    with pytest.raises(PackageError, match=rf"--python .*is Python {HERE}.*Python 3\.99"):
+        find_python(Target(python="3.99", machine="x86_64", glibc=(2, 34)), sys.executable)
+
+
+def test_a_given_interpreter_that_does_not_run_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackageError, match="does not run"):
+        find_python(AL2023_X86, str(tmp_path / "python3.12"))
+
+
 # --- real builds (network to the package registry the first time; uv's cache after) ----
 
 
@@ -326,6 +353,15 @@ def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
     assert not {"sklearn", "scipy", "pandas", "mlflow", "sympy", "bot"} & top_levels
     largest = [name for name, _ in report.largest]
     assert largest[0] == "onnxruntime" and len(largest) == 10
+    # bytecode by a 3.12 interpreter when this machine has one, else a warning saying so
+    pycs = [n for n in names if n.startswith("serving/__pycache__/")]
+    if report.compiled_by is None:
+        assert not pycs and report.bytecode_files == 0
+        assert any("ships sources only" in w for w in report.warnings)
+    else:
+        assert interpreter_version(report.compiled_by) == "3.12"
+        assert "serving/__pycache__/handler.cpython-312.pyc" in pycs
+        assert all(".cpython-312." in n for n in names if n.endswith(".pyc"))
 
 
 # --- the local-interpreter build, served from an isolated interpreter -------------------

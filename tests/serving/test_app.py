@@ -348,7 +348,7 @@ def test_fastapi_validation_errors_never_echo_input_or_fail(bundle_dir: Path) ->
     422 listing locations only (the default echoes the input, then fails on the NaN)."""
     app = create_app(Settings(bundle_uri=str(bundle_dir)), log_sink=LogLines())
 
-    @app.post("/typed")
+    @app.full.post("/typed")
     async def typed(item: Item) -> dict[str, int]:
         return {"value": item.value}
 
@@ -373,7 +373,7 @@ def test_an_unexpected_error_is_a_json_500_with_the_request_id(bundle_dir: Path,
     """A bug answers a JSON 500 with request id and version (and logs the exception type)."""
     app = create_app(Settings(bundle_uri=str(bundle_dir)), log_sink=lines)
 
-    @app.get("/boom")
+    @app.full.get("/boom")
     async def boom() -> None:
         raise ZeroDivisionError("boom")
 
