@@ -12,9 +12,11 @@ First ``modelgate check`` as a user runs it (a new process on a fresh clone: no 
 store, no cache), min and median over rounds, beside the bound measured in the same run:
 a bare fit script (pandas reads the CSV, scikit-learn fits the same pipeline) in a new
 process; the ratio is the figure to watch. Then each step's time from one in-process
-run, with its ratio to the bare fit.
+run, with its ratio to the bare fit. With ``--head``, the same cold check also runs with
+the code committed at HEAD (``git archive`` first on ``PYTHONPATH``, so it shadows the
+editable install), interleaved: the before/after of a speed change in one run.
 
-Usage: python bench/check.py [--pii-only | --no-pii] [--rounds N] [--check-rounds N]
+Usage: python bench/check.py [--pii-only | --no-pii] [--head] [--rounds N] [--check-rounds N]
 """
 
 from __future__ import annotations
@@ -115,7 +117,16 @@ def _clone(dest: Path) -> Path:
     return dest
 
 
-def bench_check(rounds: int) -> None:
+def _head_code(dest: Path) -> dict[str, str]:
+    """HEAD's code exported to ``dest``; the environment that makes ``modelgate`` run it."""
+    dest.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return {"PYTHONPATH": os.pathsep.join((str(dest), str(dest / "lambda")))}
+
+
+def bench_check(rounds: int, head: bool = False) -> None:
     """``modelgate check`` on fresh clones (no MLflow store, no cache) beside the bare fit
     script, interleaved round by round; then one in-process run for the step times."""
     from bot.check.pipeline import SCAN_CACHE_ENV, run_check
@@ -127,9 +138,11 @@ def bench_check(rounds: int) -> None:
     bare: list[float] = []
     cold: list[float] = []
     warm: list[float] = []
-    exits: list[int] = []
+    before: list[float] = []
+    exits: dict[str, list[int]] = {"cold": [], "warm": [], "head": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        head_env = _head_code(work / "head-code") if head else {}
         script = work / "bare_fit.py"
         script.write_text(BARE_FIT, encoding="utf-8")
         data = ROOT / "data" / "breast_cancer.csv"
@@ -139,9 +152,13 @@ def bench_check(rounds: int) -> None:
         for i in range(rounds):  # interleaved, so every variant sees the same load
             bare.append(_timed([sys.executable, str(script), str(data)], work))
             cold.append(_timed([modelgate, "check", "--out", "out"],
-                               _clone(work / f"cold-{i}"), exits, {SCAN_CACHE_ENV: ""}))
+                               _clone(work / f"cold-{i}"), exits["cold"], {SCAN_CACHE_ENV: ""}))
             warm.append(_timed([modelgate, "check", "--out", "out"],
-                               _clone(work / f"warm-{i}"), exits, cache))
+                               _clone(work / f"warm-{i}"), exits["warm"], cache))
+            if head:
+                before.append(_timed([modelgate, "check", "--out", "out"],
+                                     _clone(work / f"head-{i}"), exits["head"],
+                                     {SCAN_CACHE_ENV: "", **head_env}))
         clone = _clone(work / "clone-steps")
         config = load_config(clone / "governance.yml")
         os.environ[SCAN_CACHE_ENV] = ""
@@ -153,8 +170,11 @@ def bench_check(rounds: int) -> None:
     print("| --- | --- | --- |")
     print(f"| bare fit script (python, pandas, sklearn; the bound) | {min(bare):.2f} "
           f"| {statistics.median(bare):.2f} |")
-    for name, times in (("no cache", cold), ("the base branch's secret-scan cache", warm)):
-        print(f"| modelgate check, {name} (new process; exit {sorted(set(exits))}) "
+    variants = [("no cache", cold, "cold"), ("the base branch's secret-scan cache", warm, "warm")]
+    if head:
+        variants.append(("HEAD's code, no cache (before)", before, "head"))
+    for name, times, key in variants:
+        print(f"| modelgate check, {name} (new process; exit {sorted(set(exits[key]))}) "
               f"| {min(times):.2f} | {statistics.median(times):.2f} |")
         print(f"| ratio to the bare fit (goal <= 4x) | {min(times) / min(bare):.1f}x "
               f"| {statistics.median(times) / statistics.median(bare):.1f}x |")
@@ -180,7 +200,7 @@ def main() -> int:
         bench_pii(rounds)
         return 0
     check_rounds = int(args[args.index("--check-rounds") + 1]) if "--check-rounds" in args else 3
-    bench_check(check_rounds)
+    bench_check(check_rounds, head="--head" in args)
     if "--no-pii" not in args:
         bench_pii(rounds)
     return 0

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,8 @@ def fit_and_evaluate(config: LoadedConfig, dataset: Dataset | None = None) -> Fi
     gov = config.governance
     dataset = dataset or load_dataset(config)
     split = split_dataset(dataset, gov)
-    pipeline = build_estimator(gov.estimator, gov.task, tuple(gov.data.features))
+    pipeline = build_estimator(gov.estimator, gov.task, tuple(gov.data.features),
+                               config.root)
     try:
         # fit on named columns so the model itself knows the feature set it expects
         pipeline.fit(_frame(dataset.X[split.train], dataset.features), dataset.y[split.train])
@@ -142,8 +144,9 @@ def _write_artifacts(
         {"id_column": gov.data.id_column, "data_sha256": ds.sha256, "ids": test_ids}, indent=1))
     (out / "evaluation" / "predictions.json").write_text(json.dumps(
         _predictions_json(gov.task, gov, test_ids, ds.y[split.test], fitted.p_test)))
-    p_train = predict_scores(fitted.pipeline, ds.X[split.train], ds.features, gov.task)
-    baseline = feature_baseline(ds.X[split.train], ds.features, p_train, task=gov.task,
+    # the prediction baseline is the held-out split's: a model that fits its training rows
+    # closely (a forest) is surer of them than of any served traffic (drift's false alarm)
+    baseline = feature_baseline(ds.X[split.train], ds.features, fitted.p_test, task=gov.task,
                                 categories=ds.categories)
     (out / "baseline_stats.json").write_text(json.dumps(baseline, indent=1))
     manifest = {
@@ -206,15 +209,67 @@ def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
     # We produced this model in this very run, so we declare its own types as trusted; a
     # model from elsewhere is never loaded by a trusted job (the bundle is ONNX).
     trusted = skops.io.get_untrusted_types(data=skops.io.dumps(fitted.pipeline))
-    return mlflow.sklearn.log_model(
-        fitted.pipeline,
-        skops_trusted_types=trusted,
-        name=tracking.MODEL_ARTIFACT,
-        signature=signature,
-        input_example=example,
-        # explicit requirements: inferring them costs seconds per run
-        pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"],
-    )
+    with _no_reload_checks():
+        return mlflow.sklearn.log_model(
+            fitted.pipeline,
+            skops_trusted_types=trusted,
+            name=tracking.MODEL_ARTIFACT,
+            signature=signature,
+            input_example=example,
+            # explicit requirements: inferring them costs seconds per run
+            pip_requirements=[f"scikit-learn=={sklearn.__version__}",
+                              f"numpy=={np.__version__}"],
+        )
+
+
+@contextmanager
+def _no_reload_checks() -> Iterator[None]:
+    """Skip two checks MLflow makes while logging a model, neither of which is evidence:
+    that this environment satisfies the model's requirements (they are this environment's
+    own versions; the check first indexes every installed distribution, about 1-2 s once
+    per process) and that the input example serves through a pyfunc reloaded from disk
+    (about 1 s; modelgate serves the ONNX bundle, and the check and the promotion load the
+    registered model themselves and compare its predictions)."""
+    import mlflow.models.utils as model_utils
+    import mlflow.utils.environment as env
+
+    patched = ((env, "warn_dependency_requirement_mismatches"),
+               (model_utils, "_validate_serving_input"))
+    saved = [getattr(module, name) for module, name in patched]
+    for module, name in patched:
+        setattr(module, name, _skip)
+    try:
+        yield
+    finally:
+        for (module, name), original in zip(patched, saved, strict=True):
+            setattr(module, name, original)
+
+
+def _skip(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def _start_run(client: Any, experiment_name: str, run_name: str, tags: dict[str, str]) -> Any:
+    """Create the run with our tags and MLflow's context tags except git's, and make it the
+    active run. MLflow's git context imports GitPython (0.7 s) to read the commit of the
+    script that started the process, which is not the workspace's: the workspace's commit
+    and tree are tagged from :mod:`training.provenance` instead."""
+    import mlflow
+    from mlflow.tracking.context.git_context import GitRunContext
+    from mlflow.tracking.context.registry import resolve_tags
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+    experiment = client.get_experiment_by_name(experiment_name)
+    resolved = resolve_tags({MLFLOW_RUN_NAME: run_name, **tags},
+                            ignore=[GitRunContext])  # type: ignore[list-item]
+    run = client.create_run(experiment.experiment_id, tags=resolved, run_name=run_name)
+    try:
+        return mlflow.start_run(run_id=run.info.run_id)
+    except BaseException as exc:  # no half-started run left RUNNING
+        client.set_tag(run.info.run_id, tracking.TAG_FAILURE,
+                       f"{type(exc).__name__}: {exc}"[:5000])
+        client.set_terminated(run.info.run_id, status="FAILED")
+        raise
 
 
 def train(
@@ -256,21 +311,21 @@ def train(
 
     t = time.perf_counter()
     with rep.step("Log run and register model"):
-        run = mlflow.start_run(run_name=f"{gov.model.name}-{clock().strftime('%Y%m%dT%H%M%SZ')}")
+        run = _start_run(client, gov.experiment_name,
+                         f"{gov.model.name}-{clock().strftime('%Y%m%dT%H%M%SZ')}", {
+                             tracking.TAG_DATA_SHA: dataset.sha256,
+                             tracking.TAG_COMMIT: prov.commit,
+                             "mlflow.source.git.commit": prov.commit,
+                             tracking.TAG_DIRTY: str(prov.dirty).lower(),
+                             tracking.TAG_TREE: prov.tree,
+                             tracking.TAG_LOCK: prov.lock_sha256,
+                             tracking.TAG_LOCK_FILE: prov.lock_file,
+                             tracking.TAG_CONFIG: config.sha256,
+                             tracking.TAG_FINGERPRINT: fitted.fingerprint,
+                             tracking.TAG_MODEL_NAME: gov.model.name,
+                         })
         run_id = run.info.run_id
         try:
-            mlflow.set_tags({
-                tracking.TAG_DATA_SHA: dataset.sha256,
-                tracking.TAG_COMMIT: prov.commit,
-                "mlflow.source.git.commit": prov.commit,
-                tracking.TAG_DIRTY: str(prov.dirty).lower(),
-                tracking.TAG_TREE: prov.tree,
-                tracking.TAG_LOCK: prov.lock_sha256,
-                tracking.TAG_LOCK_FILE: prov.lock_file,
-                tracking.TAG_CONFIG: config.sha256,
-                tracking.TAG_FINGERPRINT: fitted.fingerprint,
-                tracking.TAG_MODEL_NAME: gov.model.name,
-            })
             model_params = loggable_params(fitted.pipeline)
             params = {
                 # a model parameter that shares a name with a run-level one keeps a prefix

@@ -1,8 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """Past one machine: an MLflow tracking server on a real PostgreSQL with its artifacts in
-S3 (moto's server), and the governed run and the audits pass against it exactly as
-against the embedded SQLite store. Only the URI changes."""
+S3 (moto's server), and the governed run, the audits, the release (retrain, same
+fingerprint, signed statement, ONNX bundle in S3) and the trace of a served prediction pass
+against it exactly as against the embedded SQLite store. Only the URI changes."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from bot.check.audits import bias, leakage, lineage, performance_gate
 from bot.check.pipeline import run_check
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
-from tests.conftest import make_workspace
+from tests.conftest import git, make_workspace
 from training.train import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,3 +146,99 @@ def test_the_governed_run_and_audits_pass_on_postgres_with_s3_artifacts(
     assert any(k.endswith(f"{run_id}/artifacts/audit/audit_report.json") for k in keys)
     assert not (root / ".modelgate" / "mlflow.db").exists() or \
         client.search_runs([result.experiment_id])[0].info.run_id in (run_id, result.run_id)
+
+
+def _local_runs(root: Path) -> int:
+    """Runs in the workspace's embedded SQLite store (the template copied in is empty)."""
+    import sqlite3
+
+    db = root / ".modelgate" / "mlflow.db"
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_release_and_the_trace_of_its_prediction_pass_on_postgres_with_s3(
+        tracking_server: str, s3: str, tmp_path: Path) -> None:
+    """The PR's check, the release at the bot's merge commit (retrain against the server,
+    the audited fingerprint, a signed statement, the ONNX bundle uploaded to S3, the alias
+    moved), a prediction served from that bundle, and its trace: every link read back from
+    the PostgreSQL store and the S3 artifacts verifies against the signed statement."""
+    import json
+
+    from mlflow import MlflowClient
+    from serving import bundle as bundles
+    from serving.app import create_app
+    from serving.handler import make_handler
+    from serving.settings import Settings
+
+    from bot.approvals.trailers import approval_trailer
+    from bot.release.promote import promote
+    from bot.release.release import TAG_MERGE, TAG_PR, release
+    from bot.release.signing import KeySigner
+    from bot.release.trace import trace
+    from bot.release.verify import trusted_keys, verify
+    from tests.promote_support import governed_workspace, ticking
+    from tests.release_support import public_pem, release_key
+    from tests.serving_support import FakeContext, LogLines, http_event
+    from training.data import load_dataset
+
+    root = governed_workspace(tmp_path / "ws")
+    config = load_config(root / "governance.yml")
+    gov = config.governance
+    quiet = ConsoleReporter(io.StringIO())
+    head = git(root, "rev-parse", "HEAD")
+    audited = run_check(config, tmp_path / "pr", tracking_uri=tracking_server, reporter=quiet,
+                        clock=ticking()).report
+    assert audited.passed, [(e.id, e.summary) for e in audited.audits]
+    trailers = "\n".join(approval_trailer(role, login, "2026-11-23T10:00:00Z", head)
+                         for role, login in (("data-steward", "dana"), ("ml-lead", "lee")))
+    git(root, "commit", "-q", "--allow-empty", "-m", f"Retune (#7)\n\n{trailers}")
+    merge = git(root, "rev-parse", "HEAD")
+
+    s3_client = boto3.client("s3", endpoint_url=s3, **_creds())
+    s3_client.create_bucket(Bucket=gov.deploy.bucket)
+    record = release(config, merge_sha=merge, audited_head_sha=head, audited=audited,
+                     pr_number=7, out_dir=tmp_path / "release", tracking_uri=tracking_server,
+                     require_server=True, reporter=quiet, promote=promote,
+                     s3_client=s3_client, clock=ticking(), signer=KeySigner(release_key()),
+                     repository="acme/models")
+    assert record.model_fingerprint == audited.model_fingerprint
+    assert record.version != audited.model_version  # retrained at the merge commit
+    assert record.bundle_uri is not None
+    assert record.bundle_uri.startswith(f"s3://{gov.deploy.bucket}/")
+    client: Any = MlflowClient(tracking_uri=tracking_server, registry_uri=tracking_server)
+    tags = client.get_model_version(gov.model.name, record.version).tags
+    assert tags[TAG_PR] == "7" and tags[TAG_MERGE] == merge
+    aliases = client.get_registered_model(gov.model.name).aliases
+    assert str(aliases[gov.aliases.production]) == record.version
+    assert _local_runs(root) == 0  # nothing went to the workspace's embedded store
+
+    logs = LogLines()
+    bundles.reset_cache()
+    try:
+        app = create_app(Settings(bundle_uri=record.bundle_uri, statement_pubkey=public_pem()),
+                         log_sink=logs, s3_client_factory=lambda: s3_client)
+        dataset = load_dataset(config)
+        body = json.dumps({"features": dict(zip(dataset.features, map(float, dataset.X[0]),
+                                                strict=True))})
+        event = http_event("apigw-http-v2.post-json.powertools.json", "POST", "/predict",
+                           body.encode(), headers={"x-request-id": "pg-1"})
+        assert make_handler(app)(event, FakeContext())["statusCode"] == 200
+    finally:
+        bundles.reset_cache()
+
+    checked = verify(record.bundle_uri, trusted_keys(public_pem()), s3_client=s3_client)
+    assert checked.statement.digest == record.statement_sha256
+    traced = trace("pg-1", logs, client, statement=checked.statement)
+    assert traced.mismatches == [] and len(traced.verified) == 6, traced.verified
+    assert (traced.version, traced.run_id, traced.merge_sha) == (record.version,
+                                                                 record.run_id, merge)
+    assert traced.pull_request == 7 and traced.audited_head_sha == head
+    assert traced.data_manifest["data_sha256"] == traced.data_sha256  # read from S3
+    assert traced.audit["passed"] is True and traced.audit["commit"] == merge
+    assert [a["login"] for a in traced.approvals] == ["dana", "lee"]

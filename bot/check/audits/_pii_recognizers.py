@@ -325,6 +325,18 @@ def presidio(regions: tuple[str, ...] = PHONE_REGIONS) -> dict[str, EntityRecogn
     }
 
 
+class _Recognizers:
+    """presidio's recognizers, built (and presidio imported, several seconds) at the first
+    value that one of them must read: a column of names, codes and measurements never
+    needs them."""
+
+    def __init__(self, regions: tuple[str, ...]) -> None:
+        self.regions = regions
+
+    def __getitem__(self, name: str) -> EntityRecognizer:
+        return presidio(self.regions)[name]
+
+
 def run_presidio(recognizer: EntityRecognizer, text: str) -> list[Match]:
     """A presidio recognizer's results as matches (DATE_TIME reported as DATE)."""
     out = []
@@ -345,7 +357,7 @@ def _context_before(text: str, start: int, pattern: re.Pattern[str], context: st
 
 def bare_digit_matches(digits: str, regions: tuple[str, ...], context: str = "") -> list[Match]:
     """A whole number's matches: checksums are strong, bare shapes weak (a column confirms)."""
-    rec = presidio(regions)
+    rec = _Recognizers(regions)
     found: list[Match] = []
     n = len(digits.lstrip("+"))
     plain = digits.lstrip("+")
@@ -440,7 +452,7 @@ def _nhs_formatted(text: str, context: str) -> list[Match]:
 
 def text_matches(text: str, regions: tuple[str, ...], context: str = "") -> list[Match]:
     """Every candidate match in a value that is not a bare number."""
-    rec = presidio(regions)
+    rec = _Recognizers(regions)
     digits = len(_digits(text))
     found: list[Match] = []
     if "@" in text:
