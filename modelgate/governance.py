@@ -246,7 +246,9 @@ class DataSection(_Strict):
 
 
 class EstimatorStep(_Strict):
-    class_: Annotated[str, Field(alias="class", pattern=r"^[A-Za-z_][\w.]*(:[\w.]+)?$")]
+    # module.Class, module:factory, or a file of the repository: path/to/file.py:factory
+    class_: Annotated[str, Field(alias="class", pattern=r"^([A-Za-z_][\w.]*(:[\w.]+)?"
+                                 r"|[\w.-][\w./-]*\.py:[\w.]+)$")]
     params: dict[str, Any] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

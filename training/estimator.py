@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """Build the estimator that ``governance.yml`` names, so a team swaps its model by config.
 
-Each step is an import path (``package.module.Class`` or ``package.module:factory``) plus
-keyword parameters; several steps form a scikit-learn ``Pipeline``. A parameter value that
-is itself a mapping with a ``class`` key is built the same way, at any depth, so a
-``ColumnTransformer`` names its transformers (each ``[name, {class: ...}, [columns]]``)
-and a nested ``Pipeline`` its steps. The import runs the
-repository's own code (the PR under audit), which is why training only ever runs in the
+Each step is an import path (``package.module.Class``, ``package.module:factory``, or a
+file of the team's repository, ``model/features.py:make_pipeline``, read relative to the
+folder of governance.yml) plus keyword parameters; several steps form a scikit-learn
+``Pipeline``. A parameter value that is itself a mapping with a ``class`` key is built
+the same way, at any depth, so a ``ColumnTransformer`` names its transformers (each
+``[name, {class: ...}, [columns]]``) and a nested ``Pipeline`` its steps. The import runs
+the repository's own code (the PR under audit), which is why training only ever runs in the
 untrusted, token-less job.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from sklearn.base import BaseEstimator
@@ -27,19 +29,57 @@ class EstimatorError(UsageError):
     """The configured estimator cannot be built."""
 
 
-def _import(path: str) -> Any:
+FILE_MODULE_PREFIX = "modelgate_file__"  # never the name of a package modelgate imports
+
+
+def _import_file(relative: str, root: Path) -> Any:
+    """``model/features.py`` of the team's repository: that exact file (never something
+    else on sys.path), as a module of its own flat name (``modelgate_file__model__features``,
+    so it cannot stand in for a module modelgate imports), registered so its classes pickle.
+    """
+    import importlib.util
+    import re
+    import sys
+
+    path = (root / relative).resolve()
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        raise EstimatorError(f"estimator.steps: {relative!r} is outside the repository "
+                             f"{root}") from None
+    if not path.is_file():
+        raise EstimatorError(f"estimator.steps: file {relative!r} not found under {root}")
+    name = FILE_MODULE_PREFIX + re.sub(r"\W", "_", relative.removesuffix(".py").replace("/", "__"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise EstimatorError(f"estimator.steps: cannot load {relative!r} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:  # the team's code: any failure is its message
+        del sys.modules[name]
+        raise EstimatorError(f"estimator.steps: importing {relative!r} failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _import(path: str, root: Path) -> Any:
     if ":" in path:
         module_name, attr = path.split(":", 1)
     else:
         module_name, _, attr = path.rpartition(".")
     if not module_name:
         raise EstimatorError(f"estimator.steps: {path!r} is not an import path (module.Class)")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise EstimatorError(
-            f"estimator.steps: cannot import module {module_name!r}: {exc}"
-        ) from exc
+    if module_name.endswith(".py"):
+        module = _import_file(module_name, root)
+    else:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise EstimatorError(
+                f"estimator.steps: cannot import module {module_name!r}: {exc}"
+            ) from exc
     target: Any = module
     for part in attr.split("."):
         try:
@@ -51,7 +91,7 @@ def _import(path: str) -> Any:
     return target
 
 
-def _build_value(where: str, value: Any) -> Any:
+def _build_value(where: str, value: Any, root: Path) -> Any:
     """Parameters with nested ``{class: ..., params: {...}}`` mappings built."""
     if isinstance(value, dict) and "class" in value:
         extra = set(value) - {"class", "params"}
@@ -62,11 +102,11 @@ def _build_value(where: str, value: Any) -> Any:
             step = EstimatorStep.model_validate(value)
         except ValueError as exc:
             raise EstimatorError(f"{where}: {exc}") from None
-        return _build_object(where, step)
+        return _build_object(where, step, root)
     if isinstance(value, dict):
-        return {k: _build_value(f"{where}.{k}", v) for k, v in value.items()}
+        return {k: _build_value(f"{where}.{k}", v, root) for k, v in value.items()}
     if isinstance(value, list):
-        built = [_build_value(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        built = [_build_value(f"{where}[{i}]", v, root) for i, v in enumerate(value)]
         # [name, estimator, columns] and [name, estimator] are tuples to scikit-learn
         if any(_is_estimator(v) for v in built) and value and isinstance(value[0], str):
             return tuple(built)
@@ -78,19 +118,19 @@ def _is_estimator(obj: Any) -> bool:
     return hasattr(obj, "fit") and (hasattr(obj, "transform") or hasattr(obj, "predict"))
 
 
-def _build_object(where: str, step: EstimatorStep) -> Any:
-    factory = _import(step.class_)
-    params = {k: _build_value(f"{where}.params.{k}", v) for k, v in step.params.items()}
+def _build_object(where: str, step: EstimatorStep, root: Path) -> Any:
+    factory = _import(step.class_, root)
+    params = {k: _build_value(f"{where}.params.{k}", v, root) for k, v in step.params.items()}
     try:
         return factory(**params)
     except (TypeError, ValueError) as exc:
         raise EstimatorError(f"{where} ({step.class_}): bad parameters: {exc}") from exc
 
 
-def _build_step(index: int, step: EstimatorStep) -> Any:
-    factory = _import(step.class_)
+def _build_step(index: int, step: EstimatorStep, root: Path) -> Any:
+    factory = _import(step.class_, root)
     try:
-        params = {k: _build_value(f"estimator.steps[{index}].params.{k}", v)
+        params = {k: _build_value(f"estimator.steps[{index}].params.{k}", v, root)
                   for k, v in step.params.items()}
         obj = factory(**params)
     except TypeError as exc:
@@ -130,13 +170,16 @@ def _column_positions(obj: Any, features: tuple[str, ...], where: str) -> None:
 
 
 def build_estimator(section: EstimatorSection, task: str = "binary",
-                    features: tuple[str, ...] | None = None) -> Pipeline:
+                    features: tuple[str, ...] | None = None,
+                    root: Path | None = None) -> Pipeline:
     """The Pipeline ``section`` names; its last step must suit ``task`` (a classifier
     with ``predict_proba``, or a regressor). With ``features``, ColumnTransformer column
-    names are checked against them and turned into positions."""
+    names are checked against them and turned into positions. A ``path/to/file.py:name``
+    step resolves against ``root`` (governance.yml's folder; default: the working
+    directory)."""
     from sklearn.base import is_classifier, is_regressor
 
-    steps = [_build_step(i, s) for i, s in enumerate(section.steps)]
+    steps = [_build_step(i, s, root or Path.cwd()) for i, s in enumerate(section.steps)]
     if features is not None:
         for i, step in enumerate(steps):
             _column_positions(step, features, f"estimator.steps[{i}]")

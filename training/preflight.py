@@ -22,7 +22,7 @@ def check_against_data(config: LoadedConfig, *, servable: bool = True) -> list[s
     gov = config.governance
     problems: list[str] = []
     try:
-        build_estimator(gov.estimator, gov.task, tuple(gov.data.features))
+        build_estimator(gov.estimator, gov.task, tuple(gov.data.features), config.root)
     except EstimatorError as exc:
         problems.append(str(exc))
     path = config.data_path
@@ -67,7 +67,7 @@ def _conversion_problems(config: LoadedConfig) -> list[str]:
         return [f"data: {exc}{hint}"]
     rng = np.random.default_rng(0)
     rows = np.sort(rng.permutation(len(dataset.y))[:SAMPLE_ROWS])
-    pipeline = build_estimator(gov.estimator, gov.task, dataset.features)
+    pipeline = build_estimator(gov.estimator, gov.task, dataset.features, config.root)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -123,6 +123,22 @@ HELP: dict[str, CommandHelp] = {
         _BASE,
         {E.USAGE: "bad input: unreadable CSV, a missing or repeated id, a licence that is "
                   "not SPDX, an existing manifest without --force"}),
+    "init": CommandHelp(
+        "Make this git repository ready for the gate: write governance.yml (every key\n"
+        "commented), the caller workflows pinned to a modelgate commit, model_cards/, the\n"
+        "data manifest and its REUSE entries and a .gitignore line; validate the result as\n"
+        "validate-config does and say what is still to do on GitHub (doctor runs when\n"
+        "GITHUB_TOKEN and --repo are given). A missing flag is asked for on a terminal.\n"
+        "A second run keeps every file; a file that differs needs --force.",
+        ("modelgate init --data data/churn.csv --target churned --id-column customer_id \\\n"
+         "      --license CC-BY-4.0 --copyright '2026 Example Ltd' --source 'CRM export' \\\n"
+         "      --role data-steward=dana --role ml-reviewer=mo --role gate-owners=gita \\\n"
+         "      --modelgate-ref 0123456789abcdef0123456789abcdef01234567",),
+        _BASE,
+        {E.OK: "written (or already there) and valid",
+         E.USAGE: "bad usage or input: a missing flag without a terminal, an unknown "
+                  "column, not a git repository, a file that would be overwritten without "
+                  "--force, a governance.yml that does not validate"}),
     "trace": CommandHelp(
         "Trace one served prediction (by its request_id) back to the model version, run,\n"
         "data hash, commit, audits and approvals, and optionally the Lambda deploy.",

@@ -216,14 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_validate_config)
 
     # one module per family of subcommands, each adding its own parsers
+    from bot.cli import data as cli_data
     from bot.cli import deploy as cli_release
     from bot.cli import doctor as cli_doctor
     from bot.cli import drift as cli_drift
     from bot.cli import handle as cli_github
+    from bot.cli import init as cli_init
     from bot.cli import release as cli_road
     from bot.cli import verdict as cli_verdict
 
-    for family in (cli_github, cli_release, cli_road, cli_drift, cli_verdict, cli_doctor):
+    for family in (cli_github, cli_release, cli_road, cli_drift, cli_verdict, cli_doctor,
+                   cli_data, cli_init):
         family.register(sub)
     return parser
 

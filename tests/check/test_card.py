@@ -92,6 +92,14 @@ def test_model_card_audit_passes_then_fails_on_an_empty_section(
     bad = model_card.run(dataclasses.replace(audit_context, card_dir=broken))
     assert bad.status == "fail"
     assert "section 'limitations' is empty" in bad.details["problems"]
+    data["limitations"] = "TODO: what this model gets wrong"
+    data["intended_use"] = "  todo - write me"
+    (broken / "model_card.json").write_text(json.dumps(data))
+    todo = model_card.run(dataclasses.replace(audit_context, card_dir=broken))
+    assert todo.status == "fail"
+    named = " ".join(todo.details["problems"])
+    assert "'limitations' is still a placeholder" in named, named
+    assert "'intended_use' is still a placeholder" in named, named
 
 
 def test_model_card_audit_fails_on_invalid_mct_and_missing_files(

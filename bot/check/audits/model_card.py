@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,21 @@ def _empty(value: Any) -> bool:
     return False
 
 
+# `modelgate init` writes "TODO: ..." where only the team can say what the model is for;
+# a card still carrying one is as unfinished as an empty one
+PLACEHOLDER = re.compile(r"^\s*(TODO|TBD|FIXME|XXX)\b|<\s*fill[^>]*>", re.IGNORECASE)
+
+
+def _placeholders(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [where] if PLACEHOLDER.search(value) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _placeholders(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _placeholders(v, f"{where}[{i}]")]
+    return []
+
+
 def _section_problems(card: ModelCard) -> list[str]:
     problems = []
     for name in REQUIRED_SECTIONS:
@@ -49,7 +65,10 @@ def _section_problems(card: ModelCard) -> list[str]:
         data = value.model_dump() if hasattr(value, "model_dump") else value
         if _empty(data):
             problems.append(f"section '{name}' is empty")
-        elif isinstance(data, dict):
+            continue
+        problems += [f"'{where}' is still a placeholder (TODO): write it in governance.yml's "
+                     "model: section" for where in _placeholders(data, name)]
+        if isinstance(data, dict):
             blank = [k for k, v in data.items() if _empty(v) and k not in _OPTIONAL.get(name, ())]
             if blank:
                 problems.append(f"section '{name}' has empty field(s) {blank}")
