@@ -40,16 +40,32 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 @contextmanager
 def _no_plugin_lookup() -> Iterator[None]:
-    """While pydantic is first imported, ``importlib.metadata`` is a stand-in that knows
-    no entry points. pydantic imports that module only to look its plugins up, which the
-    setting above turns off, and the import (it pulls in the ``email`` package) measured
-    about a sixth of a cold start. Anything importing it afterwards gets the real one."""
+    """While pydantic is first imported, ``importlib.metadata`` is a lazy stand-in.
+    pydantic imports that module only to look its plugins up, which the setting above
+    turns off, and the import (it pulls in the ``email`` package) measured about a sixth
+    of a cold start. The stand-in holds nothing of its own: ``entry_points`` and any
+    other attribute import the real module when first called or read and answer from it,
+    so no caller ever sees a partial ``importlib.metadata``."""
     name = "importlib.metadata"
     if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in PLUGINS_OFF or name in sys.modules:
         yield
         return
-    stand_in = types.ModuleType(name, "no entry points: pydantic plugins are turned off")
-    stand_in.entry_points = lambda **_: ()  # type: ignore[attr-defined]
+    stand_in = types.ModuleType(name, "importlib.metadata, imported on first use")
+
+    def real(attr: str) -> Any:
+        if attr.startswith("__"):  # the import system asks for __path__, __spec__, ...
+            raise AttributeError(attr)
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        import importlib
+
+        return getattr(importlib.import_module(name), attr)
+
+    def entry_points(**selection: Any) -> Any:  # pydantic's `from ... import entry_points`
+        return real("entry_points")(**selection)
+
+    stand_in.__dict__["entry_points"] = entry_points
+    stand_in.__dict__["__getattr__"] = real  # PEP 562: module attribute lookup
     sys.modules[name] = stand_in
     try:
         yield

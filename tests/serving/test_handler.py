@@ -236,7 +236,13 @@ event = json.loads(sys.stdin.read())
 response = handler(event, None)
 heavy = sorted(m for m in ("pandas", "scipy", "sklearn", "mlflow", "skl2onnx", "onnx", "bot",
                            "training", "uvicorn", "matplotlib") if m in sys.modules)
-print(json.dumps({"response": response, "heavy": heavy}))
+# the lazy importlib.metadata pydantic got at import answers like the real one
+lazy = "importlib.metadata" not in sys.modules  # pydantic did not import it
+import importlib.metadata
+points = sys.modules["pydantic.plugin._loader"].entry_points
+same = lazy and points(group="console_scripts") == importlib.metadata.entry_points(
+    group="console_scripts")
+print(json.dumps({"response": response, "heavy": heavy, "metadata": same}))
 """
 
 
@@ -256,6 +262,7 @@ def test_a_cold_start_imports_no_training_stack(bundle_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["heavy"] == []
+    assert out["metadata"] is True
     response = out["response"]
     assert response["statusCode"] == 200, response
     p = json.loads(response["body"])["probability_positive_class"]
