@@ -46,7 +46,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +69,17 @@ ROLE_HOLDERS = {"data-steward": "dana-steward", "ml-reviewer": "mo-reviewer",
                 # the road's PRs edit governance.yml, a gate path: the gate role approves too
                 "gate-owners": "gita-gatekeeper"}
 WORKFLOWS = ROOT / ".github" / "workflows"
+# a caller job's `uses:`: this repository's own copy, or modelgate's at a ref (a team's)
+CALL_RE = re.compile(r"^(?:\./|[\w.-]+/[\w.-]+/)\.github/workflows/(?P<file>[\w.-]+\.ya?ml)"
+                     r"(?:@\S+)?$")
+INSTALL_STEP = "Install modelgate (the caller's pin)"
+# the install step's own check of a team's pin (gate-*.yml): one release, by version or hash
+PIN_RE = re.compile(r"^modelgate(==[0-9A-Za-z.+!-]+| @ https://[^\s#]+#sha256=[0-9a-f]{64})$")
+LEVELS = {"none": 0, "read": 1, "write": 2}
+MSG_NO_CALLED_JOB = "{workflow}: no job {job!r}, and no job calling a workflow that has it"
+MSG_BAD_INSTALL = ("{where}: the caller installs modelgate with install={install!r}, "
+                   "requirement={requirement!r}; the road plays install: source (this "
+                   "repository) or a pinned requirement with an installed modelgate (team mode)")
 EXPR_RE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SHELL_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 FUNCTION_URL_HOST = "road.lambda-url.us-east-1.on.aws"
@@ -113,6 +124,13 @@ def step_message(stdout: str, stderr: str) -> str:
     if errors:
         return "\n".join(errors)
     return "\n".join([ln for ln in stderr.splitlines() if ln.strip()][-5:])
+
+
+def leading_comments(text: str) -> str:
+    """The comment lines a YAML file starts with (its SPDX header among them)."""
+    lines = text.splitlines()
+    count = next((i for i, ln in enumerate(lines) if not ln.startswith("#")), len(lines))
+    return "".join(ln + "\n" for ln in lines[:count])
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -225,6 +243,16 @@ def _lookup(expr: str, ctx: dict[str, Any]) -> str:
     return "" if node is None else str(node)
 
 
+def capped(own: dict[str, str], caller: dict[str, str]) -> dict[str, str]:
+    """A called job's GITHUB_TOKEN: its own `permissions:` capped by the calling job's
+    ("Reusing workflows": a called workflow can only downgrade the caller's permissions)."""
+    out = {}
+    for scope, level in own.items():
+        top = caller.get(scope, "none")
+        out[scope] = level if LEVELS.get(level, 0) <= LEVELS.get(top, 0) else top
+    return out
+
+
 def evaluate(text: str, ctx: dict[str, Any]) -> str:
     def one(match: re.Match[str]) -> str:
         expr = match.group(1)
@@ -269,17 +297,59 @@ class Job:
     # mints the job's GITHUB_TOKEN with exactly its `permissions:` map
     job_token: Callable[[dict[str, str]], str] | None = None
     step: dict[str, Any] = field(default_factory=dict)
+    # where the caller workflows are: the team's checkout, or (None) this repository's
+    workflows: Path | None = None
+    # an installed modelgate's argv prefix, run as a subprocess; None: in this process
+    cli: Sequence[str] | None = None
+    called: str = ""  # the gate workflow file the job came from, when it was called
 
     @property
     def failed(self) -> bool:
         return any(r.status != 0 for r in self.results)
 
+    def resolve(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The job to run and its token's permissions. A job of the caller file runs as
+        written; otherwise the caller job whose `uses:` calls a workflow holding it is
+        followed (this repository's copy of that workflow, whatever ref a team's caller
+        names), with `with:` bound into `inputs` (the called file's defaults first) and
+        `secrets:` into `secrets`, both evaluated in the caller's context. A called job
+        with an `environment:` also reads that environment's secrets, which win over the
+        passed ones; its token is its own `permissions:` capped by the caller job's."""
+        doc = yaml.safe_load(((self.workflows or WORKFLOWS) / self.workflow).read_text())
+        jobs = doc["jobs"]
+        top = doc.get("permissions") or {}
+        if self.job in jobs and "uses" not in jobs[self.job]:
+            return jobs[self.job], dict(jobs[self.job].get("permissions") or {})
+        for caller in jobs.values():
+            match = CALL_RE.match(str(caller.get("uses", "")))
+            if match is None:
+                continue
+            gate = yaml.safe_load((WORKFLOWS / match["file"]).read_text())
+            if self.job not in gate["jobs"]:
+                continue
+            spec = (gate.get("on", gate.get(True)) or {})["workflow_call"] or {}
+            inputs = {k: str((v or {}).get("default", "")) for k, v in
+                      (spec.get("inputs") or {}).items()}
+            inputs |= {k: evaluate(str(v), self.ctx) for k, v in
+                       (caller.get("with") or {}).items()}
+            given = caller.get("secrets") or {}
+            require(given != "inherit", f"{self.workflow}: a caller passes every secret")
+            secrets = {k: evaluate(str(v), self.ctx) for k, v in given.items()}
+            job = gate["jobs"][self.job]
+            if "environment" in job:  # the road's secrets are the environments' secrets
+                secrets |= self.ctx["secrets"]
+            self.ctx = {**self.ctx, "inputs": inputs, "secrets": secrets}
+            self.called = match["file"]
+            granted = caller.get("permissions", top) or {}
+            return job, capped(dict(job.get("permissions") or {}), dict(granted))
+        raise RoadStopped(MSG_NO_CALLED_JOB.format(workflow=self.workflow, job=self.job))
+
     def run(self) -> Job:
-        doc = yaml.safe_load((WORKFLOWS / self.workflow).read_text())
-        job = doc["jobs"][self.job]
-        say(f"  ── {self.workflow} / {self.job}")
+        job, permissions = self.resolve()
+        via = f" -> {self.called}" if self.called else ""
+        say(f"  ── {self.workflow}{via} / {self.job}")
         if self.job_token is not None:
-            self.ctx["github"]["token"] = self.job_token(dict(job.get("permissions") or {}))
+            self.ctx["github"]["token"] = self.job_token(permissions)
         for step in job["steps"]:
             self.step = step
             name = step.get("name", step.get("uses", "step"))
@@ -332,26 +402,39 @@ class Job:
         return status
 
     def _modelgate(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
-        from bot.cli.main import main
-
         say(f"       $ modelgate {' '.join(argv)}")
-        with patched_env({**self.env, **env}, cwd or self.cwd):
-            out, err = io.StringIO(), io.StringIO()
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    status = main(argv)
-                except SystemExit as exc:
-                    status = int(exc.code or 0)
-        text = out.getvalue()
-        message = step_message(text, err.getvalue()) if status != 0 else ""
+        status, text, errors = call_modelgate(self.cli, argv, {**self.env, **env},
+                                              cwd or self.cwd)
+        message = step_message(text, errors) if status != 0 else ""
         self.results.append(StepResult("modelgate " + argv[0], status, text, message))
         for line in text.splitlines():
             if line.startswith("::error") or not line.startswith("::"):
                 say(f"         {line}")
         if status != 0:
-            for line in err.getvalue().splitlines()[-5:]:
+            for line in errors.splitlines()[-5:]:
                 say(f"         {line}")
         return status
+
+
+def call_modelgate(cli: Sequence[str] | None, argv: list[str], env: dict[str, str],
+                   cwd: Path) -> tuple[int, str, str]:
+    """One `modelgate` command: (exit status, stdout, stderr). In this process from the
+    working tree when ``cli`` is None, else the installed modelgate ``cli`` names, as a
+    subprocess with the step's environment."""
+    if cli is not None:
+        done = subprocess.run([*cli, *argv], cwd=cwd, env={**os.environ, **env},
+                              capture_output=True, text=True, check=False)
+        return done.returncode, done.stdout, done.stderr
+    from bot.cli.main import main
+
+    with patched_env(env, cwd):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv)
+            except SystemExit as exc:
+                status = int(exc.code or 0)
+    return status, out.getvalue(), err.getvalue()
 
 
 # ----------------------------------------------------------------------- the road
@@ -379,10 +462,15 @@ class Road:
     comment_file: Path | None = None
     signing_pem: str = ""  # the release's P-256 private key (the `production` secret)
     statement_pubkey: str = ""  # its public half (the variable deploy and Lambda trust)
+    repo: str = REPO  # the repository on the GitHub double
+    callers: Path | None = None  # the team's caller workflows; None: this repository's
+    cli: Sequence[str] | None = None  # an installed modelgate (team mode), else in-process
+    role_holders: dict[str, str] = field(default_factory=lambda: dict(ROLE_HOLDERS))
+    function_name: str = "modelgate-breast-cancer"  # governance.yml deploy.function_name
 
     # -- helpers ------------------------------------------------------------------------
     def base_ctx(self) -> dict[str, Any]:
-        return {"github": {"token": self.bot_token, "repository": REPO,
+        return {"github": {"token": self.bot_token, "repository": self.repo,
                            "server_url": self.services.double.base_url, "event": {}},
                 "runner": {"temp": str(self.runner_temp)},
                 "vars": {"MLFLOW_TRACKING_URI": self.services.mlflow_uri,
@@ -404,7 +492,7 @@ class Road:
         (job_dir / "summary.md").touch()
         (job_dir / "output").touch()
         return {"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": event_name,
-                "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": REPO,
+                "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": self.repo,
                 "GITHUB_API_URL": self.services.double.base_url,
                 "GITHUB_SERVER_URL": self.services.double.base_url,
                 "GITHUB_STEP_SUMMARY": str(job_dir / "summary.md"),
@@ -431,17 +519,17 @@ class Road:
         git(self.origin, "checkout", "-q", "-b", branch, "main")
         gov = yaml.safe_load(gov_path.read_text())
         change(gov)
-        header = "".join(ln + "\n" for ln in gov_path.read_text().splitlines()[:2])
+        header = leading_comments(gov_path.read_text())
         gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
         git(self.origin, "commit", "-q", "-am", title)
         sha = git(self.origin, "rev-parse", "HEAD")
         git(self.origin, "checkout", "-q", "main")
         number = self.services.double.create_pull(
-            REPO, AUTHOR, head_ref=branch, head_sha=sha, title=title,
+            self.repo, AUTHOR, head_ref=branch, head_sha=sha, title=title,
             files={"governance.yml": git(self.origin, "show", f"{sha}:governance.yml") + "\n"})
         say(f"\n▶ PR #{number} opened by @{AUTHOR}: {title} (head {sha[:12]})")
         # pr-labels.yml sees the opening as it happens (who pushed the first head)
-        event = self.services.double.webhooks.pull_request(REPO, number, "opened", target=True)
+        event = self.services.double.webhooks.pull_request(self.repo, number, "opened", target=True)
         self.handle("pr-labels.yml", "handle", event, f"pr{number}-opened-{sha[:7]}")
         return PullRun(number=number, branch=branch, head_sha=sha)
 
@@ -450,16 +538,16 @@ class Road:
         gov_path = self.origin / "governance.yml"
         gov = yaml.safe_load(gov_path.read_text())
         change(gov)
-        header = "".join(ln + "\n" for ln in gov_path.read_text().splitlines()[:2])
+        header = leading_comments(gov_path.read_text())
         gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
         git(self.origin, "commit", "-q", "-am", message)
         sha = git(self.origin, "rev-parse", "HEAD")
         git(self.origin, "checkout", "-q", "main")
-        self.services.double.push(REPO, run.number, {"governance.yml": gov_path.read_text()},
+        self.services.double.push(self.repo, run.number, {"governance.yml": gov_path.read_text()},
                                   sha=sha, message=message)
         run.head_sha = sha
         say(f"\n▶ @{AUTHOR} pushed {sha[:12]} to PR #{run.number}")
-        event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize",
+        event = self.services.double.webhooks.pull_request(self.repo, run.number, "synchronize",
                                                            target=True)
         self.handle("pr-labels.yml", "handle", event, f"pr{run.number}-sync-{sha[:7]}")
 
@@ -475,16 +563,17 @@ class Road:
         ctx["github"]["workspace"] = str(checkout)
         env = self.actions_env(event.name, path, job_dir)
         return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir),
-                   expect_failure=expect_failure, job_token=self.job_token).run()
+                   expect_failure=expect_failure, job_token=self.job_token,
+                   workflows=self.callers, cli=self.cli).run()
 
     def job_token(self, permissions: dict[str, str]) -> str:
         """The GITHUB_TOKEN of one job: exactly its `permissions:` map (id-token is OIDC,
         which the double does not serve)."""
         scopes = {k: v for k, v in permissions.items() if k != "id-token"}
-        return self.services.double.add_job_token(REPO, permissions=scopes)
+        return self.services.double.add_job_token(self.repo, permissions=scopes)
 
     def pr_check(self, run: PullRun, *, expect_failure: bool = False) -> None:
-        event = self.services.double.webhooks.pull_request(REPO, run.number, "synchronize"
+        event = self.services.double.webhooks.pull_request(self.repo, run.number, "synchronize"
                                                            if run.artifact_dir else "opened")
         job_dir = self.workdir / "jobs" / f"pr{run.number}-check-{run.head_sha[:7]}"
         path = self.event(event, job_dir)
@@ -494,7 +583,7 @@ class Road:
         env["GITHUB_BASE_REF"] = "main"
         job = Job("pr-check.yml", "check", ctx, job_dir / "checkout", env,
                   self.emulators(job_dir, pull=run), expect_failure=expect_failure,
-                  job_token=self.job_token)
+                  job_token=self.job_token, workflows=self.callers, cli=self.cli)
         job.run()
         run.check_conclusion = "failure" if job.failed else "success"
 
@@ -502,38 +591,38 @@ class Road:
         """The trusted verdict (default branch's modelgate, PR files as data), then the
         report of that verdict with the App's token."""
         run_id = self._check_run_id[run.head_sha]
-        event = self.services.double.webhooks.workflow_run(REPO, run_id)
+        event = self.services.double.webhooks.workflow_run(self.repo, run_id)
         tag = f"pr{run.number}-{{}}-{run.head_sha[:7]}"
         self.handle("pr-report.yml", "verdict", event, tag.format("verdict"),
                     expect_failure=run.check_conclusion == "failure")
         return self.handle("pr-report.yml", "report", event, tag.format("report"))
 
     def approve(self, run: PullRun, login: str, body: str = "/approve") -> None:
-        comment_id = self.services.double.comment_as(login, REPO, run.number, body)
+        comment_id = self.services.double.comment_as(login, self.repo, run.number, body)
         say(f"\n▶ @{login} comments {body!r} on PR #{run.number}")
-        event = self.services.double.webhooks.issue_comment(REPO, comment_id)
+        event = self.services.double.webhooks.issue_comment(self.repo, comment_id)
         self.handle("pr-commands.yml", "handle", event, f"pr{run.number}-c{comment_id}")
-        pull = self.services.double.pull(REPO, run.number)
+        pull = self.services.double.pull(self.repo, run.number)
         if pull["merged"] and not run.merged:
             run.merged = True
             self._replay_merge(run, pull)
 
     def _replay_merge(self, run: PullRun, pull: dict[str, Any]) -> None:
         double_sha = pull["merge_commit_sha"]
-        message = self.services.double.state.repos[REPO.casefold()].commits[double_sha].message
+        message = self.services.double.state.repos[self.repo.casefold()].commits[double_sha].message
         git(self.origin, "merge", "-q", "--no-ff", run.head_sha, "-m", message)
         run.merge_sha = git(self.origin, "rev-parse", "HEAD")
         # the statement names this sha and the release tags it: the double holds it too
         from demo.github_double.state import Commit
 
-        repo = self.services.double.state.repos[REPO.casefold()]
+        repo = self.services.double.state.repos[self.repo.casefold()]
         made = repo.commits[double_sha]
         repo.commits[run.merge_sha] = Commit(sha=run.merge_sha, message=message,
                                              author=made.author, tree=dict(made.tree),
                                              parents=made.parents, created_at=made.created_at)
         say(f"  merged by the bot with the head pinned at {run.head_sha[:12]}; "
             f"the road replays it in git as {run.merge_sha[:12]}")
-        dispatch = self.services.double.dispatches(REPO)[-1]
+        dispatch = self.services.double.dispatches(self.repo)[-1]
         say(f"  release dispatched: {dispatch}")
 
     def release(self, run: PullRun, *, audited_report: Path | None = None,
@@ -552,7 +641,8 @@ class Road:
         env.pop("GITHUB_TOKEN", None)
         emulators = self.emulators(job_dir, audited_override=audited_report)
         return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators,
-                   expect_failure=expect_failure, job_token=self.job_token).run()
+                   expect_failure=expect_failure, job_token=self.job_token,
+                   workflows=self.callers, cli=self.cli).run()
 
     # -- emulated actions -----------------------------------------------------------------
     _check_run_id: dict[str, int] = field(default_factory=dict)
@@ -563,7 +653,7 @@ class Road:
         this repository, narrowed by the step's `permission-*` inputs."""
         wanted = {k.removeprefix("permission-").replace("-", "_"): v
                   for k, v in inputs.items() if k.startswith("permission-")}
-        token = self.services.double.app_token(APP_SLUG, REPO, permissions=wanted)
+        token = self.services.double.app_token(APP_SLUG, self.repo, permissions=wanted)
         job.ctx["steps"][job.step["id"]] = {"outputs": {"token": token, "app-slug": APP_SLUG}}
         return 0
 
@@ -578,6 +668,19 @@ class Road:
         key.chmod(0o600)
         job.ctx["steps"][job.step["id"]] = {"outputs": {"path": str(key)}}
         return 0
+
+    def install(self, inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+        """The gate's install step. `install: source` (this repository): this process
+        already runs from the locked environment. A team's pinned requirement: the
+        installed modelgate the road was given is that release (emulated as installed).
+        Anything else fails as the step would."""
+        install, requirement = env.get("INSTALL", ""), env.get("REQUIREMENT", "")
+        if (install == "source" and self.cli is None) or (
+                install == "requirement" and PIN_RE.match(requirement) and self.cli):
+            return 0
+        say("       " + MSG_BAD_INSTALL.format(where=job.where, install=install,
+                                               requirement=requirement))
+        return 1
 
     def download_verdict(self, dest: Path) -> int:
         """download-artifact without run-id: the verdict this same run uploaded."""
@@ -614,10 +717,10 @@ class Road:
                         zf.write(file, file.relative_to(source).as_posix())
             failed = job.failed
             run_id = self.services.double.add_workflow_run(
-                REPO, name="modelgate PR check", head_sha=pull.head_sha,
+                self.repo, name="modelgate PR check", head_sha=pull.head_sha,
                 pull_number=pull.number, event="pull_request", workflow_file="pr-check.yml",
                 conclusion="failure" if failed else "success")
-            self.services.double.add_artifact(REPO, run_id, "modelgate-audit", buf.getvalue())
+            self.services.double.add_artifact(self.repo, run_id, "modelgate-audit", buf.getvalue())
             self._check_run_id[pull.head_sha] = run_id
             pull.artifact_dir = source
             return 0
@@ -627,7 +730,7 @@ class Road:
             if "run-id" not in inputs:  # an artifact of this same run: the verdict
                 return self.download_verdict(dest)
             run_id = int(inputs["run-id"])
-            repo = self.services.double.state.repos[REPO.casefold()]
+            repo = self.services.double.state.repos[self.repo.casefold()]
             artifact = next(repo.artifacts[a] for a in repo.runs[run_id].artifacts
                             if repo.artifacts[a].name == inputs["name"])
             if dest.exists():
@@ -653,51 +756,93 @@ class Road:
             "Bind the evidence to the commit the run built": bind,
             "Find the PR check run that audited the head": noop,
             SIGNING_KEY_STEP: self.write_signing_key,
+            INSTALL_STEP: self.install,
         }
 
 
 
-def setup(workdir: Path) -> Road:
-    """Start the services and give them the shipped repository; stop them if that fails."""
+def setup(workdir: Path, *, source: Path = ROOT, modelgate: Sequence[str] | None = None,
+          repo: str = REPO) -> Road:
+    """Start the services and give them the repository the road plays; stop them if that
+    fails.
+
+    ``source`` is that repository (cloned as origin): this one by default, or a team's,
+    whose caller workflows, governance.yml (role holders, model, deploy target) and data
+    the road then reads. ``modelgate``, when given, is the argv prefix of an installed
+    modelgate (say ``[venv/bin/modelgate]``) run as a subprocess for every `modelgate`
+    step, the callers' pinned install being emulated as done; else the steps run in this
+    process from the working tree."""
     services = start_services(workdir)
     try:
-        return _prepare(workdir, services)
+        return _prepare(workdir, services, source=source, cli=modelgate, repo=repo)
     except BaseException:
         services.stop()
         raise
 
 
-def _prepare(workdir: Path, services: Services) -> Road:
+APP_ID_RE = re.compile(r"^(?P<key>\s+app_id:)[ \t]*null\b", re.MULTILINE)
+
+
+def role_holders(gov: dict[str, Any]) -> dict[str, str]:
+    """role -> the one login the road has approve it: the role's first user."""
+    holders = {}
+    for role in (gov.get("approval") or {}).get("roles") or []:
+        users = role.get("users") or []
+        require(bool(users) and int(role.get("required", 1)) <= 1,
+                f"governance.yml role {role.get('name')!r}: the road plays roles with at "
+                "least one user and `required: 1`")
+        holders[str(role["name"])] = str(users[0])
+    return holders
+
+
+def _prepare(workdir: Path, services: Services, *, source: Path = ROOT,
+             cli: Sequence[str] | None = None, repo: str = REPO) -> Road:
     gh = services.double
-    for login in (AUTHOR, *ROLE_HOLDERS.values()):
-        gh.add_user(login)
-    bot_token = gh.add_bot()
-    gh.create_org("modelgate-demo", members=[AUTHOR, *ROLE_HOLDERS.values()])
-    gh.add_team("modelgate-demo", "ml-reviewers", members=["mo-reviewer"])
+    owner = repo.split("/")[0]
     origin = workdir / "origin"
-    git(workdir, "clone", "-q", "--no-hardlinks", str(ROOT), str(origin))
+    git(workdir, "clone", "-q", "--no-hardlinks", str(source), str(origin))
     gov_path = origin / "governance.yml"
     text = gov_path.read_text()
-    require("  app_id: null\n" in text, "governance.yml has no `github.app_id: null` to fill")
-    gov_path.write_text(text.replace("  app_id: null\n", f"  app_id: {DEMO_APP_ID}\n", 1))
-    git(origin, "commit", "-q", "-am", "The demo's modelgate GitHub App")
+    gov = yaml.safe_load(text)
+    holders = role_holders(gov)
+    people = [AUTHOR, *dict.fromkeys(holders.values())]
+    for login in people:
+        gh.add_user(login)
+    bot_token = gh.add_bot()
+    gh.create_org(owner, members=people)
+    for role in gov["approval"]["roles"]:  # a role's teams hold its users
+        for team in role.get("teams") or []:
+            gh.add_team(owner, team.split("/")[-1], members=list(role.get("users") or []))
+    app_id = (gov.get("github") or {}).get("app_id")
+    if app_id is None:
+        require(APP_ID_RE.search(text) is not None,
+                "governance.yml has no `github.app_id: null` to fill")
+        gov_path.write_text(APP_ID_RE.sub(rf"\g<key> {DEMO_APP_ID}", text, count=1))
+        git(origin, "commit", "-q", "-am", "The demo's modelgate GitHub App")
+        app_id = DEMO_APP_ID
     base = git(origin, "rev-parse", "HEAD")
-    gh.create_repo(REPO, files={"README.md": "demo"})
-    gh.commit(REPO, "main", {"governance.yml": (origin / "governance.yml").read_text()},
-              sha=base, message="the shipped repository")
-    for login in (AUTHOR, *ROLE_HOLDERS.values()):
-        gh.set_permission(REPO, login, "write")
-    gh.set_permission(REPO, ACTIONS_BOT, "write")
+    gh.create_repo(repo, files={"README.md": "demo"})
+    gh.commit(repo, "main", {"governance.yml": (origin / "governance.yml").read_text()},
+              sha=base, message="the repository the road plays")
+    for login in people:
+        gh.set_permission(repo, login, "write")
+    gh.set_permission(repo, ACTIONS_BOT, "write")
     manifest = json.loads(APP_MANIFEST.read_text())
-    gh.install_app(REPO, APP_SLUG, DEMO_APP_ID, permissions=manifest["default_permissions"])
+    gh.install_app(repo, APP_SLUG, int(app_id), permissions=manifest["default_permissions"])
     # docs/ruleset.json's rule: the `modelgate` check, from this App only
-    gh.add_ruleset(REPO, required_checks=[("modelgate", DEMO_APP_ID)], strict=True)
+    gh.add_ruleset(repo, required_checks=[("modelgate", int(app_id))], strict=True)
     runner_temp = workdir / "runner-temp"
     runner_temp.mkdir()
-    _aws_infrastructure(services.moto_url)
+    deploy = gov.get("deploy") or {}
+    function_name = str(deploy.get("function_name", "modelgate-serving"))
+    _aws_infrastructure(services.moto_url, bucket=str(deploy.get("bucket", "modelgate-bundles")),
+                        function_name=function_name)
     private_pem, public_pem = signing_key(workdir)
+    callers = None if source.resolve() == ROOT else origin / ".github" / "workflows"
     return Road(workdir=workdir, services=services, origin=origin, bot_token=bot_token,
-                runner_temp=runner_temp, signing_pem=private_pem, statement_pubkey=public_pem)
+                runner_temp=runner_temp, signing_pem=private_pem, statement_pubkey=public_pem,
+                repo=repo, callers=callers, cli=cli, role_holders=holders,
+                function_name=function_name)
 
 
 def signing_key(workdir: Path) -> tuple[str, str]:
@@ -717,14 +862,15 @@ def signing_key(workdir: Path) -> tuple[str, str]:
     return private, public
 
 
-def _aws_infrastructure(endpoint: str) -> None:
+def _aws_infrastructure(endpoint: str, *, bucket: str = "modelgate-bundles",
+                        function_name: str = "modelgate-breast-cancer") -> None:
     """What `infra/template.yaml` would create: the bundle bucket, the role, the function."""
     import boto3
 
     kw = {"endpoint_url": endpoint, "region_name": "us-east-1",
           "aws_access_key_id": "testing",
           "aws_secret_access_key": "testing"}  # pragma: allowlist secret
-    boto3.client("s3", **kw).create_bucket(Bucket="modelgate-bundles")
+    boto3.client("s3", **kw).create_bucket(Bucket=bucket)
     iam = boto3.client("iam", **kw)
     trust = {"Version": "2012-10-17",
              "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -734,7 +880,7 @@ def _aws_infrastructure(endpoint: str) -> None:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("placeholder.py", "def handler(event, context):\n    return {}\n")
     boto3.client("lambda", **kw).create_function(
-        FunctionName="modelgate-breast-cancer", Runtime="python3.12",
+        FunctionName=function_name, Runtime="python3.12",
         Role="arn:aws:iam::123456789012:role/modelgate-serving",
         Handler="placeholder.handler", Code={"ZipFile": buf.getvalue()})
 
@@ -763,7 +909,7 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
     import boto3
 
     lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
-    cfg = lam.get_function_configuration(FunctionName="modelgate-breast-cancer", Qualifier="live")
+    cfg = lam.get_function_configuration(FunctionName=road.function_name, Qualifier="live")
     env = {**cfg["Environment"]["Variables"], "AWS_ENDPOINT_URL": road.services.moto_url,
            **AWS_ENV}
     event: dict[str, Any] = {  # a Lambda Function URL request (payload format 2.0)
@@ -787,7 +933,9 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
 
         serving_bundle.reset_cache()
         handler = make_handler(create_app())
-        response = handler(event, _Context())
+        response = handler(event, _Context(
+            function_name=road.function_name,
+            invoked_function_arn=f"{FUNCTION_ARN}:{road.function_name}:live"))
     lines = [ln for ln in out.getvalue().splitlines() if ln.startswith("{")]
     with log_file.open("a", encoding="utf-8") as fh:
         fh.writelines(ln + "\n" for ln in lines)
@@ -795,6 +943,9 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
                                         if response.get("isBase64Encoded") else response["body"])
     return Served(request_id=answer["request_id"], body=answer, log_lines=lines,
                   lambda_version=cfg["Version"])
+
+
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function"
 
 
 @dataclass
@@ -827,7 +978,7 @@ def eval_records(origin: Path, n: int = 3) -> list[dict[str, float]]:
 def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
     """Run one `modelgate` command as a person would; a failure stops the road."""
     job = Job("-", "-", {}, cwd, {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV},
-              {})
+              {}, cli=road.cli)
     status = job._modelgate(argv, {})
     if status != 0:
         head = f"modelgate {argv[0]} failed (exit {status})"
@@ -836,22 +987,17 @@ def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tu
     return status, job.results[-1].output
 
 
+as_person = modelgate  # for play_team, whose `modelgate` argument hides the function
+
+
 def run_modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]
                   ) -> tuple[int, str]:
     """Run one `modelgate` command whose failure the story expects: (status, what it
     printed on stdout and stderr)."""
-    from bot.cli.main import main
-
     say(f"       $ modelgate {' '.join(argv)}")
     full = {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV}
-    out, err = io.StringIO(), io.StringIO()
-    with patched_env(full, cwd), contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as exc:
-            status = int(exc.code or 0)
-    return status, out.getvalue() + err.getvalue()
+    status, out, err = call_modelgate(road.cli, argv, full, cwd)
+    return status, out + err
 
 
 @dataclass
@@ -873,7 +1019,7 @@ def released(road: Road, job: Job) -> Released:
     out = job.cwd / "out" / "release"
     release = json.loads((out / "release.json").read_text())
     deploy = json.loads((out / "deploy.json").read_text())
-    repo = road.services.double.state.repos[REPO.casefold()]
+    repo = road.services.double.state.repos[road.repo.casefold()]
     book = releases_of(road.services.double.state).of(repo)
     model_version = str(release["version"])
     tag = f"{release['model_name']}/v{model_version}"
@@ -886,7 +1032,7 @@ def released(road: Road, job: Job) -> Released:
     base = road.services.double.base_url
     done = Released(release_statement=str(release.get("statement_sha256") or ""),
                     deploy_statement=str(deploy.get("statement_sha256") or ""), tag=tag,
-                    release_url=f"{base}/{REPO}/releases/tag/{tag}",
+                    release_url=f"{base}/{road.repo}/releases/tag/{tag}",
                     assets=[a.name for a in found[0].assets], card_path=card)
     say(f"  release record: statement sha256 {done.release_statement}")
     say(f"  deploy record:  statement sha256 {done.deploy_statement}")
@@ -896,9 +1042,9 @@ def released(road: Road, job: Job) -> Released:
     return done
 
 
-def card_comment(gh: GitHubDouble, number: int) -> str:
+def card_comment(gh: GitHubDouble, number: int, repo: str = REPO) -> str:
     """The bot's one living comment on PR ``number``."""
-    found = [body for login, body in gh.comments(REPO, number)
+    found = [body for login, body in gh.comments(repo, number)
              if login == APP_BOT and body.startswith("<!-- modelgate:card")]
     require(len(found) == 1, f"PR #{number} has {len(found)} modelgate comments, not one")
     return found[0]
@@ -1026,7 +1172,7 @@ def play(workdir: Path) -> RoadResult:
         import boto3
 
         lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
-        lam.update_alias(FunctionName="modelgate-breast-cancer", Name="live",
+        lam.update_alias(FunctionName=road.function_name, Name="live",
                          FunctionVersion=served_second.lambda_version)
         say(f"\n▶ by hand: aws lambda update-alias --function-name modelgate-breast-cancer "
             f"--name live --function-version {served_second.lambda_version}")
@@ -1052,6 +1198,82 @@ def play(workdir: Path) -> RoadResult:
                           refused_release_status=int(refused.failed),
                           refused_release_output=refused_out,
                           seconds=time.monotonic() - started)
+    finally:
+        road.services.stop()
+
+
+@dataclass
+class TeamRoadResult:
+    """What the team road made: the PR, its comment, the release and the traced prediction."""
+
+    pull: PullRun
+    comment: str
+    release: Released
+    served: Served
+    trace_text: str
+    role_holders: dict[str, str]
+    model_name: str
+    records: list[dict[str, float]]  # what was sent to /predict
+    seconds: float
+
+
+CARD_TEXT = {  # what a team writes for the card fields `modelgate init` leaves as TODO
+    "description": "A model of {name}, from the inputs listed in governance.yml.",
+    "intended_use": "Decision support for the team's reviewers of {name}.",
+    "out_of_scope_use": "Automated decisions without a person's review.",
+    "limitations": "Trained on one extract of the team's data; other periods may differ.",
+}
+
+
+def _reviewed(gov: dict[str, Any]) -> None:
+    """A settings change any team's governance.yml can take: the model card's texts
+    written (those still TODO) and the description marked reviewed."""
+    model = gov.setdefault("model", {})
+    for key, text in CARD_TEXT.items():
+        if not model.get(key) or str(model[key]).startswith("TODO"):
+            model[key] = text.format(name=model.get("name", "the model"))
+    model["description"] = f"{str(model['description']).rstrip()} Reviewed through the gate."
+
+
+def play_team(workdir: Path, *, source: Path, modelgate: Sequence[str],
+              repo: str = "modelgate-team/model") -> TeamRoadResult:
+    """The road for any team's repository, with an installed modelgate: a PR changing
+    the team's governance.yml -> PR check -> report (trusted verdict, then the report) ->
+    each role's /approve -> the bot merges -> release (retrain, same model, sign) ->
+    deploy (moto) -> a prediction through the Lambda handler -> `modelgate trace` of it.
+    Features, model name, roles and the deploy target come from the source's
+    governance.yml and data, never from the shipped example."""
+    started = time.monotonic()
+    road = setup(workdir, source=source, modelgate=modelgate, repo=repo)
+    gh = road.services.double
+    log_file = workdir / "serving.log"
+    try:
+        pull = road.open_pull("team-change", _reviewed, "Describe the reviewed model")
+        road.pr_check(pull)
+        road.pr_report(pull)
+        for login in road.role_holders.values():
+            road.approve(pull, login)
+        require(pull.merged, f"the bot did not merge PR #{pull.number}, approved and green")
+        comment = card_comment(gh, pull.number, road.repo)
+        done = released(road, road.release(pull))
+        require(done.release_statement == done.deploy_statement != "",
+                "the deploy record does not carry the statement the release signed")
+        records = eval_records(road.origin)
+        served = invoke_live(road, records, log_file)
+        say(f"\n▶ POST /predict on live (Lambda version {served.lambda_version}): "
+            f"{json.dumps(served.body)[:300]}")
+        trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
+        _, trace_text = as_person(
+            road, ["trace", served.request_id, "--log", str(log_file), "--with-deploy",
+                   "--verify", "--tracking-uri", road.services.mlflow_uri], road.origin,
+            trusted)
+        say(f"\n▶ modelgate trace {served.request_id} --verify\n{trace_text}")
+        require("MISMATCH" not in trace_text, "the trace found a MISMATCH")
+        gov = yaml.safe_load((road.origin / "governance.yml").read_text())
+        return TeamRoadResult(pull=pull, comment=comment, release=done, served=served,
+                              trace_text=trace_text, role_holders=dict(road.role_holders),
+                              model_name=str(gov["model"]["name"]), records=records,
+                              seconds=time.monotonic() - started)
     finally:
         road.services.stop()
 

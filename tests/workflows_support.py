@@ -106,8 +106,106 @@ def load_workflow(path: Path) -> Workflow:
     return Workflow(path=path, text=text, doc=doc)
 
 
-def load_workflows(directory: Path = WORKFLOWS_DIR) -> dict[str, Workflow]:
+def load_files(directory: Path = WORKFLOWS_DIR) -> dict[str, Workflow]:
+    """Every workflow file as written: the callers and the reusable gate-*.yml."""
     return {p.name: load_workflow(p) for p in sorted(directory.glob("*.y*ml"))}
+
+
+def called(workflow: Workflow) -> bool:
+    """A reusable workflow only (``on: workflow_call``): it runs as part of its caller."""
+    return set(workflow.triggers) == {"workflow_call"}
+
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def capped(own: dict[str, str], caller: dict[str, str]) -> dict[str, str]:
+    """A called job's token: its own ``permissions:`` capped by the caller job's (GitHub:
+    a called workflow can only downgrade what the caller granted)."""
+    out = {}
+    for scope, level in own.items():
+        top = caller.get(scope, "none")
+        out[scope] = level if LEVELS.get(level, 0) <= LEVELS.get(top, 0) else top
+    return out
+
+
+def local_target(uses: str, directory: Path) -> Path | None:
+    """The file a job's ``uses:`` calls when it is this repository's own gate workflow
+    (``./.github/workflows/X.yml``, or ``<owner>/modelgate/.github/workflows/X.yml@<ref>``
+    as in a team's caller), else None."""
+    match = CALL_RE.match(uses)
+    return directory / match["file"] if match else None
+
+
+CALL_RE = re.compile(r"^(?:\./|[\w.-]+/modelgate/)\.github/workflows/(?P<file>gate-[\w-]+\.yml)"
+                     r"(?:@[0-9a-f]{40})?$")
+
+
+def resolve(caller: Workflow, directory: Path = WORKFLOWS_DIR) -> Workflow:
+    """The caller as GitHub runs it: its triggers and concurrency, and in place of each
+    calling job the called workflow's jobs, each with the token GitHub gives it (its own
+    permissions capped by the calling job's). The text is both files', so rules that look
+    for words (``secrets.``, a PR ref) see what the run holds."""
+    jobs: dict[str, Any] = {}
+    texts = [caller.text]
+    for job_id, job in caller.jobs.items():
+        target = local_target(str(job.get("uses", "")), directory)
+        if target is None:
+            jobs[job_id] = job
+            continue
+        gate = load_workflow(target)
+        texts.append(gate.text)
+        granted = job.get("permissions") or {}
+        for inner_id, inner in gate.jobs.items():
+            merged = dict(inner)
+            merged["permissions"] = capped(dict(inner.get("permissions") or {}),
+                                           dict(granted) if isinstance(granted, dict) else {})
+            jobs[inner_id] = merged
+    doc = {**caller.doc, "jobs": jobs}
+    return Workflow(path=caller.path, text="\n".join(texts), doc=doc)
+
+
+def load_workflows(directory: Path = WORKFLOWS_DIR) -> dict[str, Workflow]:
+    """The workflows GitHub starts (the callers), each resolved with the jobs it calls."""
+    files = load_files(directory)
+    return {name: resolve(wf, directory) for name, wf in files.items() if not called(wf)}
+
+
+def call_problems(caller: Workflow, directory: Path = WORKFLOWS_DIR) -> list[str]:
+    """A calling job calls a gate workflow of this repository (a team's: by commit SHA),
+    grants at least what each called job declares, passes only secrets the called file
+    declares (never ``secrets: inherit``) and gives every input the called file requires."""
+    problems = []
+    for job_id, job in caller.jobs.items():
+        if "uses" not in job:
+            continue
+        target = local_target(str(job["uses"]), directory)
+        if target is None or not target.is_file():
+            problems.append(f"{caller.file}: job {job_id} calls {job['uses']!r}, not a gate "
+                            "workflow of modelgate pinned by commit SHA")
+            continue
+        gate = load_workflow(target)
+        spec = gate.triggers.get("workflow_call") or {}
+        granted = job.get("permissions") or {}
+        for inner_id, inner in gate.jobs.items():
+            own = dict(inner.get("permissions") or {})
+            if capped(own, dict(granted)) != own:
+                problems.append(f"{caller.file}: job {job_id} grants {granted!r}, less than "
+                                f"{target.name} job {inner_id} needs ({own!r})")
+        if job.get("secrets") == "inherit":
+            problems.append(f"{caller.file}: job {job_id} passes every secret (inherit)")
+        declared = set(spec.get("secrets") or {})
+        for name in (job.get("secrets") or {}) if isinstance(job.get("secrets"), dict) else {}:
+            if name not in declared:
+                problems.append(f"{caller.file}: job {job_id} passes {name}, which "
+                                f"{target.name} does not declare")
+        given = set(job.get("with") or {})
+        for name, inp in (spec.get("inputs") or {}).items():
+            if (inp or {}).get("required") and name not in given:
+                problems.append(f"{caller.file}: job {job_id} does not give {name}")
+        problems += [f"{caller.file}: job {job_id} gives {name}, not an input of "
+                     f"{target.name}" for name in given - set(spec.get("inputs") or {})]
+    return problems
 
 
 def action_of(step: dict[str, Any]) -> str:
@@ -132,10 +230,13 @@ def unpinned_actions(workflow: Workflow) -> list[str]:
             problems.append(f"{step_label(workflow, job_id, index, step)}: "
                             f"{step['uses']} is not pinned by a full commit SHA")
     for job_id, job in workflow.jobs.items():
-        if "uses" in job and not PINNED_USES_RE.match(str(job["uses"])):
+        uses = str(job.get("uses", ""))
+        if uses and not (PINNED_USES_RE.match(uses) or uses.startswith("./.github/workflows/")):
             problems.append(f"{workflow.file}: job {job_id} calls {job['uses']} unpinned")
     for number, line in enumerate(workflow.text.splitlines(), start=1):
         match = USES_LINE_RE.match(line)
+        if match and match["ref"].startswith("./"):
+            continue  # this repository's own gate workflow: the caller's own commit
         if match and not VERSION_COMMENT_RE.search(match["rest"]):
             problems.append(f"{workflow.file}:{number}: {match['ref']} has no '# vX.Y.Z' comment")
     return problems

@@ -334,6 +334,7 @@ def test_the_app_token_holds_nothing_more(bench: Bench, where: tuple[str, str],
         f"{where[0]}/{where[1]}: {scope} could be {declared[scope]}")
 
 
+@pytest.mark.shipped_example  # governance.yml's app_permissions and window
 def test_the_manifest_grants_exactly_what_the_jobs_ask_for() -> None:
     """The App holds the union of its jobs' inputs (plus metadata), nothing else, and
     governance.yml's github.app_permissions says the same (modelgate doctor checks it)."""
@@ -431,6 +432,7 @@ def test_the_pr_check_and_the_verdict_hold_no_write_scope_and_no_secret() -> Non
         assert "secrets." not in repr(job) and "environment" not in job
 
 
+@pytest.mark.shipped_example  # governance.yml's app_permissions and window
 def test_uploads_replace_their_own_artifact_on_a_re_run() -> None:
     """upload-artifact refuses an existing name; a re-run overwrites its own instead."""
     gov = yaml.safe_load((REPO_ROOT / "governance.yml").read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import re
 
 import pytest
 
@@ -48,12 +49,13 @@ EXPECTED_COMMANDS = {
 # registered, its workflow line is an expected failure (xfail) with the parser's message;
 # once registered it must parse like every other line. Names not listed here get no grace.
 PENDING_SUBCOMMANDS: frozenset[str] = frozenset()
-INSTALL_STEP = "make setup"  # installs uv from the lock and runs `uv sync --frozen`
-VENV_MODELGATE = ".venv/bin/modelgate"
+# installs modelgate at the caller's pin (or, here, `make setup` from uv.lock) and puts
+# that one install first on PATH for the steps after it
+INSTALL_STEP = "Install modelgate (the caller's pin)"
 
 
 def step_position(workflow: Workflow, *, action: str = "", run: str = "",
-                  job_id: str | None = None) -> int:
+                  job_id: str | None = None, name: str = "") -> int:
     """Index of the one step using ``action`` (or whose run: is ``run``) in the job
     (the only one, unless ``job_id`` names it)."""
     if job_id is None:
@@ -61,7 +63,8 @@ def step_position(workflow: Workflow, *, action: str = "", run: str = "",
     else:
         job = workflow.jobs[job_id]
     found = [i for i, step in enumerate(job["steps"])
-             if (action and action_of(step) == action) or (run and step.get("run") == run)]
+             if (action and action_of(step) == action) or (run and step.get("run") == run)
+             or (name and step.get("name") == name)]
     assert len(found) == 1, f"{workflow.file}: {len(found)} steps match {action or run!r}"
     return found[0]
 
@@ -114,12 +117,14 @@ def test_each_variable_a_command_uses_is_set(invocation: Invocation) -> None:
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=lambda inv: inv.label)
 def test_commands_run_the_locked_install_after_it_is_made(invocation: Invocation) -> None:
-    """modelgate is the one `make setup` installed from uv.lock, never a PATH lookup."""
+    """modelgate is the one the install step put on PATH (the caller's pin), installed
+    before the step runs; the script names it as ``modelgate``, never a path into the
+    checkout (whose .venv a pull request could have committed)."""
     workflow = WORKFLOWS[invocation.workflow]
     assert invocation.step_name, "a modelgate step has a name for the log"
-    assert step_position(workflow, run=INSTALL_STEP, job_id=invocation.job) < invocation.step_index
+    assert step_position(workflow, name=INSTALL_STEP, job_id=invocation.job) < invocation.step_index
     script = str(workflow.jobs[invocation.job]["steps"][invocation.step_index]["run"])
-    assert VENV_MODELGATE in script
+    assert re.search(r"(^|\s)modelgate\s", script) and ".venv/bin/modelgate" not in script
 
 
 def test_the_evidence_joins_the_check_output_and_is_what_gets_uploaded() -> None:
