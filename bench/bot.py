@@ -26,10 +26,10 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(REPO_ROOT)  # the repository root instead of bench/, as for the tests
 
-from bot.cli import handle as cli_github  # noqa: E402
-from bot.cli import main as cli  # noqa: E402
 from demo.github_double import GitHubDouble  # noqa: E402
 from demo.github_double.webhooks import WebhookEvent  # noqa: E402
+from modelgate.bot.cli import handle as cli_github  # noqa: E402
+from modelgate.bot.cli import main as cli  # noqa: E402
 from modelgate.progress import ConsoleReporter  # noqa: E402
 from tests.bot_support import (  # noqa: E402
     APP_BOT,

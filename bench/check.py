@@ -52,10 +52,10 @@ def _head_pii(tmp: Path) -> ModuleType:
 
 def bench_pii(rounds: int) -> None:
     """Print the pii audit's time on the shipped data, this tree's against HEAD's."""
-    from bot.check.audits import pii
-    from bot.check.audits.base import AuditContext
+    from modelgate.bot.check.audits import pii
+    from modelgate.bot.check.audits.base import AuditContext
     from modelgate.governance import load_config
-    from training.data import load_dataset
+    from modelgate.training.data import load_dataset
 
     config = load_config(ROOT / "governance.yml")
     ctx = AuditContext(root=ROOT, config=config, commit="0" * 40, dataset=load_dataset(config))
@@ -129,8 +129,8 @@ def _head_code(dest: Path) -> dict[str, str]:
 def bench_check(rounds: int, head: bool = False) -> None:
     """``modelgate check`` on fresh clones (no MLflow store, no cache) beside the bare fit
     script, interleaved round by round; then one in-process run for the step times."""
-    from bot.check.pipeline import SCAN_CACHE_ENV, run_check
-    from bot.check.runner import TREE_AUDITS
+    from modelgate.bot.check.pipeline import SCAN_CACHE_ENV, run_check
+    from modelgate.bot.check.runner import TREE_AUDITS
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
 

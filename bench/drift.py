@@ -13,7 +13,8 @@ scan + verdict, the resident set after the imports, and the peak resident set wh
 scanning (Linux ``VmHWM``, reset after the imports; ``ru_maxrss`` elsewhere), so the
 difference is what reading the log cost. Three engines, interleaved round by round: DuckDB
 ``read_json`` loading the log into a table (the bound), the DuckDB SQL engine
-(``bot.drift.sql``) and the streaming scan (``bot.drift.stats``); ratios are against
+(``modelgate.bot.drift.sql``) and the streaming scan (``modelgate.bot.drift.stats``);
+ratios are against
 the bound measured in the same run, and the engines' bin counts are compared by digest.
 """
 
@@ -62,12 +63,12 @@ def reset_peak() -> bool:
 def prepare(work: Path, largest: int, batch: int) -> None:
     """Baseline, reference rows and the largest log; smaller logs are its first lines."""
     import numpy as np
-    from serving.logs import ModelRef, RequestLogger, RequestRecord
-    from serving.validation import to_matrix
 
     from modelgate.governance import load_config
-    from training.baseline import feature_baseline
-    from training.train import fit_and_evaluate, positive_probability
+    from modelgate.serving.logs import ModelRef, RequestLogger, RequestRecord
+    from modelgate.serving.validation import to_matrix
+    from modelgate.training.baseline import feature_baseline
+    from modelgate.training.train import fit_and_evaluate, positive_probability
 
     config = load_config(REPO / "governance.yml")
     fitted = fit_and_evaluate(config)
@@ -135,8 +136,8 @@ def measure(work: Path, log: Path, engine: str) -> dict[str, float | str]:
     import numpy as np
     import scipy.stats  # noqa: F401  (loaded before the after-imports RSS reading)
 
-    from bot.drift import sql
-    from bot.drift.stats import (
+    from modelgate.bot.drift import sql
+    from modelgate.bot.drift.stats import (
         Baseline,
         LogScan,
         ModelVersionRef,

@@ -5,7 +5,7 @@
 Each round is a new process (so nothing MLflow caches per process is warm) that imports
 what a governed run needs, copies a fresh workspace (no store yet), fits the bare
 estimator on the same data (no tracking; the bound, median of 20 fits), then runs
-``training.train.train`` once and prints its time and step times. The parent prints min
+``modelgate.training.train.train`` once and prints its time and step times. The parent prints min
 and median over rounds of the first run, of the bare fit and of their ratio. With
 ``--head`` every round also runs the code committed at HEAD (``git archive``), interleaved:
 a change's before/after from one run.
@@ -46,10 +46,10 @@ def child() -> None:
 
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
+    from modelgate.training.data import load_dataset, split_dataset
+    from modelgate.training.estimator import build_estimator
+    from modelgate.training.train import train
     from tests.conftest import make_workspace
-    from training.data import load_dataset, split_dataset
-    from training.estimator import build_estimator
-    from training.train import train
 
     import_s = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from infra.package import (
+from modelgate.infra.package import (
     MIB,
     UNZIPPED_LIMIT_BYTES,
     UNZIPPED_TARGET_BYTES,

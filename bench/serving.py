@@ -6,7 +6,7 @@
 
 What is timed (wall clock, ``time.perf_counter_ns``, one request at a time, as Lambda runs):
 
-* **full**: ``serving.handler`` (Mangum + FastAPI + validation + ONNX Runtime + the JSON
+* **full**: ``modelgate.serving.handler`` (Mangum + FastAPI + validation + ONNX Runtime + the JSON
   request log, written to ``/dev/null`` with a flush per line as on stdout) called with an
   HTTP API v2 event, as Lambda calls it. Not through starlette's TestClient, which alone
   costs several times the handler.
@@ -21,7 +21,7 @@ someone else's latency; a Lambda sandbox runs one request at a time); ``cpu``, t
 thread's CPU time. The load average is printed with the table.
 
 Cold start runs fresh interpreters, interleaved (min and median of 7 each):
-``import serving.handler`` (which loads and verifies the bundle) plus the first request,
+``import modelgate.serving.handler`` (which loads and verifies the bundle) plus the first request,
 beside ``import numpy`` alone in the same interpreter and tree, for
 
 * **python3.11, repository**: serving's sources with the venv's packages (this machine);
@@ -107,10 +107,10 @@ def _event(body: bytes) -> dict[str, Any]:
 
 def build_bundle(out: Path) -> tuple[Any, tuple[str, ...], NDArray[np.float64]]:
     """Fit the configured pipeline on the shipped data and export its bundle."""
-    from infra.bundle import BundleMeta, export_bundle
     from modelgate.governance import load_config
-    from training.data import load_dataset, split_dataset
-    from training.estimator import build_estimator
+    from modelgate.infra.bundle import BundleMeta, export_bundle
+    from modelgate.training.data import load_dataset, split_dataset
+    from modelgate.training.estimator import build_estimator
 
     config = load_config(REPO / "governance.yml")
     gov = config.governance
@@ -196,7 +196,7 @@ def measure(scenario: str, handlers: dict[str, Handler], event: dict[str, Any], 
 COLD_HANDLER = """
 import json, sys, time
 t = time.perf_counter()
-from serving.handler import handler
+from modelgate.serving.handler import handler
 r = handler(json.loads(sys.stdin.read()), None)
 elapsed = time.perf_counter() - t
 assert r["statusCode"] == 200, r
@@ -216,8 +216,8 @@ def sign_copy(bundle: Path, out: Path) -> str:
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from bot.release import statement as st
-    from bot.release.signing import KeySigner
+    from modelgate.bot.release import statement as st
+    from modelgate.bot.release.signing import KeySigner
 
     shutil.copytree(bundle, out)
     signer = KeySigner(ec.generate_private_key(ec.SECP256R1()))
@@ -266,7 +266,7 @@ def shipped_trees(work: Path, python: str | None) -> tuple[Path, Path, str] | No
     import shutil
     import zipfile
 
-    from infra.package import build_package
+    from modelgate.infra.package import build_package
 
     report = build_package(REPO, work / "serving.zip", python=python)
     if not report.compiled_by:
@@ -324,9 +324,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: found as modelgate package finds it)")
     args = parser.parse_args(argv)
 
-    from serving.app import create_app
-    from serving.handler import make_handler
-    from serving.settings import Settings
+    from modelgate.serving.app import create_app
+    from modelgate.serving.handler import make_handler
+    from modelgate.serving.settings import Settings
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="modelgate-bench-") as tmp:
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         assert full(batch, None)["statusCode"] == 200
 
         gc.collect()
-        gc.freeze()  # as serving.handler does at the end of its init phase
+        gc.freeze()  # as modelgate.serving.handler does at the end of its init phase
         rows = measure("1 record", {"bare": bare, "full": full}, one,
                        requests=args.requests, block=100)
         rows += measure(f"{BATCH} records", {"bare": bare, "full": full}, batch,
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         pem = sign_copy(bundle, signed)
         plain_env = {"MODELGATE_BUNDLE_URI": str(bundle)}
         signed_env = {"MODELGATE_BUNDLE_URI": str(signed), "MODELGATE_STATEMENT_PUBKEY": pem}
-        setups = [ColdSetup("python3.11, repository", sys.executable, REPO / "lambda",
+        setups = [ColdSetup("python3.11, repository", sys.executable, REPO,
                             plain_env)]
         trees = shipped_trees(Path(tmp), args.python)
         if trees is not None:
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             verdicts.append((f"{r.scenario}, {view}: full p99 <= {P99_OVER_P50_TARGET:g}x "
                              f"its p50 ({r.p99_us / r.p50_us:.2f}x)",
                              r.p99_us <= P99_OVER_P50_TARGET * r.p50_us))
-    print(f"\ncold start, import serving.handler + first request vs import numpy, "
+    print(f"\ncold start, import modelgate.serving.handler + first request vs import numpy, "
           f"min / median of {COLD_RUNS} fresh interpreters each:")
     print(f"{'':<52} {'handler ms':>15} {'numpy ms':>13} {'ratio':>13}")
     for c in cold:

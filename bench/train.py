@@ -3,7 +3,7 @@
 """Bench: a bare fit beside a full governed run (fit + evaluate + log + register).
 
 MLflow's imports and a new SQLite store's set-up (from the shipped schema, see
-``training.tracking``) are reported apart, because they are paid once per process or once
+``modelgate.training.tracking``) are reported apart, because they are paid once per process or once
 per store, not per run; then the first governed run on a new store, after the imports.
 Everything is measured in one process, side by side, so the ratio is meaningful on a
 shared, noisy machine. Usage: python bench/train.py [--runs N]
@@ -39,11 +39,11 @@ def main() -> int:
 
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
+    from modelgate.training import tracking
+    from modelgate.training.data import load_dataset, split_dataset
+    from modelgate.training.estimator import build_estimator
+    from modelgate.training.train import train
     from tests.conftest import make_workspace
-    from training import tracking
-    from training.data import load_dataset, split_dataset
-    from training.estimator import build_estimator
-    from training.train import train
 
     with tempfile.TemporaryDirectory() as tmp:
         root = make_workspace(Path(tmp), fresh_store=True)

@@ -425,7 +425,7 @@ def call_modelgate(cli: Sequence[str] | None, argv: list[str], env: dict[str, st
         done = subprocess.run([*cli, *argv], cwd=cwd, env={**os.environ, **env},
                               capture_output=True, text=True, check=False)
         return done.returncode, done.stdout, done.stderr
-    from bot.cli.main import main
+    from modelgate.bot.cli.main import main
 
     with patched_env(env, cwd):
         out, err = io.StringIO(), io.StringIO()
@@ -927,9 +927,9 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
         event["body"] = body
     out = io.StringIO()
     with patched_env(env, road.workdir), contextlib.redirect_stdout(out):
-        from serving import bundle as serving_bundle
-        from serving.app import create_app
-        from serving.handler import make_handler
+        from modelgate.serving import bundle as serving_bundle
+        from modelgate.serving.app import create_app
+        from modelgate.serving.handler import make_handler
 
         serving_bundle.reset_cache()
         handler = make_handler(create_app())
@@ -967,7 +967,7 @@ def _aws_kwargs() -> dict[str, str]:
 
 def eval_records(origin: Path, n: int = 3) -> list[dict[str, float]]:
     from modelgate.governance import load_config
-    from training.data import load_dataset, split_dataset
+    from modelgate.training.data import load_dataset, split_dataset
 
     config = load_config(origin / "governance.yml")
     ds = load_dataset(config)

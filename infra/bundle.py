@@ -21,8 +21,11 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.bundle import RELEASE_FILES, BundleError, verify_bundle_dir
-from serving.manifest import (
+
+from modelgate.errors import ModelgateError, ServiceError
+from modelgate.hashing import hex_to_base64, sha256_bytes
+from modelgate.serving.bundle import RELEASE_FILES, BundleError, verify_bundle_dir
+from modelgate.serving.manifest import (
     MANIFEST_NAME,
     MODEL_FILE,
     ONNX_IDENTITY_KEY,
@@ -33,9 +36,6 @@ from serving.manifest import (
     ParitySection,
     identity_fields,
 )
-
-from modelgate.errors import ModelgateError, ServiceError
-from modelgate.hashing import hex_to_base64, sha256_bytes
 
 TARGET_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
 PARITY_TOLERANCE: dict[InputDtype, float] = {"float64": 1e-6, "float32": 1e-5}

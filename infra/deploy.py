@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
-from serving.attestation import TrustedKey, VerifiedStatement
-from serving.bundle import BundleError, load_bundle, parse_s3_uri
-from serving.manifest import BundleManifest
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
-from infra.package import PackageError, check_zip, lambda_architecture, runtime_target
 from modelgate.errors import ModelgateError
 from modelgate.hashing import hex_to_base64, sha256_file
+from modelgate.infra.package import PackageError, check_zip, lambda_architecture, runtime_target
+from modelgate.serving.attestation import TrustedKey, VerifiedStatement
+from modelgate.serving.bundle import BundleError, load_bundle, parse_s3_uri
+from modelgate.serving.manifest import BundleManifest
+from modelgate.serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
 SCHEMA_VERSION = 1
-HANDLER = "serving.handler.handler"
+HANDLER = "modelgate.serving.handler.handler"
 DEFAULT_MEMORY_MB = 1024  # onnxruntime's cold start is CPU-bound; CPU scales with memory
 DEFAULT_TIMEOUT_S = 30
 WAIT_TIMEOUT_S = 300.0
@@ -408,7 +408,7 @@ def deploy(lambda_client: LambdaClient, s3_client: S3Client, *, zip_path: Path, 
         raise DeployError(ERR_ZIP_MISSING.format(path=zip_path))
     if not trusted_keys_pem:
         raise DeployError(ERR_NO_KEY)
-    from serving.attestation import StatementError, load_public_keys
+    from modelgate.serving.attestation import StatementError, load_public_keys
 
     try:
         keys = load_public_keys(trusted_keys_pem)

@@ -1,7 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Build the Lambda deployment zip: ``serving/`` plus exactly serving's locked dependencies,
-for python3.12 on Amazon Linux 2023, deterministic, from ``uv.lock`` alone.
+"""Build the Lambda deployment zip: ``modelgate/serving/`` plus exactly serving's locked
+dependencies, for python3.12 on Amazon Linux 2023, deterministic, from ``uv.lock`` alone.
+``modelgate/`` in the zip has no ``__init__.py`` (a namespace package): nothing else of
+modelgate ships, and the handler is ``modelgate.serving.handler.handler``.
 
 Why that runtime, when bytecode ships and what is removed: docs/design/lambda-package.md.
 """
@@ -38,7 +40,10 @@ from modelgate.tools import SETUP_HINT, find_uv, tool_places
 
 SCHEMA_VERSION = 1
 SERVING_SOURCE = PurePosixPath("lambda/serving")
-SERVING_PACKAGE = "serving"
+# The one documented Lambda handler path is modelgate.serving.handler.handler (template.yaml)
+SERVING_PACKAGE = "modelgate.serving"
+SERVING_DIR = PurePosixPath("modelgate/serving")  # in the zip; modelgate/ has no __init__.py
+SERVING_TOP = "modelgate"
 SERVING_ROOTS = ("fastapi", "mangum", "onnxruntime", "numpy", "pydantic")
 LOCK_FILENAME = "uv.lock"
 # Distributions that must never reach the zip (design.md: size and cold start).
@@ -498,7 +503,7 @@ def copy_serving(repo_root: Path, dest: Path) -> None:
     source = repo_root / SERVING_SOURCE
     if not (source / "__init__.py").is_file():
         raise PackageError(ERR_NO_SERVING.format(path=source, source=SERVING_SOURCE))
-    shutil.copytree(source, dest / SERVING_PACKAGE,
+    shutil.copytree(source, dest / SERVING_DIR,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
 
 
@@ -521,8 +526,12 @@ def check_serving_imports(staging: Path) -> None:
     shipped |= {p.stem for p in staging.glob("*.py")}
     shipped |= {p.name.split(".")[0] for p in staging.glob("*.so")}
     allowed = shipped | set(sys.stdlib_module_names) | RUNTIME_PROVIDED | {"__future__"}
-    top_levels = {name.split(".")[0] for name in imported_modules(staging / SERVING_PACKAGE)}
-    foreign = sorted(top_levels - allowed)
+    imported = imported_modules(staging / SERVING_DIR)
+    top_levels = {name.split(".")[0] for name in imported}
+    foreign = sorted(top_levels - allowed - {SERVING_TOP})
+    # of modelgate, the zip ships modelgate.serving alone
+    foreign += sorted(name for name in imported if name.split(".")[0] == SERVING_TOP
+                      and name != SERVING_PACKAGE and not name.startswith(SERVING_PACKAGE + "."))
     if foreign:
         raise PackageError(ERR_FOREIGN_IMPORTS.format(
             modules=", ".join(foreign), roots=", ".join(SERVING_ROOTS),
@@ -594,7 +603,7 @@ VERSION_SCRIPT = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 def third_party_imports(package_dir: Path) -> list[str]:
     """Dotted modules serving imports from its dependencies (what a cold start loads)."""
-    local = set(sys.stdlib_module_names) | RUNTIME_PROVIDED | {SERVING_PACKAGE, "__future__"}
+    local = set(sys.stdlib_module_names) | RUNTIME_PROVIDED | {SERVING_TOP, "__future__"}
     return sorted(n for n in imported_modules(package_dir) if n.split(".")[0] not in local)
 
 
@@ -665,9 +674,9 @@ def compile_bytecode(staging: Path, python: str) -> tuple[int, list[str]]:
     to the zip (past the 50 MiB upload limit) for modules a request never touches.
     Returns the number of files compiled and the modules that could not be imported here.
     """
-    modules = [*SERVING_ROOTS, *third_party_imports(staging / SERVING_PACKAGE)]
+    modules = [*SERVING_ROOTS, *third_party_imports(staging / SERVING_DIR)]
     done = _run([python, "-I", "-B", "-c", COMPILE_SCRIPT, str(staging),
-                 LAMBDA_TASK_ROOT, SERVING_PACKAGE, json.dumps(sorted(set(modules)))])
+                 LAMBDA_TASK_ROOT, str(SERVING_DIR), json.dumps(sorted(set(modules)))])
     if done.returncode != 0:
         raise PackageError(ERR_COMPILE.format(code=done.returncode,
                                               output=(done.stdout + done.stderr)[-4000:]))
@@ -703,7 +712,7 @@ def _owner(relative: str, owners: Mapping[str, str]) -> str:
         if source in owners:
             return owners[source]
     top = parts.parts[0]
-    if top == SERVING_PACKAGE:
+    if top == SERVING_TOP:
         return f"{SERVING_PACKAGE} (modelgate)"
     siblings = {owner for path, owner in owners.items() if path.split("/")[0] == top}
     return siblings.pop() if len(siblings) == 1 else top

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from bot.check.audits.base import AuditContext, Predictor
+from modelgate.bot.check.audits.base import AuditContext, Predictor
 from modelgate.governance import load_config
+from modelgate.training.data import load_dataset, split_dataset
 from tests.workspace_support import DATA_CSV, DATA_MANIFEST, fixture_tree
-from training.data import load_dataset, split_dataset
 
 LOOPBACK = ("127.", "::1", "localhost")
 

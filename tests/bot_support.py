@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Helpers for the GitHub bot's tests: a governed repository in the GitHub double, people
 who comment and label, valid audit artifacts, and ``modelgate handle``/``report`` runs
-through ``bot.cli.main.main`` with the environment GitHub Actions would give them."""
+through ``modelgate.bot.cli.main.main`` with the environment GitHub Actions would give them."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.chain.comment import marker_for
-from bot.check.artifact import RunMetadata
-from bot.check.card import (
+from demo.github_double import ACTIONS_BOT, GitHubDouble
+from demo.github_double.webhooks import WebhookEvent
+from modelgate.bot.chain.comment import marker_for
+from modelgate.bot.check.artifact import RunMetadata
+from modelgate.bot.check.card import (
     ChecklistItem,
     Lineage,
     MetricRow,
@@ -32,7 +34,7 @@ from bot.check.card import (
     Subgroups,
     TrainingData,
 )
-from bot.check.report import (
+from modelgate.bot.check.report import (
     CARD_JSON_FILE,
     METADATA_FILE,
     REPORT_FILE,
@@ -40,10 +42,8 @@ from bot.check.report import (
     AuditReport,
     ComputedBy,
 )
-from bot.cli import handle as cli_github
-from bot.cli import main as cli
-from demo.github_double import ACTIONS_BOT, GitHubDouble
-from demo.github_double.webhooks import WebhookEvent
+from modelgate.bot.cli import handle as cli_github
+from modelgate.bot.cli import main as cli
 from modelgate.progress import ConsoleReporter
 from tests.conftest import load_fixture_json
 from tests.workspace_support import fixture_config
@@ -228,7 +228,8 @@ class Run:
 @dataclass
 class Scene:
     """acme/model in the double, governed by ``governance.yml`` on main, and the people
-    of the approval chain; every ``handle``/``report`` goes through ``bot.cli.main.main``."""
+    of the approval chain; every ``handle``/``report`` goes through
+    ``modelgate.bot.cli.main.main``."""
 
     gh: GitHubDouble
     tmp: Path

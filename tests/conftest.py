@@ -87,6 +87,37 @@ def _no_shipped_team_files(request: pytest.FixtureRequest) -> Iterator[None]:
                     pytrace=False)
 
 
+# --- one import namespace (issue 18): the source tree's folders are modelgate.bot, ... ----
+
+import importlib.abc  # noqa: E402
+import importlib.machinery  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from types import ModuleType  # noqa: E402
+
+OLD_TOP_LEVEL = ("bot", "training", "infra", "serving")
+
+
+class OldTopLevelBlocker(importlib.abc.MetaPathFinder):
+    """The repository root is on sys.path (editable install, pytest's rootdir), so importing
+    the bare name bot would load a second copy of modelgate.bot; the tests refuse it."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if path is not None or fullname not in OLD_TOP_LEVEL:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname)
+        origin = spec.origin if spec is not None else None
+        places = list(spec.submodule_search_locations or []) if spec is not None else []
+        if any(p and Path(p).resolve().is_relative_to(REPO) for p in [origin, *places]):
+            raise ImportError(f"import modelgate.{fullname}, not {fullname} (one import "
+                              "namespace, issue 18)", name=fullname)
+        return None
+
+
+if not any(isinstance(f, OldTopLevelBlocker) for f in sys.meta_path):
+    sys.meta_path.insert(0, OldTopLevelBlocker())
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
@@ -162,7 +193,7 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
-    from training.train import train
+    from modelgate.training.train import train
 
     root = make_workspace(tmp_path_factory.mktemp("trained"))
     config = load_config(root / "governance.yml")
@@ -179,9 +210,9 @@ def trained_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 @pytest.fixture()
 def audit_context(trained_workspace: tuple[Path, Any], tmp_path: Path) -> Any:
     """The evidence of the shared trained run, as the audits see it."""
-    from bot.check.pipeline import build_context
+    from modelgate.bot.check.pipeline import build_context
     from modelgate.governance import load_config
-    from training import tracking
+    from modelgate.training import tracking
 
     root, result = trained_workspace
     config = load_config(root / "governance.yml")

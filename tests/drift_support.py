@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """Serving traffic for the drift tests, written by the real serving logger
-(``serving.logs.RequestLogger``) so the test lines cannot drift from the format."""
+(``modelgate.serving.logs.RequestLogger``) so the test lines cannot drift from the format."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.logs import ModelRef, RequestLogger, RequestRecord
-from serving.validation import to_matrix
 
 from modelgate.governance import LoadedConfig, load_config
-from training.data import load_dataset, split_dataset
+from modelgate.serving.logs import ModelRef, RequestLogger, RequestRecord
+from modelgate.serving.validation import to_matrix
+from modelgate.training.data import load_dataset, split_dataset
 
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 ALIAS = "production"

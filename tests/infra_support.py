@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.manifest import BundleManifest
 
-from infra.bundle import BundleMeta, export_bundle
 from modelgate.governance import load_config
+from modelgate.infra.bundle import BundleMeta, export_bundle
+from modelgate.serving.manifest import BundleManifest
+from modelgate.training.data import load_dataset, split_dataset
+from modelgate.training.estimator import build_estimator
 from tests.workspace_support import fixture_config
-from training.data import load_dataset, split_dataset
-from training.estimator import build_estimator
 
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 # the wheel tags a python3.12 x86_64 Lambda zip may carry
@@ -36,8 +36,8 @@ def make_zip(path: Path, *, marker: str, tags: tuple[str, ...] = GOOD_TAGS) -> P
     wheel carries the given tags."""
     wheel = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\n" + "".join(f"Tag: {t}\n" for t in tags)
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("serving/__init__.py", "")
-        archive.writestr("serving/handler.py", f"MARKER = {marker!r}\n")
+        archive.writestr("modelgate/serving/__init__.py", "")
+        archive.writestr("modelgate/serving/handler.py", f"MARKER = {marker!r}\n")
         archive.writestr("dep-1.0.dist-info/WHEEL", wheel)
     return path
 

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.check.pipeline import record_report
-from bot.check.report import REPORT_FILE, AuditEntry, AuditReport
-from bot.release.promote import REQUIRED_AUDITS
+from modelgate.bot.check.pipeline import record_report
+from modelgate.bot.check.report import REPORT_FILE, AuditEntry, AuditReport
+from modelgate.bot.release.promote import REQUIRED_AUDITS
 from modelgate.governance import LoadedConfig, load_config
 from modelgate.progress import ConsoleReporter
+from modelgate.training import tracking
+from modelgate.training.train import TrainResult, train
 from tests.conftest import git, make_workspace
-from training import tracking
-from training.train import TrainResult, train
 
 REGION = "us-east-1"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -81,7 +81,8 @@ def ticking() -> Any:
 
 def record_audit(client: Any, result: TrainResult, dest: Path, *, passed: bool = True,
                  failing: tuple[str, ...] = (), commit: str | None = None) -> AuditReport:
-    """Record an audit report on ``result``'s version through ``bot.check.pipeline.record_report``,
+    """Record an audit report on ``result``'s version through
+    ``modelgate.bot.check.pipeline.record_report``,
     the function ``modelgate check`` records with (same tags, same ``audit/`` artifact).
 
     The report lists every audit id promotion requires; ``failing`` ones get status

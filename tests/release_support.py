@@ -13,10 +13,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 
-from bot.release import statement as st
-from bot.release.signing import KeySigner
+from modelgate.bot.release import statement as st
+from modelgate.bot.release.signing import KeySigner
+from modelgate.serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 
 HEAD = "a" * 40
 MERGE = "b" * 40

@@ -16,16 +16,16 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.manifest import BundleManifest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from infra.bundle import BundleMeta, export_bundle
 from modelgate.governance import LoadedConfig, load_config
+from modelgate.infra.bundle import BundleMeta, export_bundle
+from modelgate.serving.manifest import BundleManifest
+from modelgate.training.data import load_dataset, split_dataset
 from tests.conftest import load_fixture_json
 from tests.workspace_support import fixture_config
-from training.data import load_dataset, split_dataset
 
 EVENTS = "aws-lambda-events"
 CREATED_AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -1,8 +1,8 @@
 -- SPDX-FileCopyrightText: 2026 modelgate contributors
 -- SPDX-License-Identifier: Apache-2.0
 -- An empty MLflow SQLite store, every schema migration applied: what
--- training.tracking.new_sqlite_store executes instead of running the migrations.
--- Regenerate with: .venv/bin/python -m training.tracking --write-sqlite-schema
+-- modelgate.training.tracking.new_sqlite_store executes instead of running the migrations.
+-- Regenerate with: .venv/bin/python -m modelgate.training.tracking --write-sqlite-schema
 -- mlflow 3.17.2
 BEGIN TRANSACTION;
 CREATE TABLE alembic_version (

@@ -12,7 +12,7 @@ import csv
 
 from modelgate.errors import ModelgateError
 from modelgate.governance import ConfigError, LoadedConfig
-from training.estimator import EstimatorError, build_estimator
+from modelgate.training.estimator import EstimatorError, build_estimator
 
 SAMPLE_ROWS = 500  # fitted for the conversion check: enough for every class, seconds at most
 
@@ -54,9 +54,9 @@ def _conversion_problems(config: LoadedConfig) -> list[str]:
 
     import numpy as np
 
-    from infra.bundle import BundleExportError, convert_checked
-    from training.data import load_dataset
-    from training.train import _frame
+    from modelgate.infra.bundle import BundleExportError, convert_checked
+    from modelgate.training.data import load_dataset
+    from modelgate.training.train import _frame
 
     gov = config.governance
     try:

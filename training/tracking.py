@@ -81,8 +81,8 @@ REVISION_NOTE = "-- pragma: allowlist secret (the alembic revision id, hex but n
 SCHEMA_HEADER = """-- SPDX-FileCopyrightText: 2026 modelgate contributors
 -- SPDX-License-Identifier: Apache-2.0
 -- An empty MLflow SQLite store, every schema migration applied: what
--- training.tracking.new_sqlite_store executes instead of running the migrations.
--- Regenerate with: .venv/bin/python -m training.tracking --write-sqlite-schema
+-- modelgate.training.tracking.new_sqlite_store executes instead of running the migrations.
+-- Regenerate with: .venv/bin/python -m modelgate.training.tracking --write-sqlite-schema
 """
 
 
@@ -192,10 +192,10 @@ def configure(config: LoadedConfig, tracking_uri: str | None = None) -> Any:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m training.tracking --write-sqlite-schema``: refresh the shipped schema
+    """``python -m modelgate.training.tracking --write-sqlite-schema``: refresh the shipped schema
     after an MLflow upgrade."""
     if argv != ["--write-sqlite-schema"]:
-        sys.stderr.write("usage: python -m training.tracking --write-sqlite-schema\n")
+        sys.stderr.write("usage: python -m modelgate.training.tracking --write-sqlite-schema\n")
         return 2
     SQLITE_SCHEMA.write_text(migrated_schema_sql(), encoding="utf-8")
     return 0

@@ -27,12 +27,12 @@ from modelgate.errors import UsageError
 from modelgate.governance import LoadedConfig
 from modelgate.hashing import sha256_bytes
 from modelgate.progress import ConsoleReporter, Reporter
-from training import tracking
-from training.baseline import feature_baseline
-from training.data import Dataset, Split, load_dataset, split_dataset
-from training.estimator import build_estimator, loggable_params, model_type
-from training.evaluate import Evaluation, confusion_png, evaluate_task
-from training.provenance import Provenance, collect
+from modelgate.training import tracking
+from modelgate.training.baseline import feature_baseline
+from modelgate.training.data import Dataset, Split, load_dataset, split_dataset
+from modelgate.training.estimator import build_estimator, loggable_params, model_type
+from modelgate.training.evaluate import Evaluation, confusion_png, evaluate_task
+from modelgate.training.provenance import Provenance, collect
 
 RUN_MANIFEST_SCHEMA = 1
 FINGERPRINT_DECIMALS = 10
@@ -253,7 +253,7 @@ def _start_run(client: Any, experiment_name: str, run_name: str, tags: dict[str,
     """Create the run with our tags and MLflow's context tags except git's, and make it the
     active run. MLflow's git context imports GitPython (0.7 s) to read the commit of the
     script that started the process, which is not the workspace's: the workspace's commit
-    and tree are tagged from :mod:`training.provenance` instead."""
+    and tree are tagged from :mod:`modelgate.training.provenance` instead."""
     import mlflow
     from mlflow.tracking.context.git_context import GitRunContext
     from mlflow.tracking.context.registry import resolve_tags

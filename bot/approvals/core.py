@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
-from bot.approvals.commands import Command, CommandKind, parse_commands
-from bot.approvals.evidence import (
+from modelgate.bot.approvals.commands import Command, CommandKind, parse_commands
+from modelgate.bot.approvals.evidence import (
     Actor,
     BaseChange,
     Comment,
@@ -37,7 +37,7 @@ from bot.approvals.evidence import (
     revisions,
     same_person,
 )
-from bot.approvals.replies import (
+from modelgate.bot.approvals.replies import (
     MAX_OUTCOMES,
     MAX_QUOTED_LINE,
     MAX_REPLY_CHARS,
@@ -48,8 +48,8 @@ from bot.approvals.replies import (
     collapse,
     refusal_reply,
 )
-from bot.approvals.replies import code as _code
-from bot.approvals.replies import names as _names
+from modelgate.bot.approvals.replies import code as _code
+from modelgate.bot.approvals.replies import names as _names
 from modelgate.governance import APPROVED_LABEL_PREFIX, Role
 
 __all__ = [

@@ -24,7 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from bot.approvals.commands import parse_commands
+from modelgate.bot.approvals.commands import parse_commands
 from modelgate.governance import Role
 
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.approvals.commands import CommandKind
+from modelgate.bot.approvals.commands import CommandKind
 
 MAX_QUOTED_LINE = 120
 MAX_OUTCOMES = 20

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.check.report import AuditReport, checklist_markdown
-from bot.github.api import CheckOutput, CheckRunInfo, GitHubApi
+from modelgate.bot.check.report import AuditReport, checklist_markdown
+from modelgate.bot.github.api import CheckOutput, CheckRunInfo, GitHubApi
 from modelgate.markdown import code_span, escape_md, escape_md_code
 
 CHECK_NAME = "modelgate"

@@ -10,7 +10,7 @@ when the card is too long, the longest lists and texts of the card's *data* are 
 comment says what was cut and links to the full report.
 
 The comment is display only: it carries no state. What the bot must remember lives in its
-ledger on its own check run (``bot.chain.ledger``), so a pasted or edited marker, or an
+ledger on its own check run (``modelgate.bot.chain.ledger``), so a pasted or edited marker, or an
 edited comment, changes nothing the bot decides. Above the card it says, verdict first,
 what the gate waits for, every tamper finding (who, what, when, link), every hold with
 its source, every approval with its source and user, and any ``modelgate`` check that
@@ -25,8 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from bot.check.card import CardError, ModelCard, load_card_json, render_markdown, source_link
-from bot.github.api import CommentInfo, GitHubApi
+from modelgate.bot.check.card import (
+    CardError,
+    ModelCard,
+    load_card_json,
+    render_markdown,
+    source_link,
+)
+from modelgate.bot.github.api import CommentInfo, GitHubApi
 from modelgate.markdown import code_span, escape_md, escape_md_code
 
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters

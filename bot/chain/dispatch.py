@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.approvals.commands import parse_commands
-from bot.chain.ledger import DeletionRecord, PushRecord
-from bot.chain.sync import (
+from modelgate.bot.approvals.commands import parse_commands
+from modelgate.bot.chain.ledger import DeletionRecord, PushRecord
+from modelgate.bot.chain.sync import (
     ApprovalBot,
     Notice,
     ReportInput,
@@ -18,8 +18,8 @@ from bot.chain.sync import (
     deleted_commands,
     run_report,
 )
-from bot.check.artifact import ArtifactError, Limits, StaleArtifact, load_artifact_bytes
-from bot.github.events import (
+from modelgate.bot.check.artifact import ArtifactError, Limits, StaleArtifact, load_artifact_bytes
+from modelgate.bot.github.events import (
     Event,
     EventError,
     IssueCommentPayload,

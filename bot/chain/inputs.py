@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Literal
 
-from bot.approvals.core import (
+from modelgate.bot.approvals.core import (
     Actor,
     BaseChange,
     Comment,
@@ -28,8 +28,8 @@ from bot.approvals.core import (
     RoleSpec,
     TimelineItem,
 )
-from bot.chain.ledger import Ledger
-from bot.github.api import BodyRecord, PullHistory, PullInfo, UserRef
+from modelgate.bot.chain.ledger import Ledger
+from modelgate.bot.github.api import BodyRecord, PullHistory, PullInfo, UserRef
 from modelgate.governance import Role
 
 UNKNOWN_PUSHER = "(unknown pusher)"

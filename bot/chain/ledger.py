@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.github.api import CheckRunInfo
+from modelgate.bot.github.api import CheckRunInfo
 
 LEDGER_VERSION = 1
 FENCE = "```modelgate-ledger"

@@ -12,7 +12,7 @@
    App's count; any other ``modelgate`` run is an impostor, ignored and named) and add what
    this event tells once (a push and its pusher, a deletion and its deleter): such records
    go into a *new* check run, whose ``started_at`` dates them;
-3. replay the history with :func:`bot.approvals.core.evaluate`, then add what only the
+3. replay the history with :func:`modelgate.bot.approvals.core.evaluate`, then add what only the
    chain knows (an unknown pusher, a head behind its base, missing release inputs);
 4. write in an order that fails safe: the check run (the whole decision, with the ledger),
    the labels, the merge (pinned to the head), the living comment, and only then the
@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from bot.approvals.commands import parse_commands
-from bot.approvals.core import (
+from modelgate.bot.approvals.commands import parse_commands
+from modelgate.bot.approvals.core import (
     REASON_MERGEABLE_UNKNOWN,
     ApprovalState,
     AuditStatus,
@@ -40,11 +40,11 @@ from bot.approvals.core import (
     TeamMembership,
     evaluate,
 )
-from bot.approvals.gate import gate_paths, required_roles
-from bot.approvals.trailers import approval_trailer
-from bot.chain import inputs
-from bot.chain.check_run import CHECK_NAME, conclusion_of, decision_output, report_output
-from bot.chain.comment import (
+from modelgate.bot.approvals.gate import gate_paths, required_roles
+from modelgate.bot.approvals.trailers import approval_trailer
+from modelgate.bot.chain import inputs
+from modelgate.bot.chain.check_run import CHECK_NAME, conclusion_of, decision_output, report_output
+from modelgate.bot.chain.comment import (
     CommentRenderer,
     CommentState,
     GateView,
@@ -55,7 +55,7 @@ from bot.chain.comment import (
     stored_card,
     upsert_comment,
 )
-from bot.chain.ledger import (
+from modelgate.bot.chain.ledger import (
     AuditRecord,
     DeletionRecord,
     Ledger,
@@ -67,10 +67,10 @@ from bot.chain.ledger import (
     newest_ledger,
     split_runs,
 )
-from bot.check.artifact import ArtifactError, AuditArtifact
-from bot.check.card import ModelCard, checklist_of
-from bot.check.report import checklist_markdown
-from bot.github.api import (
+from modelgate.bot.check.artifact import ArtifactError, AuditArtifact
+from modelgate.bot.check.card import ModelCard, checklist_of
+from modelgate.bot.check.report import checklist_markdown
+from modelgate.bot.github.api import (
     CheckOutput,
     CheckRunInfo,
     CommentInfo,
@@ -80,7 +80,7 @@ from bot.github.api import (
     PullHistory,
     PullInfo,
 )
-from bot.release.statement import approval_source_trailer, author_trailer
+from modelgate.bot.release.statement import approval_source_trailer, author_trailer
 from modelgate.governance import ConfigError, Governance, Role, parse_governance
 from modelgate.markdown import escape_md
 from modelgate.progress import Reporter
@@ -897,9 +897,10 @@ class _Membership:
 
 
 def _approval_message(state: ApprovalState, pr: PullInfo) -> str:
-    """The merge commit carries every approval as a trailer (see ``bot.approvals.trailers``),
+    """The merge commit carries every approval as a trailer
+    (see ``modelgate.bot.approvals.trailers``),
     each followed by its user id and source URL when both are known, then the PR's author:
-    what the release statement reads back (``bot.release.statement``)."""
+    what the release statement reads back (``modelgate.bot.release.statement``)."""
     lines = []
     for role in state.roles:
         for a in role.approvers:

@@ -28,8 +28,8 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.check.card import CardError, ModelCard, load_card_json
-from bot.check.report import (
+from modelgate.bot.check.card import CardError, ModelCard, load_card_json
+from modelgate.bot.check.report import (
     CARD_JSON_FILE,
     EVAL_ROWS_FILE,
     METADATA_FILE,

@@ -30,7 +30,7 @@ from pydantic import (
     model_serializer,
 )
 
-from bot.check.report import STATUS_ICON, AuditEntry, checklist_title
+from modelgate.bot.check.report import STATUS_ICON, AuditEntry, checklist_title
 from modelgate.errors import ModelgateError
 from modelgate.governance import higher_is_better
 from modelgate.markdown import code_span, escape_md, escape_md_code, link
@@ -479,7 +479,7 @@ def _front_matter(card: ModelCard) -> str:
 
 
 _ENV = Environment(
-    loader=PackageLoader("bot.check", "templates"),
+    loader=PackageLoader("modelgate.bot.check", "templates"),
     undefined=StrictUndefined,
     # HTML-escape anything a filter did not already make safe; |md also escapes Markdown
     autoescape=True,

@@ -16,8 +16,8 @@ import subprocess  # nosec B404 - fixed git argv
 from pathlib import Path
 from typing import Any
 
-from bot.check.artifact import RunMetadata
-from bot.check.report import (
+from modelgate.bot.check.artifact import RunMetadata
+from modelgate.bot.check.report import (
     EVAL_ROWS_FILE,
     METADATA_FILE,
     PREDICTIONS_FILE,
@@ -26,7 +26,7 @@ from bot.check.report import (
 )
 from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
-from training.data import load_dataset, split_dataset
+from modelgate.training.data import load_dataset, split_dataset
 
 
 class EvidenceError(ModelgateError):
@@ -79,7 +79,7 @@ def write_evidence(config: LoadedConfig, out_dir: Path, *, repository: str, pr_n
     (out_dir / EVAL_ROWS_FILE).write_text(json.dumps(rows), encoding="utf-8")
     if report.run_id is None:
         raise EvidenceError("the report names no training run")
-    from training import tracking
+    from modelgate.training import tracking
 
     client = tracking.configure(config)
     local = client.download_artifacts(report.run_id, "evaluation/predictions.json")

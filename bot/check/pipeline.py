@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.check import runner
-from bot.check.audits import model_card
-from bot.check.audits.base import AuditContext, RunEvidence
-from bot.check.audits.security import SCAN_CACHE_EXTRA
-from bot.check.card import build_card, write_card
-from bot.check.report import (
+from modelgate.bot.check import runner
+from modelgate.bot.check.audits import model_card
+from modelgate.bot.check.audits.base import AuditContext, RunEvidence
+from modelgate.bot.check.audits.security import SCAN_CACHE_EXTRA
+from modelgate.bot.check.card import build_card, write_card
+from modelgate.bot.check.report import (
     CHECKLIST_FILE,
     REPORT_FILE,
     AuditEntry,
@@ -35,10 +35,10 @@ from bot.check.report import (
 )
 from modelgate.governance import LoadedConfig
 from modelgate.progress import ConsoleReporter, Reporter
-from training import tracking
-from training.data import DataError, load_dataset, split_dataset
-from training.provenance import collect
-from training.train import PipelinePredictor, TrainResult, train
+from modelgate.training import tracking
+from modelgate.training.data import DataError, load_dataset, split_dataset
+from modelgate.training.provenance import collect
+from modelgate.training.train import PipelinePredictor, TrainResult, train
 
 VERSION_TAG_PASSED = "modelgate.audit.passed"
 VERSION_TAG_COMMIT = "modelgate.audit.commit"

@@ -25,12 +25,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.check.artifact import ArtifactError, AuditArtifact, parse_json
-from bot.check.audits import performance_gate
-from bot.check.audits.performance_gate import Reference
-from bot.check.card import checklist_of, performance_from_gate
-from bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
-from bot.check.runner import entry
+from modelgate.bot.check.artifact import ArtifactError, AuditArtifact, parse_json
+from modelgate.bot.check.audits import performance_gate
+from modelgate.bot.check.audits.performance_gate import Reference
+from modelgate.bot.check.card import checklist_of, performance_from_gate
+from modelgate.bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
+from modelgate.bot.check.runner import entry
 from modelgate.errors import ModelgateError
 from modelgate.governance import DeploySection, Governance
 
@@ -95,10 +95,9 @@ def find_production(clients: Clients, deploy: DeploySection,
                     workdir: Path) -> Production | None:
     """The bundle behind ``deploy.function_name:deploy.live_alias``, verified; None when
     nothing is deployed. Any other failure is a ``GateError`` (fail closed)."""
-    from serving.bundle import BundleError, load_bundle
-    from serving.settings import ENV_BUNDLE_URI
-
-    from infra.deploy import live_bundle
+    from modelgate.infra.deploy import live_bundle
+    from modelgate.serving.bundle import BundleError, load_bundle
+    from modelgate.serving.settings import ENV_BUNDLE_URI
 
     where = {"function": deploy.function_name, "alias": deploy.live_alias}
     try:

@@ -22,7 +22,8 @@ CARD_MD_FILE = "model_card.md"
 CARD_JSON_FILE = "model_card.json"
 MCT_FILE = "model_card.mct.json"
 METADATA_FILE = "run_metadata.json"
-# the PR job's evidence for the trusted jobs (see bot.check.evidence and bot.check.production_gate)
+# the PR job's evidence for the trusted jobs (see modelgate.bot.check.evidence and
+# modelgate.bot.check.production_gate)
 EVAL_ROWS_FILE = "evaluation_rows.json"
 PREDICTIONS_FILE = "candidate_predictions.json"
 

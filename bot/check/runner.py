@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
 
-from bot.check.audits import (
+from modelgate.bot.check.audits import (
     bias,
     ip_headers,
     leakage,
@@ -29,8 +29,8 @@ from bot.check.audits import (
     security,
     servable,
 )
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from bot.check.report import AuditEntry
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.report import AuditEntry
 
 DEFAULT_TIMEOUT_S = 300.0
 # audits that read only the repository's files, through child processes: they can start

@@ -26,13 +26,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import bot
-from bot.check import runner
-from bot.check.audits import model_card
-from bot.check.audits.base import AuditContext
-from bot.check.audits.performance_gate import BASELINE_ONLY
-from bot.check.card import build_card, write_card
-from bot.check.report import (
+import modelgate.bot as bot
+from modelgate.bot.check import runner
+from modelgate.bot.check.audits import model_card
+from modelgate.bot.check.audits.base import AuditContext
+from modelgate.bot.check.audits.performance_gate import BASELINE_ONLY
+from modelgate.bot.check.card import build_card, write_card
+from modelgate.bot.check.report import (
     CARD_JSON_FILE,
     CARD_MD_FILE,
     CHECKLIST_FILE,
@@ -46,8 +46,8 @@ from bot.check.report import (
     ComputedBy,
     checklist_markdown,
 )
-from bot.check.verdict_audits import AUDITS, INPUTS, Inputs
-from bot.check.verdict_context import (
+from modelgate.bot.check.verdict_audits import AUDITS, INPUTS, Inputs
+from modelgate.bot.check.verdict_context import (
     E_NO_ARTIFACT,
     E_NO_TREE,
     SHA1_RE,

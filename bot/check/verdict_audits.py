@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from bot.check.audits import bias, ip_headers, leakage, performance_gate, pii, security
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from bot.check.runner import AuditModule
-from bot.check.verdict_context import ClaimedPredictor, Claims, Definition, PrTree
+from modelgate.bot.check.audits import bias, ip_headers, leakage, performance_gate, pii, security
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.runner import AuditModule
+from modelgate.bot.check.verdict_context import ClaimedPredictor, Claims, Definition, PrTree
 
 INPUTS = "verdict.inputs"  # ctx.extra key
 CLAIM_NOTE = ("scored on the PR job's claimed predictions (candidate_predictions.json), "
@@ -173,7 +173,7 @@ class TrustedLineage:
         )
 
 
-# model_card runs last, on the card built from these results (see bot.check.verdict)
+# model_card runs last, on the card built from these results (see modelgate.bot.check.verdict)
 AUDITS: tuple[ModuleType | AuditModule, ...] = (
     OnData(pii), ip_headers,
     TrustedSecurity(), OnData(leakage), OnData(bias, claimed_scores=True),

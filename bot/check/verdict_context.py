@@ -31,11 +31,11 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
-from bot.check.artifact import ArtifactError, AuditArtifact, load_artifact, parse_json
-from bot.check.audits._util import ToolError, run_tool
-from bot.check.audits.base import EvidenceMissing
-from bot.check.production_gate import CandidatePredictions, EvaluationRows
-from bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE
+from modelgate.bot.check.artifact import ArtifactError, AuditArtifact, load_artifact, parse_json
+from modelgate.bot.check.audits._util import ToolError, run_tool
+from modelgate.bot.check.audits.base import EvidenceMissing
+from modelgate.bot.check.production_gate import CandidatePredictions, EvaluationRows
+from modelgate.bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import (
     CONFIG_FILENAME,
@@ -44,7 +44,7 @@ from modelgate.governance import (
     LoadedConfig,
     parse_governance,
 )
-from training.data import DataError, Dataset, Split, load_dataset, split_dataset
+from modelgate.training.data import DataError, Dataset, Split, load_dataset, split_dataset
 
 # sections of the PR's governance.yml that define the model; every other one is policy
 # (thresholds, subgroups, roles, aliases, deployment) and comes from the base branch
@@ -261,7 +261,7 @@ def _document(artifact: AuditArtifact, name: str, model: type[BaseModel]) -> Any
 
 
 def read_claims(path: Path) -> Claims:
-    """The artifact, validated as hostile input (:mod:`bot.check.artifact`)."""
+    """The artifact, validated as hostile input (:mod:`modelgate.bot.check.artifact`)."""
     try:
         artifact = load_artifact(path)
     except ArtifactError as exc:
@@ -346,7 +346,7 @@ def _rows_problem(rows: EvaluationRows, preds: CandidatePredictions, dataset: Da
 def claimed_candidate(claims: Claims, dataset: Dataset | None, split: Split | None,
                       gov: Governance) -> ClaimedPredictor | RefusedClaim:
     """The claim as a predictor when it covers exactly the rebuilt test split."""
-    from training.train import fingerprint
+    from modelgate.training.train import fingerprint
 
     if claims.artifact is None:
         return RefusedClaim(claims.problem or P_ARTIFACT.format(error="not read"))

@@ -1,9 +1,9 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""``python -m bot.cli`` is the ``modelgate`` command."""
+"""``python -m modelgate.bot.cli`` is the ``modelgate`` command."""
 
 import sys
 
-from bot.cli.main import main
+from modelgate.bot.cli.main import main
 
 sys.exit(main())

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Release subcommands: ``promote``, ``serve``, ``package``, ``deploy``, ``rollback``.
 
-Each is a thin adapter over one function (:func:`bot.release.promote.promote`,
-:func:`serving.local.serve`, :func:`infra.package.build_package`,
-:func:`infra.deploy.deploy`, :func:`infra.deploy.rollback`): it builds the MLflow and boto3
+Each is a thin adapter over one function (:func:`modelgate.bot.release.promote.promote`,
+:func:`modelgate.serving.local.serve`, :func:`modelgate.infra.package.build_package`,
+:func:`modelgate.infra.deploy.deploy`, :func:`modelgate.infra.deploy.rollback`): it builds the
+MLflow and boto3
 clients once, calls it, prints the result; a refused or failed step is a
 :class:`~modelgate.errors.ModelgateError` (AWS's and MLflow's exceptions translated here),
 which ``modelgate`` prints as one clear message with its exit status (1 refused, 5 AWS
@@ -18,7 +19,7 @@ sha256 recorded at promotion, so only a promoted, audited version reaches Lambda
 ``deploy`` also needs the bundle's signed release statement to verify with the trusted
 key (``--statement-key PEM``, ``MODELGATE_STATEMENT_PUBKEY`` or ``--kms-key``) and its
 approvals to satisfy this branch's ``governance.yml``. ``promote``, ``deploy`` and
-``rollback`` each append the alias move to the ledger (:mod:`bot.release.ledger`).
+``rollback`` each append the alias move to the ledger (:mod:`modelgate.bot.release.ledger`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
+from modelgate.bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import load_config
 from modelgate.progress import Reporter
@@ -40,7 +41,7 @@ DEFAULT_ARCH = "x86_64"
 DEFAULT_ZIP = Path("dist/lambda.zip")
 PROMOTIONS_DIR = Path("out/promotions")
 RELEASES_PREFIX = "releases"
-# bot.release.promote.STAGES, repeated so that building the parser imports no model stack
+# modelgate.bot.release.promote.STAGES, repeated so that building the parser imports no model stack
 STAGES = ("staging", "production")
 
 MSG_PROMOTED = ("promoted {name} version {version} to alias {alias!r} (was {previous})\n"
@@ -73,8 +74,8 @@ def _now() -> datetime:
 
 
 def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.release.promote import promote
-    from training import tracking
+    from modelgate.bot.release.promote import promote
+    from modelgate.training import tracking
 
     config = load_config(args.config)
     gov = config.governance
@@ -83,7 +84,7 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
                             f"{stamp}"
     out = out if out.is_absolute() else config.root / out
     with aws_errors(), mlflow_errors():
-        from bot.release.ledger import caller_identity, ledger_for
+        from modelgate.bot.release.ledger import caller_identity, ledger_for
 
         client = tracking.configure(config, args.tracking_uri)
         s3 = boto3_client("s3", gov.deploy.region)
@@ -112,9 +113,9 @@ def cmd_promote(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, rep: Reporter) -> int:
-    from serving.bundle import BundleError, cached_bundle
-    from serving.local import serve
-    from serving.settings import Settings, SettingsError
+    from modelgate.serving.bundle import BundleError, cached_bundle
+    from modelgate.serving.local import serve
+    from modelgate.serving.settings import Settings, SettingsError
 
     uri = str(args.bundle)
     # serving cannot import modelgate, so its two errors are translated here
@@ -141,7 +142,7 @@ def cmd_serve(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_package(args: argparse.Namespace, rep: Reporter) -> int:
-    from infra.package import build_package
+    from modelgate.infra.package import build_package
 
     root = (args.project_root or Path(args.config).resolve().parent).resolve()
     out: Path = args.out if args.out.is_absolute() else root / args.out
@@ -158,8 +159,13 @@ def cmd_package(args: argparse.Namespace, rep: Reporter) -> int:
 
 def _promoted_bundle(args: argparse.Namespace, config: Any) -> tuple[str, str]:
     """(bundle URI, manifest sha256) recorded on the version the model alias points at."""
-    from bot.release.promote import TAG_PROMOTED, alias_version, mlflow_alias, parse_promoted_tag
-    from training import tracking
+    from modelgate.bot.release.promote import (
+        TAG_PROMOTED,
+        alias_version,
+        mlflow_alias,
+        parse_promoted_tag,
+    )
+    from modelgate.training import tracking
 
     name = config.governance.model.name
     alias = mlflow_alias(config, args.model_alias)
@@ -188,18 +194,17 @@ def _role_arn(lam: Any, function: str, given: str | None) -> str:
 
 
 def _mlflow(config: Any, uri: str | None) -> Any:
-    from training import tracking
+    from modelgate.training import tracking
 
     return tracking.configure(config, uri)
 
 
 def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
-    from serving.attestation import VerifiedStatement
-    from serving.bundle import BundleError, load_bundle
-
-    from bot.release.ledger import caller_identity, lambda_target, ledger_for
-    from bot.release.verify import governance_reasons, resolve_trusted_pem
-    from infra.deploy import deploy
+    from modelgate.bot.release.ledger import caller_identity, lambda_target, ledger_for
+    from modelgate.bot.release.verify import governance_reasons, resolve_trusted_pem
+    from modelgate.infra.deploy import deploy
+    from modelgate.serving.attestation import VerifiedStatement
+    from modelgate.serving.bundle import BundleError, load_bundle
 
     config = load_config(args.config)
     d = config.governance.deploy
@@ -243,8 +248,8 @@ def cmd_deploy(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.release.ledger import caller_identity, lambda_target, ledger_for
-    from infra.deploy import rollback
+    from modelgate.bot.release.ledger import caller_identity, lambda_target, ledger_for
+    from modelgate.infra.deploy import rollback
 
     config = load_config(args.config)
     d = config.governance.deploy

@@ -27,10 +27,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.doctor.core import MARKS, Finding, diagnose, verdict
-from bot.doctor.read import gather
-from bot.doctor.workflows import WorkflowReadError, workflow_uses
-from bot.github.settings import (
+from modelgate.bot.doctor.core import MARKS, Finding, diagnose, verdict
+from modelgate.bot.doctor.read import gather
+from modelgate.bot.doctor.workflows import WorkflowReadError, workflow_uses
+from modelgate.bot.github.settings import (
     PyGithubSettings,
     SettingsReadError,
     SettingsUnavailable,
@@ -177,7 +177,7 @@ def register(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None, *, reporter: Reporter | None = None) -> int:
-    """``python -m bot.cli.doctor [--config FILE] doctor ...`` until main.py lists it."""
+    """``python -m modelgate.bot.cli.doctor [--config FILE] doctor ...`` until main.py lists it."""
     parser = argparse.ArgumentParser(prog="modelgate")
     parser.add_argument("--config", type=Path, default=Path(CONFIG_FILENAME))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.cli.support import aws_errors, boto3_client, mlflow_errors
-from bot.drift.issue import BOT_LOGIN, sync_drift_issue
-from bot.drift.report import render_markdown, write_report
-from bot.drift.stats import (
+from modelgate.bot.cli.support import aws_errors, boto3_client, mlflow_errors
+from modelgate.bot.drift.issue import BOT_LOGIN, sync_drift_issue
+from modelgate.bot.drift.report import render_markdown, write_report
+from modelgate.bot.drift.stats import (
     MSG_BAD_WINDOW,
     OUTCOME_DRIFT,
     OUTCOME_INSUFFICIENT,
@@ -47,12 +47,12 @@ from bot.drift.stats import (
     scan_sources,
     train_reference,
 )
-from bot.github.api import GitHubApi, PyGithubApi
-from infra.cloudwatch import function_log_group
+from modelgate.bot.github.api import GitHubApi, PyGithubApi
 from modelgate.errors import ExitCode
 from modelgate.governance import ConfigError, LoadedConfig, load_config
+from modelgate.infra.cloudwatch import function_log_group
 from modelgate.progress import Reporter
-from training.data import DataError
+from modelgate.training.data import DataError
 
 EXIT_NO_DRIFT = ExitCode.OK
 EXIT_DRIFT = ExitCode.FAILED

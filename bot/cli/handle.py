@@ -22,13 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.chain.check_run import write_job_summary
-from bot.chain.dispatch import handle_event
-from bot.chain.sync import DEFAULT_BOT_LOGIN, ApprovalBot, BotConfig, ReportInput, run_report
-from bot.check.artifact import AuditArtifact, StaleArtifact, load_artifact
-from bot.cli.support import boto3_client
-from bot.github.api import DEFAULT_REQUEST_INTERVAL, DEFAULT_WRITE_INTERVAL, PyGithubApi
-from bot.github.events import read_event
+from modelgate.bot.chain.check_run import write_job_summary
+from modelgate.bot.chain.dispatch import handle_event
+from modelgate.bot.chain.sync import (
+    DEFAULT_BOT_LOGIN,
+    ApprovalBot,
+    BotConfig,
+    ReportInput,
+    run_report,
+)
+from modelgate.bot.check.artifact import AuditArtifact, StaleArtifact, load_artifact
+from modelgate.bot.cli.support import boto3_client
+from modelgate.bot.github.api import DEFAULT_REQUEST_INTERVAL, DEFAULT_WRITE_INTERVAL, PyGithubApi
+from modelgate.bot.github.events import read_event
 from modelgate.errors import ExitCode, ModelgateError, UsageError
 from modelgate.progress import Reporter
 
@@ -172,8 +178,9 @@ def run_report_command(
 def _judged_against_production(artifact: AuditArtifact, governance: Path,
                                rep: Reporter) -> AuditArtifact:
     """The PR job could only compare with a baseline; judge its gate again against the
-    bundle production serves (see ``bot.check.production_gate``), with this checkout's rules."""
-    from bot.check.production_gate import rejudge
+    bundle production serves (see ``modelgate.bot.check.production_gate``), with this
+    checkout's rules."""
+    from modelgate.bot.check.production_gate import rejudge
     from modelgate.governance import load_config
 
     gov = load_config(governance).governance

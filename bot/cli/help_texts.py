@@ -3,7 +3,7 @@
 """What ``modelgate COMMAND --help`` says beyond the options: a description, an example and
 the exit codes that command can end with, one entry per command.
 
-:func:`bot.cli.main.build_parser` applies an entry to the command of the same name when a
+:func:`modelgate.bot.cli.main.build_parser` applies an entry to the command of the same name when a
 family registers it, so a family module names its options and nothing else; a new command
 adds its entry here (``tests/cli/test_conventions.py`` checks that every command has one).
 """

@@ -27,9 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast, get_args
 
-from bot.init.infer import Design, InitError, design, read_table
-from bot.init.render import TEMPLATE_LICENSE, Identity, RoleInput, governance_text
-from bot.init.scaffold import DataEntry, plan, refuse_overwrites, write
+from modelgate.bot.init.infer import Design, InitError, design, read_table
+from modelgate.bot.init.render import TEMPLATE_LICENSE, Identity, RoleInput, governance_text
+from modelgate.bot.init.scaffold import DataEntry, plan, refuse_overwrites, write
 from modelgate.datafiles import SPDX_ID_RE
 from modelgate.errors import ExitCode
 from modelgate.governance import (
@@ -211,7 +211,7 @@ def _data_path(value: str, root: Path) -> Path:
 def _preflight(root: Path, text: str) -> None:
     """Before anything is written: the schema, the estimator's build and every column."""
     from modelgate.governance import ConfigError
-    from training.preflight import check_against_data
+    from modelgate.training.preflight import check_against_data
 
     path = root / CONFIG_FILENAME
     try:
@@ -226,7 +226,7 @@ def _preflight(root: Path, text: str) -> None:
 
 def _validate(root: Path) -> LoadedConfig:
     """After writing: what `modelgate validate-config` checks, conversion to ONNX included."""
-    from training.preflight import check_against_data
+    from modelgate.training.preflight import check_against_data
 
     config = load_config(root / CONFIG_FILENAME)
     problems = check_against_data(config)
@@ -264,14 +264,14 @@ def _todo(root: Path, ident: Identity, entry: DataEntry) -> list[str]:
 def _github_side(root: Path, args: argparse.Namespace, rep: Reporter,
                  env: Mapping[str, str]) -> None:
     """doctor itself when it can read GitHub, else what it checks and how to run it."""
-    from bot.doctor.core import CHECKS
-    from bot.doctor.workflows import workflow_uses
+    from modelgate.bot.doctor.core import CHECKS
+    from modelgate.bot.doctor.workflows import workflow_uses
 
     repo = args.repo or env.get("GITHUB_REPOSITORY")
     token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
     print("\nOn GitHub (docs/github-setup.md):")
     if repo and token:
-        from bot.cli.doctor import cmd_doctor
+        from modelgate.bot.cli.doctor import cmd_doctor
 
         doctor_args = argparse.Namespace(config=root / CONFIG_FILENAME, repo=repo,
                                          api_url=args.api_url, workflows_root=None,

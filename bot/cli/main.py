@@ -6,7 +6,7 @@ Each subcommand is a thin adapter: parse arguments, build collaborators (config,
 GitHub, boto3 clients) once, call one function, print its result. One module per family
 of commands adds its parsers with ``register(sub)``; :func:`build_parser` gives every
 command the global options, its description, example and exit codes
-(:mod:`bot.cli.help_texts`).
+(:mod:`modelgate.bot.cli.help_texts`).
 
 Every failure modelgate expects is a :class:`~modelgate.errors.ModelgateError`:
 :func:`main` catches it once, prints its message and exits with its code. Anything else
@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.cli.help_texts import HELP
-from bot.cli.support import mlflow_errors
+from modelgate.bot.cli.help_texts import HELP
+from modelgate.bot.cli.support import mlflow_errors
 from modelgate.errors import ExitCode, ModelgateError, UsageError, describe_exit_codes
 from modelgate.governance import CONFIG_FILENAME, LoadedConfig, load_config
 from modelgate.progress import Reporter, quiet_libraries, reporter_from_env
@@ -72,7 +72,7 @@ def tracking_for_tree(config: LoadedConfig, args: argparse.Namespace, rep: Repor
 
 
 def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
-    from training.train import TrainingError, train
+    from modelgate.training.train import TrainingError, train
 
     config = load_config(args.config)
     tracking_uri = tracking_for_tree(config, args, rep)
@@ -101,7 +101,7 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.check.pipeline import run_check
+    from modelgate.bot.check.pipeline import run_check
 
     config = load_config(args.config)
     out = args.out if args.out.is_absolute() else config.root / args.out
@@ -123,7 +123,9 @@ def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
 def cmd_validate_config(args: argparse.Namespace, rep: Reporter) -> int:
     del rep  # the result is the one line on stdout
     config = load_config(args.config)
-    from training.preflight import validate_against_data  # builds the estimator, reads the header
+    from modelgate.training.preflight import (
+        validate_against_data,  # builds the estimator, reads the header
+    )
     validate_against_data(config)
     gov = config.governance
     print(MSG_VALID.format(path=config.path, model=gov.model.name,
@@ -216,14 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_validate_config)
 
     # one module per family of subcommands, each adding its own parsers
-    from bot.cli import data as cli_data
-    from bot.cli import deploy as cli_release
-    from bot.cli import doctor as cli_doctor
-    from bot.cli import drift as cli_drift
-    from bot.cli import handle as cli_github
-    from bot.cli import init as cli_init
-    from bot.cli import release as cli_road
-    from bot.cli import verdict as cli_verdict
+    from modelgate.bot.cli import data as cli_data
+    from modelgate.bot.cli import deploy as cli_release
+    from modelgate.bot.cli import doctor as cli_doctor
+    from modelgate.bot.cli import drift as cli_drift
+    from modelgate.bot.cli import handle as cli_github
+    from modelgate.bot.cli import init as cli_init
+    from modelgate.bot.cli import release as cli_road
+    from modelgate.bot.cli import verdict as cli_verdict
 
     for family in (cli_github, cli_release, cli_road, cli_drift, cli_verdict, cli_doctor,
                    cli_data, cli_init):

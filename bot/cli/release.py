@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
+from modelgate.bot.cli.support import aws_errors, boto3_client, mlflow_errors, write_record
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import load_config
 from modelgate.progress import Reporter
 
 if TYPE_CHECKING:
-    from bot.check.report import AuditReport
+    from modelgate.bot.check.report import AuditReport
 
 TITLE_REFUSED = "release refused"
 ENV_SIGNING_KEY = "MODELGATE_SIGNING_KEY"
@@ -35,7 +35,7 @@ def _env_int(name: str, default: int | None = None) -> int | None:
 
 
 def cmd_evidence(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.check.evidence import write_evidence
+    from modelgate.bot.check.evidence import write_evidence
 
     config = load_config(args.config)
     out = args.out if args.out.is_absolute() else config.root / args.out
@@ -57,8 +57,8 @@ def _audited_report(path: Path) -> AuditReport:
     """The PR check's ``audit_report.json``; unreadable or invalid refuses the release."""
     from pydantic import ValidationError
 
-    from bot.check.report import AuditReport
-    from bot.release.release import ReleaseRefused
+    from modelgate.bot.check.report import AuditReport
+    from modelgate.bot.release.release import ReleaseRefused
 
     try:
         return AuditReport.model_validate_json(path.read_bytes())
@@ -68,7 +68,7 @@ def _audited_report(path: Path) -> AuditReport:
 
 def _signer(args: argparse.Namespace, region: str) -> Any:
     """The release statement's signer from the flags or the environment (None: unsigned)."""
-    from bot.release.signing import KeySigner, KmsSigner
+    from modelgate.bot.release.signing import KeySigner, KmsSigner
 
     key = args.signing_key or (Path(os.environ[ENV_SIGNING_KEY])
                                if os.environ.get(ENV_SIGNING_KEY) else None)
@@ -81,11 +81,11 @@ def _signer(args: argparse.Namespace, region: str) -> Any:
 
 
 def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.check.evidence import EvidenceError
-    from bot.release.ledger import LedgerError, caller_identity, ledger_for
-    from bot.release.promote import PromotionError
-    from bot.release.release import ReleaseRefused, release
-    from bot.release.signing import SigningError
+    from modelgate.bot.check.evidence import EvidenceError
+    from modelgate.bot.release.ledger import LedgerError, caller_identity, ledger_for
+    from modelgate.bot.release.promote import PromotionError
+    from modelgate.bot.release.release import ReleaseRefused, release
+    from modelgate.bot.release.signing import SigningError
 
     config = load_config(args.config)
     promote_fn: Any = None
@@ -102,8 +102,8 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
             rep.warning(MSG_NO_SIGNER + " (continuing unsigned outside GitHub Actions: deploy "
                         "will refuse this bundle)")
         if not args.no_promote:
-            from bot.release.promote import promote as promote_fn
-            from training import tracking
+            from modelgate.bot.release.promote import promote as promote_fn
+            from modelgate.training import tracking
 
             s3 = boto3_client("s3", region)
             extra = {"ledger": ledger_for(config, s3, tracking.configure(config,
@@ -132,9 +132,9 @@ def cmd_release(args: argparse.Namespace, rep: Reporter) -> int:
 
 def _publish_card(args: argparse.Namespace, out: Path, rep: Reporter) -> None:
     """Commit the card, tag the merge commit, publish the GitHub release (App token)."""
-    from bot.github.releases import connect
-    from bot.release.cards import publish
-    from bot.release.promote import BUNDLE_DIR
+    from modelgate.bot.github.releases import connect
+    from modelgate.bot.release.cards import publish
+    from modelgate.bot.release.promote import BUNDLE_DIR
 
     token = os.environ.get("GITHUB_TOKEN", "")
     repository = args.repository or os.environ.get("GITHUB_REPOSITORY", "")
@@ -149,7 +149,7 @@ def _publish_card(args: argparse.Namespace, out: Path, rep: Reporter) -> None:
 
 def cmd_verify(args: argparse.Namespace, rep: Reporter) -> int:
     """A bundle and its statement (offline), or the aliases against the ledger."""
-    from bot.release.verify import render, resolve_trusted_pem, trusted_keys, verify
+    from modelgate.bot.release.verify import render, resolve_trusted_pem, trusted_keys, verify
 
     config = load_config(args.config)
     d = config.governance.deploy
@@ -174,10 +174,10 @@ class Incident(ModelgateError):
 
 
 def _verify_registry(args: argparse.Namespace, config: Any) -> int:
-    from bot.release.history import registry_incidents
-    from bot.release.ledger import ledger_for
-    from bot.release.promote import mlflow_alias
-    from training import tracking
+    from modelgate.bot.release.history import registry_incidents
+    from modelgate.bot.release.ledger import ledger_for
+    from modelgate.bot.release.promote import mlflow_alias
+    from modelgate.training import tracking
 
     d = config.governance.deploy
     with aws_errors(), mlflow_errors():
@@ -198,9 +198,9 @@ def cmd_history(args: argparse.Namespace, rep: Reporter) -> int:
     """Which version served at a time, with its statement."""
     from datetime import UTC, datetime
 
-    from bot.release.history import served_at
-    from bot.release.ledger import ledger_for
-    from bot.release.promote import mlflow_alias
+    from modelgate.bot.release.history import served_at
+    from modelgate.bot.release.ledger import ledger_for
+    from modelgate.bot.release.promote import mlflow_alias
 
     config = load_config(args.config)
     d = config.governance.deploy
@@ -224,8 +224,8 @@ def cmd_history(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_trace(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.release.trace import cloudwatch_lines, iter_log_lines, render, trace
-    from training import tracking
+    from modelgate.bot.release.trace import cloudwatch_lines, iter_log_lines, render, trace
+    from modelgate.training import tracking
 
     config = load_config(args.config)
     client = tracking.configure(config, args.tracking_uri)
@@ -264,9 +264,9 @@ def _traced_statement(args: argparse.Namespace, config: Any, client: Any,
                       lines: Any) -> tuple[Any, Any]:
     """(the log lines, kept; the verified statement of the bundle promoted for the
     request's version)."""
-    from bot.release.promote import TAG_PROMOTED, mlflow_alias, parse_promoted_tag
-    from bot.release.trace import TraceError, find_request
-    from bot.release.verify import resolve_trusted_pem, trusted_keys, verify
+    from modelgate.bot.release.promote import TAG_PROMOTED, mlflow_alias, parse_promoted_tag
+    from modelgate.bot.release.trace import TraceError, find_request
+    from modelgate.bot.release.verify import resolve_trusted_pem, trusted_keys, verify
 
     kept = list(lines)
     request = find_request(kept, args.request_id)

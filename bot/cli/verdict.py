@@ -25,7 +25,7 @@ HELP = ("recompute every audit verdict with this (trusted) modelgate, reading a 
 
 
 def cmd_verdict(args: argparse.Namespace, rep: Reporter) -> int:
-    from bot.check.verdict import run_verdict
+    from modelgate.bot.check.verdict import run_verdict
 
     result = run_verdict(
         args.pr_tree, args.artifact, args.base_config or args.config, args.out,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
-from bot.doctor.core import (
+from modelgate.bot.doctor.core import (
     BypassActor,
     Environment,
     Expectations,
@@ -28,7 +28,7 @@ from bot.doctor.core import (
     Unreadable,
     WorkflowPermissions,
 )
-from bot.github.settings import JSON, NameKind, SettingsApi, SettingsUnavailable
+from modelgate.bot.github.settings import JSON, NameKind, SettingsApi, SettingsUnavailable
 from modelgate.governance import GitHubSection
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bot.doctor.core import NameUse
+from modelgate.bot.doctor.core import NameUse
 from modelgate.errors import UsageError
 
 WORKFLOWS_DIR = Path(".github") / "workflows"

@@ -5,7 +5,7 @@
 The issue is found by a hidden marker in its body AND the bot as its author (an issue
 anyone else writes with the marker is ignored), so repeated checks edit it in place
 rather than opening new ones. Every call goes through the adapter
-:class:`bot.github.api.GitHubApi`. Its life:
+:class:`modelgate.bot.github.api.GitHubApi`. Its life:
 
 - drift, no issue yet: open it with the report;
 - drift, issue open: edit the body (nothing is written when the text is unchanged);
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.drift.stats import OUTCOME_DRIFT, OUTCOME_NO_DRIFT, DriftResult
-from bot.github.api import GitHubApi, GitHubApiError, GitHubDataError, IssueInfo
+from modelgate.bot.drift.stats import OUTCOME_DRIFT, OUTCOME_NO_DRIFT, DriftResult
+from modelgate.bot.github.api import GitHubApi, GitHubApiError, GitHubDataError, IssueInfo
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.markdown import code_span
 

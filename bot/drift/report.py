@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.drift.stats import (
+from modelgate.bot.drift.stats import (
     OUTCOME_DRIFT,
     OUTCOME_INSUFFICIENT,
     OUTCOME_NO_DRIFT,

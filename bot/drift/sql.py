@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.drift.stats import (
+from modelgate.bot.drift.stats import (
     RESERVOIR_SIZE,
     Baseline,
     Bins,
@@ -50,7 +50,7 @@ from bot.drift.stats import (
 )
 
 Dialect = Literal["duckdb", "trino"]
-EVENT_REQUEST = "request"  # serving.logs constants, repeated so the SQL is self-contained
+EVENT_REQUEST = "request"  # modelgate.serving.logs constants, repeated so the SQL is self-contained
 EVENT_FEATURES = "request.features"
 # the columns a log table (or DuckDB's read_json) exposes, with their DuckDB types
 LOG_COLUMNS: dict[str, str] = {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Drift: what a deployed model is served, compared with what it learned from.
 
-The serving request log (``serving.logs``: one JSON line per request, large batches'
+The serving request log (``modelgate.serving.logs``: one JSON line per request, large batches'
 features on follow-up ``request.features`` lines) is read one line at a time, so memory
 stays flat however long the log is: per feature, counts in the training baseline's decile
 bins (for the population stability index), running sums (for the served mean), and a
@@ -39,17 +39,18 @@ from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from serving.logs import EVENT_FEATURES, EVENT_REQUEST
 
-from infra.cloudwatch import CloudWatchError, LogsClient, log_events
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import DriftSection, LoadedConfig
+from modelgate.infra.cloudwatch import CloudWatchError, LogsClient, log_events
+from modelgate.serving.logs import EVENT_FEATURES, EVENT_REQUEST
 
 SCHEMA_VERSION = 2  # 2: kinds of features and prediction, missing values
 KIND = "modelgate.drift_report"
 BASELINE_ARTIFACT = "baseline_stats.json"
 BASELINE_SCHEMA_VERSION = 1
-VERSION_TAG_RUN = "source_run_id"  # training.tracking.VERSION_TAG_RUN, without importing MLflow
+# modelgate.training.tracking.VERSION_TAG_RUN, without importing MLflow
+VERSION_TAG_RUN = "source_run_id"
 RUN_TAG_DATA = "data_sha256"
 RUN_PARAM_THRESHOLD = "threshold"
 
@@ -151,7 +152,7 @@ class Bins:
         return self.codes is not None
 
     def counts(self, values: NDArray[np.float64]) -> NDArray[np.int64]:
-        """Bin the present values the way ``training.baseline`` did (``side='right'``), or
+        """Bin the present values the way ``modelgate.training.baseline`` did (``side='right'``), or
         by exact code; NaN is skipped."""
         present = values[~np.isnan(values)]
         if self.codes is None:
@@ -842,7 +843,7 @@ def present_means(sums: NDArray[np.float64],
 
 class Statistics(Protocol):
     """What the verdict reads from served traffic: a streaming ``LogScan`` or the result of
-    the SQL engines (``bot.drift.sql``); both give the same bin counts on the same log."""
+    the SQL engines (``modelgate.bot.drift.sql``); both give the same bin counts on the same log."""
 
     @property
     def baseline(self) -> Baseline: ...
@@ -1259,7 +1260,7 @@ def load_baseline(client: Any, model: ModelVersionRef, *,
 def train_reference(config: LoadedConfig, model: ModelVersionRef, baseline: Baseline) -> Reference:
     """The training split's raw rows for the KS test, rebuilt from the data file only when
     it is provably the data the run trained on, and the split reproduces the baseline."""
-    from training.data import DataError, load_dataset, split_dataset
+    from modelgate.training.data import DataError, load_dataset, split_dataset
 
     if not model.data_sha256:
         return Reference(None, MSG_REF_NO_TAG.format(tag=RUN_TAG_DATA))

@@ -3,7 +3,7 @@
 """Every GitHub call the bot makes, through PyGithub, behind one narrow interface.
 
 :class:`GitHubApi` lists only the calls the bot needs (as Prow's approve plugin declares
-its client), so the orchestration in :mod:`bot.chain.sync` can be read without PyGithub in
+its client), so the orchestration in :mod:`modelgate.bot.chain.sync` can be read without PyGithub in
 mind. :class:`PyGithubApi` implements it over a PyGithub client created once at the
 entry point; every request goes through PyGithub's requester (authentication, base URL,
 error mapping), and every answer is turned into a small typed value here, so that GitHub's
@@ -221,7 +221,8 @@ class PullHistory:
 
 @dataclass(frozen=True)
 class CheckOutput:
-    """What a check run shows; :mod:`bot.chain.check_run` fits the sizes before they get here."""
+    """What a check run shows; :mod:`modelgate.bot.chain.check_run` fits the sizes before they
+    get here."""
 
     title: str
     summary: str

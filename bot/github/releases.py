@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """The release's GitHub calls: tag, release, assets and a committed card, behind one
-narrow Protocol (:class:`ReleaseHost`), kept apart from :mod:`bot.github.api`.
+narrow Protocol (:class:`ReleaseHost`), kept apart from :mod:`modelgate.bot.github.api`.
 
 :class:`PyGithubReleases` implements it over a PyGithub ``Repository`` created once at
 the entry point (the release job's App token). GitHub's exceptions are translated here

@@ -6,7 +6,7 @@ PyGithub implementation.
 PyGithub has no methods for rulesets, environments' branch policies, Actions settings or
 names of variables and secrets, so every call goes through its requester (same auth,
 base URL, timeouts and retries as the rest of the bot). Answers are GitHub's JSON as is;
-:mod:`bot.doctor.read` turns them into the doctor's types. A call the token may not make
+:mod:`modelgate.bot.doctor.read` turns them into the doctor's types. A call the token may not make
 raises :class:`SettingsUnavailable` naming the permission that would allow it.
 """
 

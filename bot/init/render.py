@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.init.infer import Column, Design
+from modelgate.bot.init.infer import Column, Design
 from modelgate.datafiles import COPYRIGHT_TAG, LICENSE_TAG
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent / "workflows"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.init.infer import Design, InitError
-from bot.init.render import (
+from modelgate.bot.init.infer import Design, InitError
+from modelgate.bot.init.render import (
     CARDS_README,
     GITIGNORE_NEW,
     Identity,

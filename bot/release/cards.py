@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
-
-from bot.github.releases import ReleaseHost
+from modelgate.bot.github.releases import ReleaseHost
+from modelgate.serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 
 CARD_SCHEMA_VERSION = 1
 CARDS_DIR = "model_cards"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.release.ledger import Entry, Ledger, lambda_target, mlflow_target
+from modelgate.bot.release.ledger import Entry, Ledger, lambda_target, mlflow_target
 
 MSG_INCIDENT = ("INCIDENT: {what} points at {actual}, but the ledger's last move put it at "
                 "{expected} (entry {seq}, {action} by {who} at {at}): it was moved outside "
@@ -70,7 +70,7 @@ def registry_incidents(ledger: Ledger, *, mlflow_client: Any, mlflow_alias: str,
                        lambda_client: Any = None, function: str = "",
                        live_alias: str = "live") -> list[str]:
     """One line per alias whose current target is not the ledger's head for it."""
-    from bot.release.promote import alias_version
+    from modelgate.bot.release.promote import alias_version
 
     out: list[str] = []
     current = alias_version(mlflow_client, ledger.model_name, mlflow_alias)
@@ -80,7 +80,7 @@ def registry_incidents(ledger: Ledger, *, mlflow_client: Any, mlflow_alias: str,
         if line:
             out.append(line)
     if lambda_client is not None and function:
-        from infra.deploy import live_bundle
+        from modelgate.infra.deploy import live_bundle
 
         live = live_bundle(lambda_client, function, live_alias)
         if live is not None:

@@ -9,12 +9,12 @@ once in :class:`PromotionRefused`:
 
 * the version exists, names its source run, and its ``source_run_id`` tag agrees;
 * the run is FINISHED, from a clean tree, with every required tag, metric and artifact
-  (:data:`training.tracking.REQUIRED_TAGS`, ``required_metrics(task)``,
+  (:data:`modelgate.training.tracking.REQUIRED_TAGS`, ``required_metrics(task)``,
   ``required_artifacts(task)``),
   and the version's ``git_commit``/``data_sha256``/``model_fingerprint`` tags equal the run's;
 * the version carries ``modelgate.audit.passed == "true"`` and ``modelgate.audit.commit``
   equal to the run's commit; the recorded ``audit/audit_report.json`` artifact has the
-  sha256 the version records, validates as :class:`bot.check.report.AuditReport`, passed,
+  sha256 the version records, validates as :class:`modelgate.bot.check.report.AuditReport`, passed,
   lists every audit of the runner with status ``pass``, and names this model, commit,
   run, version, data and fingerprint;
 * ``governance.yml`` still gives the features, task, threshold and positive class the run
@@ -33,7 +33,7 @@ version straight to production: it has never been anywhere else, and a staging h
 right before production would add no evidence. Teams that want the hop turn it on.
 
 Order. The alias moves LAST: the bundle is exported (ONNX, parity within
-:data:`infra.bundle.PARITY_TOLERANCE` on the pinned evaluation rows, recorded in the
+:data:`modelgate.infra.bundle.PARITY_TOLERANCE` on the pinned evaluation rows, recorded in the
 manifest), uploaded under ``<deploy.prefix>/bundles/<model>/v<version>/<alias>/``, and
 read back from S3 through serving's own cold-start check before the alias is touched. A
 failure at any of those steps therefore leaves the alias exactly where it was, with
@@ -61,21 +61,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
-from serving.attestation import STATEMENT_FILE
-from serving.bundle import BundleError, download_s3_bundle, load_bundle
-from serving.manifest import MANIFEST_NAME, BundleManifest
 
-from bot.check import runner
-from bot.check.audits import model_card
-from bot.check.pipeline import (
+from modelgate.bot.check import runner
+from modelgate.bot.check.audits import model_card
+from modelgate.bot.check.pipeline import (
     RUN_AUDIT_DIR,
     VERSION_TAG_COMMIT,
     VERSION_TAG_PASSED,
     VERSION_TAG_REPORT_SHA,
 )
-from bot.check.report import REPORT_FILE, AuditReport
-from bot.release.ledger import Ledger, caller_identity, mlflow_target
-from infra.bundle import (
+from modelgate.bot.check.report import REPORT_FILE, AuditReport
+from modelgate.bot.release.ledger import Ledger, caller_identity, mlflow_target
+from modelgate.errors import ModelgateError
+from modelgate.governance import LoadedConfig
+from modelgate.hashing import sha256_bytes, sha256_file
+from modelgate.infra.bundle import (
     BundleExportError,
     BundleMeta,
     BundleUploadError,
@@ -83,12 +83,12 @@ from infra.bundle import (
     task_fields,
     upload_bundle,
 )
-from modelgate.errors import ModelgateError
-from modelgate.governance import LoadedConfig
-from modelgate.hashing import sha256_bytes, sha256_file
-from training import tracking
-from training.data import DataError, load_dataset
-from training.train import fingerprint, predict_scores
+from modelgate.serving.attestation import STATEMENT_FILE
+from modelgate.serving.bundle import BundleError, download_s3_bundle, load_bundle
+from modelgate.serving.manifest import MANIFEST_NAME, BundleManifest
+from modelgate.training import tracking
+from modelgate.training.data import DataError, load_dataset
+from modelgate.training.train import fingerprint, predict_scores
 
 STAGES = ("staging", "production")
 TAG_PROMOTED = "modelgate.promoted.{alias}"
@@ -651,7 +651,7 @@ def promote(client: Any, config: LoadedConfig, *, version: str, alias: str, s3_c
     """Promote ``version`` to ``alias``: a stage (``staging``, ``production``) or the
     alias name ``governance.yml`` configures for one.
 
-    ``client`` is the ``MlflowClient`` from :func:`training.tracking.configure` (which
+    ``client`` is the ``MlflowClient`` from :func:`modelgate.training.tracking.configure` (which
     also points ``mlflow`` at the same store, for ``models:/`` URIs); ``s3_client`` a
     boto3 S3 client. The bundle and ``promotion.json`` are written to ``out_dir``.
     ``attest`` (the release) signs the statement into a fresh bundle before its upload;

@@ -21,17 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.approvals.trailers import approvals_from_message
-from bot.check.evidence import git_tree
-from bot.check.pipeline import VERSION_TAG_REPORT_SHA, run_check
-from bot.check.report import AuditReport
-from bot.release import statement as st
-from bot.release.signing import Signer
+from modelgate.bot.approvals.trailers import approvals_from_message
+from modelgate.bot.check.evidence import git_tree
+from modelgate.bot.check.pipeline import VERSION_TAG_REPORT_SHA, run_check
+from modelgate.bot.check.report import AuditReport
+from modelgate.bot.release import statement as st
+from modelgate.bot.release.signing import Signer
 from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
 from modelgate.hashing import sha256_bytes
 from modelgate.progress import ConsoleReporter, Reporter
-from training import tracking
+from modelgate.training import tracking
 
 RELEASE_SCHEMA_VERSION = 1
 TAG_PR = "modelgate.pr"
@@ -93,7 +93,7 @@ def _base_governance(config: LoadedConfig, merge_sha: str) -> tuple[str, str]:
 
 def _gate_change(config: LoadedConfig, base: str, merge_sha: str) -> bool:
     """Did the merge change the gate itself (``governance.yml`` ``gate: paths``)?"""
-    from bot.approvals.gate import gate_paths
+    from modelgate.bot.approvals.gate import gate_paths
 
     done = subprocess.run(["git", "diff", "--name-only", base, merge_sha],  # nosec
                           cwd=config.root, capture_output=True, text=True, timeout=30,

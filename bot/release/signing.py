@@ -9,7 +9,7 @@
   ``Sign`` with ``ECDSA_SHA_256``; the private key never leaves KMS.
 * :class:`KeySigner`: an ECDSA P-256 private key in a PEM file (tests, air-gapped teams).
 
-Each signs the DSSE pre-authentication encoding (:func:`serving.attestation.pae`) and
+Each signs the DSSE pre-authentication encoding (:func:`modelgate.serving.attestation.pae`) and
 says which verification material goes into the Sigstore bundle.
 """
 
@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from serving.attestation import key_id as spki_key_id
 
 from modelgate.errors import ModelgateError
+from modelgate.serving.attestation import key_id as spki_key_id
 
 KMS_ALGORITHM = "ECDSA_SHA_256"
 

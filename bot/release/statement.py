@@ -20,7 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serving.attestation import (
+from modelgate.bot.release.signing import Signer
+from modelgate.hashing import sha256_bytes
+from modelgate.serving.attestation import (
     BUNDLE_MEDIA_TYPE,
     PAYLOAD_TYPE,
     PREDICATE_TYPE,
@@ -30,10 +32,7 @@ from serving.attestation import (
     file_digests,
     pae,
 )
-from serving.manifest import MANIFEST_NAME
-
-from bot.release.signing import Signer
-from modelgate.hashing import sha256_bytes
+from modelgate.serving.manifest import MANIFEST_NAME
 
 PREDICATE_SCHEMA_VERSION = 1
 APPROVAL_TRAILER = "Modelgate-Approved"

@@ -24,12 +24,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.check.pipeline import RUN_AUDIT_DIR, VERSION_TAG_PASSED
-from bot.check.report import AuditReport
-from bot.release.release import TAG_APPROVALS, TAG_AUDITED_HEAD, TAG_MERGE, TAG_PR, TAG_RELEASED
-from infra.cloudwatch import LogsClient, function_log_group, log_events
+from modelgate.bot.check.pipeline import RUN_AUDIT_DIR, VERSION_TAG_PASSED
+from modelgate.bot.check.report import AuditReport
+from modelgate.bot.release.release import (
+    TAG_APPROVALS,
+    TAG_AUDITED_HEAD,
+    TAG_MERGE,
+    TAG_PR,
+    TAG_RELEASED,
+)
 from modelgate.errors import ModelgateError
-from training import tracking
+from modelgate.infra.cloudwatch import LogsClient, function_log_group, log_events
+from modelgate.training import tracking
 
 TRACE_SCHEMA_VERSION = 1
 
@@ -107,7 +113,7 @@ def _artifact_json(client: Any, run_id: str, path: str) -> dict[str, Any] | None
 
 def _deploy(lambda_client: Any, function_name: str, version: str) -> dict[str, Any]:
     """The Lambda version(s) whose description names this model version."""
-    from infra.deploy import parse_version_description
+    from modelgate.infra.deploy import parse_version_description
 
     found: list[dict[str, Any]] = []
     paginator = lambda_client.get_paginator("list_versions_by_function")

@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serving.attestation import (
+from modelgate.errors import ModelgateError
+from modelgate.governance import Governance
+from modelgate.serving.attestation import (
     SIGNATURE_FILE,
     StatementError,
     TrustedKey,
     VerifiedStatement,
     load_public_keys,
 )
-from serving.bundle import BundleError, download_s3_bundle, verify_bundle_dir
-
-from modelgate.errors import ModelgateError
-from modelgate.governance import Governance
+from modelgate.serving.bundle import BundleError, download_s3_bundle, verify_bundle_dir
 
 
 class VerifyError(ModelgateError):

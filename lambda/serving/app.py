@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from serving import bundle as bundles
-from serving import validation
-from serving.bundle import LoadedBundle
-from serving.logs import (
+from modelgate.serving import bundle as bundles
+from modelgate.serving import validation
+from modelgate.serving.bundle import LoadedBundle
+from modelgate.serving.logs import (
     Clock,
     LogSink,
     ModelRef,
@@ -44,9 +44,14 @@ from serving.logs import (
     encode,
     stdout_sink,
 )
-from serving.manifest import BundleManifest
-from serving.settings import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
-from serving.validation import RequestRejected
+from modelgate.serving.manifest import BundleManifest
+from modelgate.serving.settings import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY_BYTES,
+    Settings,
+    SettingsError,
+)
+from modelgate.serving.validation import RequestRejected
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -660,7 +665,7 @@ def _install_openapi(app: FastAPI, provider: ModelProvider, max_batch: int) -> N
         if key not in cache:
             from fastapi.openapi.utils import get_openapi
 
-            from serving import schemas  # documentation only: kept out of the cold start
+            from modelgate.serving import schemas  # documentation only: kept out of the cold start
 
             manifest = bundle.manifest if bundle else None
             doc = get_openapi(title=app.title, version=app.version,

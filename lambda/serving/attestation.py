@@ -18,7 +18,7 @@ exactly the bundle's files with the same digests (naming the file that differs).
 statement digest (sha256 of the signed payload) is what ``/model-info``, every request log
 line, the ledger and ``modelgate trace`` use to name a release.
 
-Only the standard library and :mod:`serving.p256` (a pure-Python ECDSA P-256 verifier):
+Only the standard library and :mod:`modelgate.serving.p256` (a pure-Python ECDSA P-256 verifier):
 serving ships alone in the Lambda zip, and ``cryptography`` would push it past 50 MiB.
 """
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from serving.p256 import KeyFormatError, PublicKey
+from modelgate.serving.p256 import KeyFormatError, PublicKey
 
 SIGNATURE_FILE = "release.sigstore.json"
 STATEMENT_FILE = "release.intoto.json"

@@ -7,7 +7,7 @@ exactly the files present, every file has the recorded size and sha256, the opti
 pinned manifest digest matches, and the ONNX model's own embedded identity, input and
 output agree with the manifest; and, when the server trusts a key
 (``MODELGATE_STATEMENT_PUBKEY``), the signed release statement beside the manifest names
-every file's digest and verifies (:mod:`serving.attestation`). Anything else raises
+every file's digest and verifies (:mod:`modelgate.serving.attestation`). Anything else raises
 :class:`BundleError` whose message is what ``/health`` reports. The model bytes that were
 hashed are the bytes handed to ONNX Runtime, so nothing can change between check and use.
 """
@@ -30,14 +30,19 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from serving import jsonstrict
-from serving.manifest import FILE_NAME_RE, MANIFEST_NAME, ONNX_IDENTITY_KEY, BundleManifest
-from serving.validation import FeaturePlan
+from modelgate.serving import jsonstrict
+from modelgate.serving.manifest import (
+    FILE_NAME_RE,
+    MANIFEST_NAME,
+    ONNX_IDENTITY_KEY,
+    BundleManifest,
+)
+from modelgate.serving.validation import FeaturePlan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from serving.attestation import TrustedKey, VerifiedStatement
+    from modelgate.serving.attestation import TrustedKey, VerifiedStatement
 
 # the signed release statement and its clear copy sit beside manifest.json, outside its list
 RELEASE_FILES = frozenset({"release.sigstore.json", "release.intoto.json"})
@@ -217,7 +222,7 @@ def _verify_statement(directory: Path, manifest: BundleManifest, manifest_sha256
                       keys: Sequence[TrustedKey]) -> VerifiedStatement:
     """The release statement must be signed by a trusted key and name every file's digest
     (imported here: a server without a trusted key never loads ``cryptography``)."""
-    from serving.attestation import StatementError, verify_directory
+    from modelgate.serving.attestation import StatementError, verify_directory
 
     files = {MANIFEST_NAME: manifest_sha256, **{f.path: f.sha256 for f in manifest.files}}
     try:

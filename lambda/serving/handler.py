@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""AWS Lambda entry point: ``serving.handler.handler``.
+"""AWS Lambda entry point: ``modelgate.serving.handler.handler``.
 
 Mangum adapts API Gateway REST (payload 1.0), HTTP API (2.0), Function URL and ALB
 (single- or multi-value headers) events to the ASGI app. Mangum itself raises on an event
@@ -75,14 +75,14 @@ def _no_plugin_lookup() -> Iterator[None]:
 
 
 with _no_plugin_lookup():
-    from serving.app import (
+    from modelgate.serving.app import (
         NO_MODEL,
         REQUEST_ID_RE,
         ModelProvider,
         create_app,
         uuid4_text,
     )
-    from serving.logs import RequestLogger, RequestRecord, encode
+    from modelgate.serving.logs import RequestLogger, RequestRecord, encode
 
 E_BAD_EVENT = "bad_event"
 MSG_BAD_EVENT = "the Lambda event cannot be read as an HTTP request: {reason}"
@@ -256,7 +256,7 @@ def _field(event: Any, key: str) -> str:
 
 
 def make_handler(app: Any) -> SafeMangum:
-    """The Lambda handler for an app made by :func:`serving.app.create_app`."""
+    """The Lambda handler for an app made by :func:`modelgate.serving.app.create_app`."""
     return SafeMangum(app, provider=app.state.provider, logger=app.state.logger)
 
 

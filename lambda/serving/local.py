@@ -13,8 +13,8 @@ import importlib
 import os
 from pathlib import Path
 
-from serving.app import create_app
-from serving.settings import ENV_BUNDLE_URI, Settings
+from modelgate.serving.app import create_app
+from modelgate.serving.settings import ENV_BUNDLE_URI, Settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

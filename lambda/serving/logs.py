@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from serving.validation import Features
+from modelgate.serving.validation import Features
 
 LINE_LIMIT = 200_000  # characters; CloudWatch's event limit is 256 KB
 CHUNK_CHARS = int(LINE_LIMIT * 0.9)  # a request.features line's rows, at most

@@ -3,7 +3,7 @@
 """The bundle manifest (``manifest.json``): the one document that ties a served model to
 its registry version, source run, data and commit.
 
-It lives in ``serving`` because both sides need it: ``infra.bundle`` writes it at
+It lives in ``serving`` because both sides need it: ``modelgate.infra.bundle`` writes it at
 promotion, the Lambda reads and verifies it at cold start, and the Lambda must not import
 anything heavier than pydantic to do so. Every string that later travels in an HTTP header
 or a log line is constrained here, so a bad manifest is refused on load rather than

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from serving.manifest import BundleManifest, FeatureField
+from modelgate.serving.manifest import BundleManifest, FeatureField
 
 RequestId = Annotated[
     str,

@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from serving.attestation import TrustedKey
+    from modelgate.serving.attestation import TrustedKey
 
 ENV_BUNDLE_URI = "MODELGATE_BUNDLE_URI"
 ENV_BUNDLE_SHA256 = "MODELGATE_BUNDLE_SHA256"
@@ -114,7 +114,7 @@ class Settings:
 
 @lru_cache(maxsize=4)
 def _keys(pem: str) -> tuple[TrustedKey, ...]:
-    from serving.attestation import StatementError, load_public_keys
+    from modelgate.serving.attestation import StatementError, load_public_keys
 
     try:
         return tuple(load_public_keys(pem))

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from serving import jsonstrict
-from serving.manifest import FeatureField
+from modelgate.serving import jsonstrict
+from modelgate.serving.manifest import FeatureField
 
 # error codes (the ``error`` field of every 4xx/5xx body)
 E_UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"

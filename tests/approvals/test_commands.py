@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.approvals.commands import LINE_BREAK_RE, CommandKind, parse_commands
+from modelgate.bot.approvals.commands import LINE_BREAK_RE, CommandKind, parse_commands
 from tests.conftest import load_fixture_json
 
 K = CommandKind

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.core import (
+from modelgate.bot.approvals.core import (
     LABEL_HOLD_RESTORED,
     LABEL_NO_ROLE,
     LABEL_NOT_HOLDER,
@@ -60,7 +60,7 @@ from bot.approvals.core import (
     TimelineItem,
     evaluate,
 )
-from bot.approvals.evidence import Actor, Comment, CommentDeletion
+from modelgate.bot.approvals.evidence import Actor, Comment, CommentDeletion
 from modelgate.governance import Role, load_config
 from tests.conftest import fixture_config, load_fixture_json
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.approvals.core import (
+from modelgate.bot.approvals.core import (
     Actor,
     AuditStatus,
     BaseChange,
@@ -38,7 +38,7 @@ from bot.approvals.core import (
     TimelineItem,
     evaluate,
 )
-from bot.approvals.evidence import ReviewState
+from modelgate.bot.approvals.evidence import ReviewState
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SHAS = ("a" * 40, "b" * 40, "c" * 40)

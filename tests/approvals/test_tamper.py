@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.core import (
+from modelgate.bot.approvals.core import (
     MAX_REPLY_CHARS,
     REASON_BASE,
     REASON_BASE_UNKNOWN,
@@ -49,7 +49,7 @@ from bot.approvals.core import (
     TimelineItem,
     evaluate,
 )
-from bot.approvals.evidence import ReviewState
+from modelgate.bot.approvals.evidence import ReviewState
 from modelgate.governance import Role
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.replies import MAX_REPLY_CHARS
 from demo.github_double import GitHubDouble
 from demo.github_double.errors import ApiError
 from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.approvals.replies import MAX_REPLY_CHARS
 from tests.bot_support import APP_PERMISSIONS, CS, DEFAULT_ROLES, DS, ML, REPO, Scene
 
 ALL = {f"approved:{DS}", f"approved:{ML}", f"approved:{CS}"}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.github.api import TEAM_FORBIDDEN_HINT
 from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.github.api import TEAM_FORBIDDEN_HINT
 from tests.bot_support import BOT, CS, DS, ML, REPO, Scene
 
 ALL = {f"approved:{DS}", f"approved:{ML}", f"approved:{CS}"}

@@ -1,10 +1,10 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Which changes touch the gate itself (``bot.approvals.gate``), without any client."""
+"""Which changes touch the gate itself (``modelgate.bot.approvals.gate``), without any client."""
 
 from __future__ import annotations
 
-from bot.approvals.gate import gate_paths, path_matches, required_roles
+from modelgate.bot.approvals.gate import gate_paths, path_matches, required_roles
 from modelgate.governance import Role, _default_gate_paths
 
 PATTERNS = _default_gate_paths()

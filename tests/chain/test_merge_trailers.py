@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """The merge commit names each approval with its user id and source URL, and the PR's
-author, so the release statement (bot.release.statement) can carry them."""
+author, so the release statement (modelgate.bot.release.statement) can carry them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.release.statement import approvals_from_message, author_from_message
 from demo.github_double import GitHubDouble
 from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.release.statement import approvals_from_message, author_from_message
 from tests.bot_support import APP_PERMISSIONS, AUTHOR, CS, DS, ML, REPO, Scene
 
 

@@ -26,8 +26,10 @@ import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from bot.chain.comment import CommentRenderer, CommentState, GateView, View, gate_markdown
-from bot.check.card import (
+from demo.github_double import GitHubDouble
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.chain.comment import CommentRenderer, CommentState, GateView, View, gate_markdown
+from modelgate.bot.check.card import (
     ChecklistItem,
     Confusion,
     Lineage,
@@ -40,9 +42,7 @@ from bot.check.card import (
     TrainingData,
     render_markdown,
 )
-from bot.check.report import AuditEntry, AuditReport, ComputedBy, checklist_title
-from demo.github_double import GitHubDouble
-from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.check.report import AuditEntry, AuditReport, ComputedBy, checklist_title
 from tests.bot_support import (
     CS,
     MODEL,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.chain.check_run import CHECK_NAME, OUTPUT_LIMIT
-from bot.chain.comment import COMMENT_LIMIT, marker_for
 from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.chain.check_run import CHECK_NAME, OUTPUT_LIMIT
+from modelgate.bot.chain.comment import COMMENT_LIMIT, marker_for
 from tests.bot_support import (
     BOT,
     MODEL,

@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.core import (
+from demo.github_double import GitHubDouble
+from demo.github_double.errors import HEAD_MODIFIED
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.approvals.core import (
     LABEL_HOLD_RESTORED,
     LABEL_NO_ROLE,
     LABEL_NOT_HOLDER,
@@ -36,9 +39,6 @@ from bot.approvals.core import (
     REFUSE_UNKNOWN_ROLE,
     RESET_BY_PUSH,
 )
-from demo.github_double import GitHubDouble
-from demo.github_double.errors import HEAD_MODIFIED
-from demo.github_double.fixtures import github_double  # noqa: F401
 from modelgate.markdown import escape_md
 from tests.bot_support import (
     AUTHOR,

@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot.chain import inputs
-from bot.chain.comment import (
+from demo.github_double import GitHubDouble
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.chain import inputs
+from modelgate.bot.chain.comment import (
     CommentRenderer,
     CommentState,
     Found,
@@ -24,7 +26,7 @@ from bot.chain.comment import (
     marker_for,
     upsert_comment,
 )
-from bot.chain.ledger import (
+from modelgate.bot.chain.ledger import (
     DeletionRecord,
     Ledger,
     PushRecord,
@@ -35,8 +37,8 @@ from bot.chain.ledger import (
     newest_ledger,
     split_runs,
 )
-from bot.chain.sync import ApprovalBot, BotConfig
-from bot.github.api import (
+from modelgate.bot.chain.sync import ApprovalBot, BotConfig
+from modelgate.bot.github.api import (
     BodyRecord,
     BodyRevision,
     CheckRunInfo,
@@ -46,8 +48,6 @@ from bot.github.api import (
     UserRef,
     parse_actor,
 )
-from demo.github_double import GitHubDouble
-from demo.github_double.fixtures import github_double  # noqa: F401
 from modelgate.progress import ConsoleReporter
 from tests.bot_support import BOT, MODEL, ORG_READER, REPO, Scene, make_card
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.check.artifact import (
+from modelgate.bot.check.artifact import (
     ArtifactError,
     Limits,
     RunMetadata,
@@ -24,7 +24,7 @@ from bot.check.artifact import (
     parse_json,
     read_zip,
 )
-from bot.check.report import CARD_JSON_FILE, METADATA_FILE, REPORT_FILE
+from modelgate.bot.check.report import CARD_JSON_FILE, METADATA_FILE, REPORT_FILE
 from tests.bot_support import REPO, artifact_files, make_card, make_report, write_dir, zip_of
 
 HEAD = "1" * 40

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.check import card as cards
-from bot.check.audits import model_card
-from bot.check.audits.base import AuditContext
-from bot.check.pipeline import run_check
+from modelgate.bot.check import card as cards
+from modelgate.bot.check.audits import model_card
+from modelgate.bot.check.audits.base import AuditContext
+from modelgate.bot.check.pipeline import run_check
 from tests.conftest import FIXTURES, make_workspace
 
 
@@ -109,7 +109,7 @@ def test_model_card_audit_fails_on_invalid_mct_and_missing_files(
     import dataclasses
     import shutil
 
-    from bot.check.audits.base import EvidenceMissing
+    from modelgate.bot.check.audits.base import EvidenceMissing
 
     broken = tmp_path / "card"
     shutil.copytree(checked, broken)
@@ -138,7 +138,7 @@ GATE_DETAILS = {
 
 def test_the_gate_label_says_what_was_compared() -> None:
     """Against a baseline the checklist does not claim "better than production"."""
-    from bot.check.report import AuditEntry, checklist_markdown, checklist_title
+    from modelgate.bot.check.report import AuditEntry, checklist_markdown, checklist_title
 
     def gate(version: str | None, unchanged: bool = False) -> AuditEntry:
         name = "majority-class baseline" if version is None else f"production v{version}"

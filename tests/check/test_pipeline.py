@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.check import runner
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from bot.check.pipeline import VERSION_TAG_COMMIT, VERSION_TAG_PASSED, run_check
-from bot.check.report import AuditReport
 from demo.mlflow_store import mlflow_template_db
+from modelgate.bot.check import runner
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.pipeline import VERSION_TAG_COMMIT, VERSION_TAG_PASSED, run_check
+from modelgate.bot.check.report import AuditReport
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO, git, make_workspace
@@ -121,8 +121,8 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An audit that only reads the tree starts before training and runs beside it; a
     tree audit that hangs still times out; the report keeps the order of ``audits``."""
-    import bot.check.pipeline as pipeline
-    from training.train import train as trained
+    import modelgate.bot.check.pipeline as pipeline
+    from modelgate.training.train import train as trained
 
     events: list[str] = []
 
@@ -141,7 +141,7 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
     late = _module("late", lambda ctx: AuditResult(id="late", title="l", status="pass",
                                                    summary="ok"))
     monkeypatch.setattr(runner, "TREE_AUDITS", (tree, hung))
-    monkeypatch.setattr("bot.check.pipeline.train", train)
+    monkeypatch.setattr("modelgate.bot.check.pipeline.train", train)
     monkeypatch.setenv(pipeline.SCAN_CACHE_ENV, "")
     root = make_workspace(tmp_path / "ws")
     result = run_check(load_config(root / "governance.yml"), tmp_path / "out",
@@ -155,7 +155,7 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
 
 def test_the_scan_cache_lives_outside_the_tree() -> None:
     """The secret scan's cache: the variable wins (empty: none), else the user cache."""
-    import bot.check.pipeline as pipeline
+    import modelgate.bot.check.pipeline as pipeline
 
     assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: ""}) is None
     assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: "/c/s.json"}) == Path("/c/s.json")

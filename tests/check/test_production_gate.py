@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from moto import mock_aws
-from serving.manifest import MANIFEST_NAME
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 
-from bot.check.artifact import AuditArtifact, validate_documents
-from bot.check.evidence import evaluation_rows
-from bot.check.production_gate import NOT_DEPLOYED, rejudge
-from bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
-from infra.bundle import upload_bundle
+from modelgate.bot.check.artifact import AuditArtifact, validate_documents
+from modelgate.bot.check.evidence import evaluation_rows
+from modelgate.bot.check.production_gate import NOT_DEPLOYED, rejudge
+from modelgate.bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
 from modelgate.governance import Governance, load_config
+from modelgate.infra.bundle import upload_bundle
+from modelgate.serving.manifest import MANIFEST_NAME
+from modelgate.serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 from tests.bot_support import artifact_files, make_report
 from tests.conftest import fixture_config
 from tests.infra_support import TRUST_POLICY, FittedBundle, fit_and_export, make_zip
@@ -83,7 +83,8 @@ def deploy(live: Live, gov: Governance, bundle: FittedBundle) -> str:
                            AssumeRolePolicyDocument=TRUST_POLICY)["Role"]["Arn"]
     name = gov.deploy.function_name
     live.lam.create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="serving.handler.handler",
+        FunctionName=name, Runtime="python3.12", Role=role,
+        Handler="modelgate.serving.handler.handler",
         Code={"ZipFile": make_zip(live.tmp / "code.zip", marker="production").read_bytes()},
         Environment={"Variables": {ENV_BUNDLE_URI: uri, ENV_BUNDLE_SHA256: sha}})
     version = live.lam.publish_version(FunctionName=name)["Version"]
@@ -257,7 +258,7 @@ def test_the_evidence_files_survive_loading_the_artifact_from_disk_and_zip(
         rows: dict[str, Any], tmp_path: Path) -> None:
     """What actions/download-artifact leaves (a folder) or the API serves (a zip) carries
     the evaluation rows and predictions through to the trusted job."""
-    from bot.check.artifact import load_artifact, load_artifact_bytes
+    from modelgate.bot.check.artifact import load_artifact, load_artifact_bytes
     from tests.bot_support import write_dir, zip_of
 
     files = dict(artifact(rows, [0.5] * 114).files)

@@ -22,12 +22,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from bot.check.artifact import RunMetadata, load_artifact
-from bot.check.audits.base import EvidenceMissing
-from bot.check.card import load_card_json
-from bot.check.evidence import evaluation_rows, write_evidence
-from bot.check.pipeline import run_check
-from bot.check.report import (
+from modelgate.bot.check.artifact import RunMetadata, load_artifact
+from modelgate.bot.check.audits.base import EvidenceMissing
+from modelgate.bot.check.card import load_card_json
+from modelgate.bot.check.evidence import evaluation_rows, write_evidence
+from modelgate.bot.check.pipeline import run_check
+from modelgate.bot.check.report import (
     CARD_JSON_FILE,
     EVAL_ROWS_FILE,
     METADATA_FILE,
@@ -35,14 +35,14 @@ from bot.check.report import (
     REPORT_FILE,
     AuditReport,
 )
-from bot.check.verdict import VERDICT_FILE, Verdict
-from bot.check.verdict_context import ClaimedPredictor, read_tree
-from bot.cli import verdict as cli_verdict
+from modelgate.bot.check.verdict import VERDICT_FILE, Verdict
+from modelgate.bot.check.verdict_context import ClaimedPredictor, read_tree
+from modelgate.bot.cli import verdict as cli_verdict
 from modelgate.errors import ExitCode, ModelgateError
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
+from modelgate.training.train import fingerprint
 from tests.conftest import REPO, fixture_config, git, make_workspace
-from training.train import fingerprint
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main as cli_main
-from bot.cli.help_texts import HELP
+from modelgate.bot.cli import main as cli_main
+from modelgate.bot.cli.help_texts import HELP
 from modelgate.errors import MEANINGS, ExitCode
 from modelgate.progress import LIBRARY_LOGGERS, QUIET_ENV, ConsoleReporter, quiet_libraries
 from modelgate.worktree import uncommitted

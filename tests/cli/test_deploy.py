@@ -22,19 +22,19 @@ import boto3
 import httpx
 import pytest
 from moto import mock_aws
-from serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
 
-from bot.cli import deploy as cli_release
-from bot.cli.main import main
-from bot.release import promote
-from bot.release.verify import ENV_PUBKEY
+from modelgate.bot.cli import deploy as cli_release
+from modelgate.bot.cli.main import main
+from modelgate.bot.release import promote
+from modelgate.bot.release.verify import ENV_PUBKEY
 from modelgate.errors import ExitCode
+from modelgate.serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
+from modelgate.serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI
+from modelgate.training.train import TrainResult
 from tests.conftest import REPO, make_workspace
 from tests.infra_support import TRUST_POLICY, make_zip
 from tests.promote_support import REGION, Workspace, aws_env, open_workspace, record_audit
 from tests.release_support import public_pem, sign_bundle
-from training.train import TrainResult
 
 
 @dataclass
@@ -123,7 +123,7 @@ def live_version(setup: Setup) -> str:
 
 def test_the_release_commands_are_registered_with_their_options() -> None:
     """`modelgate --help` lists every release command, and the stages agree with promotion's."""
-    from bot.cli.main import build_parser
+    from modelgate.bot.cli.main import build_parser
 
     parser = build_parser()
     args = parser.parse_args(["promote", "--version", "007", "--alias", "production"])
@@ -206,7 +206,8 @@ def test_serve_answers_health_from_a_subprocess(setup: Setup, promoted: dict[str
     bundle = promoted["staging"] / "bundle"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELGATE_", "AWS_"))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--bundle", str(bundle), "--port", str(port)],
+        [sys.executable, "-m", "modelgate.bot.cli", "serve", "--bundle", str(bundle),
+         "--port", str(port)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         health = None

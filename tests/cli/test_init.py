@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.cli import init as cli_init
-from bot.cli import main as cli_main
-from bot.init.render import WORKFLOWS_DIR, Identity, render_workflow, workflow_templates
 from demo.mlflow_store import mlflow_template_db
+from modelgate.bot.cli import init as cli_init
+from modelgate.bot.cli import main as cli_main
+from modelgate.bot.init.render import WORKFLOWS_DIR, Identity, render_workflow, workflow_templates
 from modelgate.errors import ExitCode
 from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO, git
@@ -439,7 +439,7 @@ def test_the_estimator_may_be_a_file_of_the_team_and_the_pr_check_watches_it(
 
 def test_a_file_path_estimator_outside_the_repository_is_refused(tmp_path: Path) -> None:
     from modelgate.governance import EstimatorSection
-    from training.estimator import EstimatorError, build_estimator
+    from modelgate.training.estimator import EstimatorError, build_estimator
 
     (tmp_path / "repo").mkdir()
     (tmp_path / "evil.py").write_text("def make():\n    raise SystemExit\n")
@@ -449,7 +449,7 @@ def test_a_file_path_estimator_outside_the_repository_is_refused(tmp_path: Path)
 
 
 def _doc_identity() -> Identity:
-    from bot.init.render import RoleInput
+    from modelgate.bot.init.render import RoleInput
 
     return Identity(model_name="m", data_path="data/x.csv", manifest_path="data/x.json",
                     id_column="id", target="y", roles=(RoleInput("r", ("u",)),),

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from mlflow.exceptions import MlflowException
 
-from bot.cli.support import (
+from modelgate.bot.cli.support import (
     MSG_AWS,
     MSG_MLFLOW,
     AwsError,

@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """The double's release endpoints, through the adapter the release uses
-(`bot.github.releases.PyGithubReleases` over real PyGithub): a file committed and
+(`modelgate.bot.github.releases.PyGithubReleases` over real PyGithub): a file committed and
 replaced, an annotated tag and its ref, a release and its assets uploaded to the
 `upload_url` the double renders; GitHub's refusals; `contents: write` is needed."""
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from github import GithubException
 
-from bot.github.releases import ReleaseHostError, connect
 from demo.github_double import GitHubDouble
 from demo.github_double.fixtures import github_double  # noqa: F401  (the fixture)
 from demo.github_double.routes.releases import releases_of
 from demo.github_double.state import git_blob_sha
+from modelgate.bot.github.releases import ReleaseHostError, connect
 
 REPO = "acme/model"
 SLUG, APP_ID = "modelgate", 4242

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-import infra.package
+import modelgate.infra.package
 from demo import road
-from infra.package import ERR_NO_UV
+from modelgate.infra.package import ERR_NO_UV
 
 REPO = Path(__file__).resolve().parents[2]
 NO_UV_HEAD = ERR_NO_UV.split("{", 1)[0]  # "uv not found (looked in "
@@ -45,7 +45,7 @@ def ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The fake workflow in place, uv nowhere to be found; returns the steps that ran."""
     write_workflow(tmp_path / "workflows", tmp_path / "lambda.zip")
     monkeypatch.setattr(road, "WORKFLOWS", tmp_path / "workflows")
-    monkeypatch.setattr(infra.package, "find_uv", lambda repo_root=None: None)
+    monkeypatch.setattr(modelgate.infra.package, "find_uv", lambda repo_root=None: None)
     return []
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import doctor as cli_doctor
-from bot.doctor.workflows import workflow_uses
 from demo.github_double import GitHubDouble, routes
 from demo.github_double.fixtures import checked_double
 from demo.github_double.routes import settings as settings_routes
 from demo.github_double.routes.settings import SettingsControls
+from modelgate.bot.cli import doctor as cli_doctor
+from modelgate.bot.doctor.workflows import workflow_uses
 from modelgate.governance import GitHubSection
 from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO as REPO_ROOT

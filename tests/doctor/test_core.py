@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.cli.doctor import DoctorUsageError, mint_app_jwt
-from bot.doctor.core import (
+from modelgate.bot.cli.doctor import DoctorUsageError, mint_app_jwt
+from modelgate.bot.doctor.core import (
     BypassActor,
     Environment,
     Expectations,
@@ -34,7 +34,7 @@ from bot.doctor.core import (
     diagnose,
     verdict,
 )
-from bot.doctor.workflows import WorkflowReadError, uses_in, workflow_uses
+from modelgate.bot.doctor.workflows import WorkflowReadError, uses_in, workflow_uses
 from tests.conftest import REPO as REPO_ROOT
 
 APP = 4242

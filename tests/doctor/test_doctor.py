@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import doctor as cli_doctor
+from modelgate.bot.cli import doctor as cli_doctor
 from tests.doctor.conftest import (
     ADMIN,
     APP_ID,

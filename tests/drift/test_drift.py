@@ -19,9 +19,11 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from bot.cli import drift as cli_drift
-from bot.cli.main import main
-from bot.drift.issue import (
+from demo.github_double import ACTIONS_BOT
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.cli import drift as cli_drift
+from modelgate.bot.cli.main import main
+from modelgate.bot.drift.issue import (
     COMMENT_RESOLVED,
     DRIFT_LABEL,
     MSG_GITHUB_FAILED,
@@ -29,7 +31,7 @@ from bot.drift.issue import (
     marker,
     sync_drift_issue,
 )
-from bot.drift.report import (
+from modelgate.bot.drift.report import (
     OVERVIEW_PNG,
     PLOTS_DIR,
     PREDICTION_PNG,
@@ -38,7 +40,7 @@ from bot.drift.report import (
     feature_png,
     render_markdown,
 )
-from bot.drift.stats import (
+from modelgate.bot.drift.stats import (
     MSG_FEATURES_MISSING,
     OUTCOME_DRIFT,
     OUTCOME_INSUFFICIENT,
@@ -60,9 +62,7 @@ from bot.drift.stats import (
     resolve_version,
     train_reference,
 )
-from bot.github.api import PyGithubApi
-from demo.github_double import ACTIONS_BOT
-from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.github.api import PyGithubApi
 from modelgate.governance import DriftSection, load_config
 from modelgate.progress import ConsoleReporter
 from tests.conftest import make_workspace
@@ -241,7 +241,8 @@ def test_large_batches_with_chunked_features_count_like_single_requests(judge: J
     """A batch whose features move to follow-up request.features lines is read back row
     for row: same bins, same PSI as the same rows sent one by one."""
     replay = judge.replay
-    X = np.vstack([replay.X_test] * 12)  # past serving.logs.LINE_LIMIT on the shipped data
+    # past modelgate.serving.logs.LINE_LIMIT on the shipped data
+    X = np.vstack([replay.X_test] * 12)
     p = np.concatenate([replay.p_test] * 12)
     batched = request_lines(replay.traffic, X, p, batch=len(X))
     assert len(batched) > 2 and '"features_chunks"' in batched[0]

@@ -15,13 +15,9 @@ import boto3
 import numpy as np
 import pytest
 from moto import mock_aws
-from serving.logs import ModelRef, RequestLogger, RequestRecord
-from serving.manifest import FeatureField
-from serving.schemas import api_value
-from serving.validation import to_matrix, to_typed_matrix
 
-from bot.drift import sql
-from bot.drift.stats import (
+from modelgate.bot.drift import sql
+from modelgate.bot.drift.stats import (
     Baseline,
     DriftInputError,
     LogScan,
@@ -34,7 +30,11 @@ from bot.drift.stats import (
     s3_objects,
 )
 from modelgate.governance import DriftSection
-from training.baseline import feature_baseline
+from modelgate.serving.logs import ModelRef, RequestLogger, RequestRecord
+from modelgate.serving.manifest import FeatureField
+from modelgate.serving.schemas import api_value
+from modelgate.serving.validation import to_matrix, to_typed_matrix
+from modelgate.training.baseline import feature_baseline
 
 NAMES = tuple(f"f{j}" for j in range(6))
 MODEL, VERSION = "m", "3"

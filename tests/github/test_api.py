@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.github.api import (
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.github.api import (
     GHOST,
     CheckOutput,
     CommentInfo,
@@ -24,7 +25,6 @@ from bot.github.api import (
     parse_pull,
     parse_timeline_entry,
 )
-from demo.github_double.fixtures import github_double  # noqa: F401
 from tests.bot_support import BOT, ORG_READER, REPO, Scene, zip_of
 from tests.conftest import FIXTURES
 

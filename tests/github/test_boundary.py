@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 
-from bot.github.api import parse_issue
+from modelgate.bot.github.api import parse_issue
 from tests.conftest import REPO as REPO_ROOT
 
 OUTSIDE = ("bot", "training", "infra", "modelgate")
@@ -34,7 +34,7 @@ def test_only_the_adapter_imports_pygithub() -> None:
     assert offenders == []
     assert _imports_pygithub("from github import Auth\n")
     assert _imports_pygithub("import github.Issue\n")
-    assert not _imports_pygithub("from bot.github.api import PyGithubApi\n")
+    assert not _imports_pygithub("from modelgate.bot.github.api import PyGithubApi\n")
 
 
 def test_an_issue_is_read_with_its_labels_and_author() -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.github.events import (
+from demo.github_double.fixtures import github_double  # noqa: F401
+from modelgate.bot.github.events import (
     EventError,
     IssueCommentPayload,
     PullRequestPayload,
@@ -21,7 +22,6 @@ from bot.github.events import (
     parse_event,
     read_event,
 )
-from demo.github_double.fixtures import github_double  # noqa: F401
 from tests.bot_support import BOT, DS, REPO, Scene
 from tests.conftest import FIXTURES, load_fixture_json
 

@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The model bundle: export with a parity check (infra.bundle), and verification on load
-(serving.bundle)."""
+"""The model bundle: export with a parity check (modelgate.infra.bundle), and verification on load
+(modelgate.serving.bundle)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import pytest
-from serving.bundle import BundleError, load_bundle, verify_bundle_dir
-from serving.manifest import MANIFEST_NAME, MODEL_FILE, ONNX_IDENTITY_KEY, BundleManifest
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from infra.bundle import PARITY_TOLERANCE, TARGET_OPSET, BundleExportError
+from modelgate.infra.bundle import PARITY_TOLERANCE, TARGET_OPSET, BundleExportError
+from modelgate.serving.bundle import BundleError, load_bundle, verify_bundle_dir
+from modelgate.serving.manifest import MANIFEST_NAME, MODEL_FILE, ONNX_IDENTITY_KEY, BundleManifest
 from tests.serving_support import COMMIT, CREATED_AT, RUN_ID, export, fitted
 
 
@@ -303,10 +303,10 @@ def test_hist_gradient_boosting_exports_for_every_task(tmp_path: Path, task: str
     with float32 input, NaN included, and its parity is recorded."""
     import dataclasses
 
-    from serving.manifest import FeatureField
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    from infra.bundle import export_bundle
+    from modelgate.infra.bundle import export_bundle
+    from modelgate.serving.manifest import FeatureField
 
     X, y, _ = _synthetic(task)
     est = (HistGradientBoostingRegressor if task == "regression"

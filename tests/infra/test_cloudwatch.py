@@ -12,14 +12,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.release.trace import cloudwatch_lines
-from infra.cloudwatch import (
+from modelgate.bot.release.trace import cloudwatch_lines
+from modelgate.errors import ExitCode, ModelgateError
+from modelgate.infra.cloudwatch import (
     MSG_NO_LOG_GROUP,
     CloudWatchError,
     function_log_group,
     log_events,
 )
-from modelgate.errors import ExitCode, ModelgateError
 from tests.drift_support import put_events
 
 REGION = "us-east-1"

@@ -19,10 +19,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
-from infra.bundle import upload_bundle
-from infra.deploy import (
+from modelgate.infra.bundle import upload_bundle
+from modelgate.infra.deploy import (
     ALIAS_UNCHANGED,
     DESCRIPTION_LIMIT,
     HANDLER,
@@ -35,7 +34,8 @@ from infra.deploy import (
     rollback,
     wait_until_ready,
 )
-from infra.package import PackageError
+from modelgate.infra.package import PackageError
+from modelgate.serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 from tests.infra_support import (
     FIXED_NOW,
     TRUST_POLICY,
@@ -129,7 +129,7 @@ class FailingClient:
 def test_deploy_creates_a_missing_function_and_points_the_alias_at_a_version(
         aws: Aws, bundle: FittedBundle, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """It creates the function, publishes version 1, creates `live` on it and logs every step."""
-    caplog.set_level(logging.INFO, logger="infra.deploy")
+    caplog.set_level(logging.INFO, logger="modelgate.infra.deploy")
     record = run_deploy(aws, make_zip(tmp_path / "a.zip", marker="a"))
 
     assert record.created_function and record.status == "live"
@@ -290,7 +290,7 @@ def test_deploy_refuses_without_a_trusted_key_or_with_another(aws: Aws, tmp_path
 def test_deploy_refuses_approvals_that_fail_governance(aws: Aws, bundle: FittedBundle,
                                                        tmp_path: Path) -> None:
     """A validly signed statement still needs the default branch's approvals."""
-    from bot.release.verify import governance_reasons
+    from modelgate.bot.release.verify import governance_reasons
     from modelgate.governance import load_config
     from tests.conftest import fixture_config
 

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from packaging.tags import Tag
-from serving.settings import ENV_BUNDLE_URI
 
-from infra.package import (
+from modelgate.infra.package import (
     FORBIDDEN_IN_SERVING,
     SERVING_ROOTS,
     UNZIPPED_LIMIT_BYTES,
@@ -46,6 +45,7 @@ from infra.package import (
     tag_problems,
     write_zip,
 )
+from modelgate.serving.settings import ENV_BUNDLE_URI
 from tests.conftest import FIXTURES, REPO, load_fixture_json
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def test_check_zip_reads_the_wheel_files_inside_a_zip(tmp_path: Path) -> None:
         check_zip(path, AL2023_X86)
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as archive:
-        archive.writestr("serving/__init__.py", "")
+        archive.writestr("modelgate/serving/__init__.py", "")
     with pytest.raises(PackageError, match=re.escape("no *.dist-info/WHEEL")):
         check_zip(empty, AL2023_X86)
 
@@ -266,12 +266,22 @@ def test_strip_removes_tests_and_scripts_and_keeps_record_true(tmp_path: Path) -
 def test_serving_may_not_import_what_the_zip_does_not_ship(tmp_path: Path) -> None:
     """An import of sklearn (or anything not shipped) in serving stops the build."""
     write(tmp_path / "numpy" / "__init__.py")
-    write(tmp_path / "serving" / "__init__.py")
-    write(tmp_path / "serving" / "ok.py", "import json\nimport numpy\nimport boto3\n"
-                                          "from . import other\n")
+    serving = tmp_path / "modelgate" / "serving"
+    write(serving / "__init__.py")
+    write(serving / "ok.py", "import json\nimport numpy\nimport boto3\n"
+                             "from . import other\nfrom modelgate.serving import logs\n")
     check_serving_imports(tmp_path)
-    write(tmp_path / "serving" / "bad.py", "def f():\n    from sklearn.base import clone\n")
+    write(serving / "bad.py", "def f():\n    from sklearn.base import clone\n")
     with pytest.raises(PackageError, match="serving imports sklearn"):
+        check_serving_imports(tmp_path)
+
+
+def test_serving_may_not_import_the_rest_of_modelgate(tmp_path: Path) -> None:
+    """The zip holds modelgate/serving/ alone: any other modelgate module stops the build."""
+    serving = tmp_path / "modelgate" / "serving"
+    write(serving / "__init__.py")
+    write(serving / "bad.py", "from modelgate.errors import ModelgateError\n")
+    with pytest.raises(PackageError, match=r"serving imports modelgate\.errors"):
         check_serving_imports(tmp_path)
 
 
@@ -347,10 +357,13 @@ def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
     assert sum(i.file_size for i in infos) == report.unzipped_bytes
     assert len(infos) == report.file_count
     assert names == sorted(names)
-    assert "serving/__init__.py" in names
+    assert "modelgate/serving/handler.py" in names
+    assert "modelgate/__init__.py" not in names  # a namespace package: nothing else of modelgate
+    assert not [n for n in names if n.startswith("modelgate/") and
+                not n.startswith("modelgate/serving/")]
     assert not [n for n in names if "/tests/" in n or n.startswith("bin/")]
     top_levels = {n.split("/")[0] for n in names}
-    assert not {"sklearn", "scipy", "pandas", "mlflow", "sympy", "bot"} & top_levels
+    assert not {"sklearn", "scipy", "pandas", "mlflow", "sympy", "bot", "serving"} & top_levels
     largest = [name for name, _ in report.largest]
     assert largest[0] == "onnxruntime" and len(largest) == 10
     # bytecode by a 3.12 interpreter when this machine has one, else a warning saying so
@@ -371,12 +384,13 @@ SERVE_SCRIPT = """
 import json, sys, types
 task, events_path, out_path = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, task)
-import serving.handler, numpy, onnxruntime, fastapi, mangum, pydantic
+import modelgate.serving.handler, numpy, onnxruntime, fastapi, mangum, pydantic
 events = json.load(open(events_path))
 context = types.SimpleNamespace(function_name="modelgate-test", aws_request_id="test",
                                 invoked_function_arn="arn:aws:lambda:us-east-1:0:function:t")
-responses = {name: serving.handler.handler(event, context) for name, event in events.items()}
-origins = {m.__name__: m.__file__ for m in (serving, numpy, onnxruntime, fastapi, mangum,
+handler = modelgate.serving.handler.handler
+responses = {name: handler(event, context) for name, event in events.items()}
+origins = {m.__name__: m.__file__ for m in (modelgate.serving, numpy, onnxruntime, fastapi, mangum,
                                             pydantic)}
 json.dump({"responses": responses, "origins": origins, "path": sys.path},
           open(out_path, "w"))

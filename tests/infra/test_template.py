@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
-from serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 
-from infra.deploy import HANDLER
-from infra.package import RUNTIMES, runtime_target
+from modelgate.infra.deploy import HANDLER
+from modelgate.infra.package import RUNTIMES, runtime_target
+from modelgate.serving.settings import ENV_BUNDLE_SHA256, ENV_BUNDLE_URI, ENV_STATEMENT_PUBKEY
 from tests.conftest import REPO
 
 TEMPLATE = REPO / "infra" / "template.yaml"

@@ -45,7 +45,7 @@ def test_shipped_config_is_valid() -> None:
 def test_the_repository_governance_file_is_valid_against_its_data() -> None:
     """The repository's own governance.yml (the team's: whatever model it declares) is valid
     and every column it names is in its data file."""
-    from training.preflight import validate_against_data
+    from modelgate.training.preflight import validate_against_data
 
     config = load_config(REPO / "governance.yml")
     validate_against_data(config)

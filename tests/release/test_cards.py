@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 
-from bot.github.releases import PublishedRelease, PyGithubReleases
-from bot.release.cards import publish
+from modelgate.bot.github.releases import PublishedRelease, PyGithubReleases
+from modelgate.bot.release.cards import publish
+from modelgate.serving.attestation import SIGNATURE_FILE, STATEMENT_FILE
 from tests.release_support import MERGE, sign_bundle
 from tests.serving_support import export
 

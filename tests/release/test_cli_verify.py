@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.cli.main import main
-from bot.release.ledger import Ledger, lambda_target
+from modelgate.bot.cli.main import main
+from modelgate.bot.release.ledger import Ledger, lambda_target
 from modelgate.errors import ExitCode
 from tests.conftest import fixture_config
 from tests.release_support import copy_bundle, public_pem, sign_bundle, tamper_payload

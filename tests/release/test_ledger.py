@@ -16,8 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.release.history import registry_incidents, served_at
-from bot.release.ledger import (
+from modelgate.bot.release.history import registry_incidents, served_at
+from modelgate.bot.release.ledger import (
     GENESIS,
     Ledger,
     LedgerError,
@@ -25,9 +25,9 @@ from bot.release.ledger import (
     lambda_target,
     mlflow_target,
 )
-from bot.release.signing import KmsSigner
-from bot.release.statement import attest
-from bot.release.verify import kms_public_pem, trusted_keys, verify
+from modelgate.bot.release.signing import KmsSigner
+from modelgate.bot.release.statement import attest
+from modelgate.bot.release.verify import kms_public_pem, trusted_keys, verify
 from tests.release_support import facts
 from tests.serving_support import export
 

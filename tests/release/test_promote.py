@@ -18,15 +18,9 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from serving import bundle as bundles
-from serving.app import create_app
-from serving.bundle import download_s3_bundle, verify_bundle_dir
-from serving.handler import make_handler
-from serving.manifest import MANIFEST_NAME
-from serving.settings import Settings
 
-from bot.check.pipeline import VERSION_TAG_PASSED, run_check
-from bot.release.promote import (
+from modelgate.bot.check.pipeline import VERSION_TAG_PASSED, run_check
+from modelgate.bot.release.promote import (
     ALIAS_STATE,
     R_AUDIT_COMMIT,
     R_AUDIT_FAILED,
@@ -47,8 +41,16 @@ from bot.release.promote import (
     parse_promoted_tag,
     promote,
 )
-from infra.bundle import PARITY_TOLERANCE
+from modelgate.infra.bundle import PARITY_TOLERANCE
 from modelgate.progress import ConsoleReporter
+from modelgate.serving import bundle as bundles
+from modelgate.serving.app import create_app
+from modelgate.serving.bundle import download_s3_bundle, verify_bundle_dir
+from modelgate.serving.handler import make_handler
+from modelgate.serving.manifest import MANIFEST_NAME
+from modelgate.serving.settings import Settings
+from modelgate.training.data import load_dataset
+from modelgate.training.train import TrainResult, positive_probability, train
 from tests.conftest import git
 from tests.promote_support import (
     REGION,
@@ -61,8 +63,6 @@ from tests.promote_support import (
     ticking,
 )
 from tests.serving_support import FakeContext, LogLines, http_event, response_headers, response_json
-from training.data import load_dataset
-from training.train import TrainResult, positive_probability, train
 
 EXPECTED_AUDITS = ["pii", "ip_headers", "security", "leakage", "bias", "performance_gate",
                    "servable", "lineage", "model_card"]
@@ -406,11 +406,11 @@ def test_a_signed_promotion_is_served_traced_by_hash_and_in_the_ledger(
     """The release's statement is signed into the bundle before upload; the Lambda verifies
     it at init and logs its digest; trace checks every link by hash; the alias move is the
     ledger's entry with that digest."""
-    from bot.release import statement as st
-    from bot.release.ledger import Ledger, mlflow_target
-    from bot.release.signing import KeySigner
-    from bot.release.trace import trace
-    from bot.release.verify import trusted_keys, verify
+    from modelgate.bot.release import statement as st
+    from modelgate.bot.release.ledger import Ledger, mlflow_target
+    from modelgate.bot.release.signing import KeySigner
+    from modelgate.bot.release.trace import trace
+    from modelgate.bot.release.verify import trusted_keys, verify
     from tests.release_support import facts, public_pem, release_key
 
     result = fresh(ws, tmp_path)

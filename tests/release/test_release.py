@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.approvals.trailers import approval_trailer
-from bot.check.pipeline import run_check
-from bot.check.report import AuditReport
-from bot.release.release import (
+from modelgate.bot.approvals.trailers import approval_trailer
+from modelgate.bot.check.pipeline import run_check
+from modelgate.bot.check.report import AuditReport
+from modelgate.bot.release.release import (
     TAG_APPROVALS,
     TAG_AUDITED_HEAD,
     TAG_MERGE,
@@ -26,8 +26,8 @@ from bot.release.release import (
 )
 from modelgate.governance import LoadedConfig, load_config
 from modelgate.progress import ConsoleReporter
+from modelgate.training import tracking
 from tests.conftest import git, make_workspace
-from training import tracking
 
 pytestmark = pytest.mark.slow
 
@@ -118,11 +118,10 @@ def test_the_release_signs_a_statement_over_the_bundle_it_promotes(
     verdicts, run, data, lock hash and fingerprint, read from what the release has."""
     import json
 
-    from serving.attestation import STATEMENT_FILE
-
-    from bot.release.signing import KeySigner
-    from bot.release.verify import trusted_keys, verify
+    from modelgate.bot.release.signing import KeySigner
+    from modelgate.bot.release.verify import trusted_keys, verify
     from modelgate.hashing import sha256_bytes
+    from modelgate.serving.attestation import STATEMENT_FILE
     from tests.release_support import public_pem, release_key
     from tests.serving_support import export
 

@@ -13,9 +13,21 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from serving import bundle as bundles
-from serving.app import create_app
-from serving.attestation import (
+from starlette.testclient import TestClient
+
+from modelgate.bot.release import statement as st
+from modelgate.bot.release.verify import (
+    VerifyError,
+    governance_reasons,
+    render,
+    trusted_keys,
+    verify,
+)
+from modelgate.governance import load_config
+from modelgate.hashing import sha256_bytes
+from modelgate.serving import bundle as bundles
+from modelgate.serving.app import create_app
+from modelgate.serving.attestation import (
     PREDICATE_TYPE,
     RELEASE_FILES,
     SIGNATURE_FILE,
@@ -24,13 +36,7 @@ from serving.attestation import (
     load_public_keys,
     pae,
 )
-from serving.manifest import MANIFEST_NAME, MODEL_FILE
-from starlette.testclient import TestClient
-
-from bot.release import statement as st
-from bot.release.verify import VerifyError, governance_reasons, render, trusted_keys, verify
-from modelgate.governance import load_config
-from modelgate.hashing import sha256_bytes
+from modelgate.serving.manifest import MANIFEST_NAME, MODEL_FILE
 from tests.conftest import fixture_config
 from tests.release_support import (
     HEAD,
@@ -191,7 +197,7 @@ def test_trailers_old_and_extended() -> None:
     (b,) = st.approvals_from_message(f"Merge\n\n{old}\n{ext}\n{st.author_trailer('ana', 7)}\n")
     assert (b.user_id, b.url) == (1002, "https://github.com/o/r/pull/1#pullrequestreview-9")
     assert st.author_from_message(st.author_trailer("ana", 7)) == {"login": "ana", "userId": 7}
-    from bot.approvals.trailers import approvals_from_message as original
+    from modelgate.bot.approvals.trailers import approvals_from_message as original
 
     assert original(f"{old}\n{ext}") == [{"role": "ml-reviewer", "login": "mo-reviewer",
                                           "at": "2026-12-01T09:10:00Z", "sha": HEAD}]
@@ -244,7 +250,7 @@ def test_lambda_without_a_key_serves_unverified(bundle: Path) -> None:
 
 def test_trace_names_a_link_that_disagrees_with_the_signed_statement(signed: Path) -> None:
     """A log line whose statement digest (or run) is not the signed one is a mismatch."""
-    from bot.release.trace import Trace, verify_links
+    from modelgate.bot.release.trace import Trace, verify_links
 
     checked = verify(str(signed), keys())
     ok = Trace(schema_version=1, request_id="r", request={}, model_name="m", version="7",

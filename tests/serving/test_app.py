@@ -16,19 +16,19 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from serving import bundle as bundles
-from serving import logs, validation
-from serving.app import NO_MODEL, create_app
-from serving.manifest import MANIFEST_NAME, MODEL_FILE
-from serving.schemas import (
+
+from modelgate.serving import bundle as bundles
+from modelgate.serving import logs, validation
+from modelgate.serving.app import NO_MODEL, create_app
+from modelgate.serving.manifest import MANIFEST_NAME, MODEL_FILE
+from modelgate.serving.schemas import (
     BatchPredictionResponse,
     ErrorResponse,
     HealthResponse,
     ModelInfoResponse,
     SinglePredictionResponse,
 )
-from serving.settings import Settings
-
+from modelgate.serving.settings import Settings
 from tests.serving_support import COMMIT, CREATED_AT, RUN_ID, LogLines, export, fitted, record
 
 JSON = {"content-type": "application/json"}

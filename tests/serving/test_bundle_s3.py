@@ -15,14 +15,14 @@ import boto3
 import numpy as np
 import pytest
 from moto import mock_aws
-from serving import bundle as bundles
-from serving.app import create_app
-from serving.bundle import BundleError, load_bundle
-from serving.handler import make_handler
-from serving.manifest import MANIFEST_NAME, MODEL_FILE
-from serving.settings import Settings
 
-from infra.bundle import BundleUploadError, upload_bundle
+from modelgate.infra.bundle import BundleUploadError, upload_bundle
+from modelgate.serving import bundle as bundles
+from modelgate.serving.app import create_app
+from modelgate.serving.bundle import BundleError, load_bundle
+from modelgate.serving.handler import make_handler
+from modelgate.serving.manifest import MANIFEST_NAME, MODEL_FILE
+from modelgate.serving.settings import Settings
 from tests.serving_support import (
     FakeContext,
     LogLines,

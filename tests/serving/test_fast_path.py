@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from serving import bundle as bundles
-from serving import validation
-from serving.app import BinaryText, create_app
-from serving.handler import _run_direct, make_handler
-from serving.logs import RequestRecord, encode
-from serving.manifest import BundleManifest, FeatureField
-from serving.settings import Settings
-from serving.validation import FeaturePlan, RequestRejected
 
+from modelgate.serving import bundle as bundles
+from modelgate.serving import validation
+from modelgate.serving.app import BinaryText, create_app
+from modelgate.serving.handler import _run_direct, make_handler
+from modelgate.serving.logs import RequestRecord, encode
+from modelgate.serving.manifest import BundleManifest, FeatureField
+from modelgate.serving.settings import Settings
+from modelgate.serving.validation import FeaturePlan, RequestRejected
 from tests.conftest import REPO
 from tests.serving_support import (
     FakeContext,
@@ -158,7 +158,7 @@ def test_logged_rows_are_the_values_sent(tmp_path: Path) -> None:
 
 COLD_SCRIPT = """
 import json, sys
-from serving.handler import handler
+from modelgate.serving.handler import handler
 event = {"version": "2.0", "routeKey": "$default", "rawPath": "/predict",
          "rawQueryString": "", "headers": {"content-type": "application/json"},
          "requestContext": {"http": {"method": "POST", "path": "/predict",

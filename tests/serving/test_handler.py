@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from serving import bundle as bundles
-from serving.app import create_app
-from serving.handler import SafeMangum, event_kind, make_handler
-from serving.settings import Settings
 
-from tests.conftest import FIXTURES, REPO
+from modelgate.serving import bundle as bundles
+from modelgate.serving.app import create_app
+from modelgate.serving.handler import SafeMangum, event_kind, make_handler
+from modelgate.serving.settings import Settings
+from tests.conftest import FIXTURES
 from tests.serving_support import (
     EVENTS,
     FakeContext,
@@ -231,11 +231,12 @@ def test_a_bad_event_is_logged(bundle_dir: Path) -> None:
 
 COLD_START = """
 import json, sys
-from serving.handler import handler
+from modelgate.serving.handler import handler
 event = json.loads(sys.stdin.read())
 response = handler(event, None)
-heavy = sorted(m for m in ("pandas", "scipy", "sklearn", "mlflow", "skl2onnx", "onnx", "bot",
-                           "training", "uvicorn", "matplotlib") if m in sys.modules)
+heavy = sorted(m for m in ("pandas", "scipy", "sklearn", "mlflow", "skl2onnx", "onnx",
+                           "modelgate.bot", "modelgate.training", "modelgate.infra",
+                           "uvicorn", "matplotlib") if m in sys.modules)
 # the lazy importlib.metadata pydantic got at import answers like the real one
 lazy = "importlib.metadata" not in sys.modules  # pydantic did not import it
 import importlib.metadata
@@ -248,14 +249,13 @@ print(json.dumps({"response": response, "heavy": heavy, "metadata": same}))
 
 @pytest.mark.slow
 def test_a_cold_start_imports_no_training_stack(bundle_dir: Path) -> None:
-    """A fresh interpreter importing serving.handler (the Lambda entry point) loads the
+    """A fresh interpreter importing modelgate.serving.handler (the Lambda entry point) loads the
     bundle from MODELGATE_BUNDLE_URI, answers a prediction, and has imported neither
     pandas, scipy, scikit-learn, MLflow, skl2onnx nor the bot."""
     fit = fitted()
     body = json.dumps({"features": record(fit.X_test[3])}).encode()
     event = http_event("apigw-http-v2.post-json.powertools.json", "POST", "/predict", body)
-    env = {"PATH": os.environ.get("PATH", ""), "MODELGATE_BUNDLE_URI": str(bundle_dir),
-           "PYTHONPATH": str(REPO / "lambda")}
+    env = {"PATH": os.environ.get("PATH", ""), "MODELGATE_BUNDLE_URI": str(bundle_dir)}
     done = subprocess.run([sys.executable, "-c", COLD_START], input=json.dumps(event),
                           capture_output=True, text=True, env=env, cwd=str(bundle_dir),
                           timeout=120, check=False)

@@ -1,6 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""``serving.local.serve``: the same app under uvicorn on 127.0.0.1 (``modelgate serve``)."""
+"""``modelgate.serving.local.serve``: the same app under uvicorn on 127.0.0.1
+(``modelgate serve``)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
 from tests.serving_support import export, fitted, record
 
-SERVE = ("import sys; from serving.local import serve; "
+SERVE = ("import sys; from modelgate.serving.local import serve; "
          "serve(sys.argv[1], '127.0.0.1', int(sys.argv[2]))")
 
 
@@ -46,7 +46,7 @@ def test_serve_answers_on_localhost(tmp_path: Path) -> None:
     """serve(bundle_dir, host, port) serves /health and /predict over real HTTP."""
     export(tmp_path / "bundle")
     port = _free_port()
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO / "lambda")}
+    env = {"PATH": os.environ.get("PATH", "")}
     proc = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp_path / "bundle"), str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

@@ -9,8 +9,9 @@ import json
 from datetime import UTC, datetime
 
 import numpy as np
-from serving.logs import RequestLogger, RequestRecord
-from serving.validation import Features
+
+from modelgate.serving.logs import RequestLogger, RequestRecord
+from modelgate.serving.validation import Features
 
 
 def _line(rec: RequestRecord) -> dict[str, object]:

@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""serving.p256, the Lambda's pure-Python ECDSA P-256 verifier, cross-checked against
+"""modelgate.serving.p256, the Lambda's pure-Python ECDSA P-256 verifier, cross-checked against
 ``cryptography`` on valid, altered and malformed signatures and keys."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from serving.p256 import KeyFormatError, N, PublicKey
+
+from modelgate.serving.p256 import KeyFormatError, N, PublicKey
 
 KEYS = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
 

@@ -24,10 +24,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi import checks as openapi_checks
-from serving import bundle as bundles
-from serving.app import create_app
-from serving.settings import Settings
 
+from modelgate.serving import bundle as bundles
+from modelgate.serving.app import create_app
+from modelgate.serving.settings import Settings
 from tests.serving_support import LogLines, export
 
 MIN_CASES = 500

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import pytest
-from serving.settings import (
+
+from modelgate.serving.settings import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY_BYTES,
     MAX_BODY_BYTES_LIMIT,

@@ -279,7 +279,7 @@ class Shift:
 
 
 def shift_for(schema: Sequence[Any]) -> Shift:
-    """The shift for a served schema (``serving.manifest.FeatureField`` entries)."""
+    """The shift for a served schema (``modelgate.serving.manifest.FeatureField`` entries)."""
     forced: dict[str, Any] = {}
     for field in schema:
         if field.type == "categorical":

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli.main import main
+from modelgate.bot.cli.main import main
 from modelgate.governance import load_config
 from modelgate.hashing import sha256_file
+from modelgate.training.data import DataError, load_dataset, split_dataset
 from tests.conftest import make_workspace
-from training.data import DataError, load_dataset, split_dataset
 
 CSV = "data/breast_cancer.csv"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import data as data_cli
+from modelgate.bot.cli import data as data_cli
 from modelgate.datafiles import (
     LICENSE_TAG,
     DataFileError,
@@ -21,8 +21,8 @@ from modelgate.datafiles import (
     reuse_license,
 )
 from modelgate.governance import ConfigError, load_config
+from modelgate.training.preflight import check_against_data, validate_against_data
 from tests.training.models_matrix_support import CASES
-from training.preflight import check_against_data, validate_against_data
 
 CSV = "id,kind,score,flag,label\nA1,x,1.5,true,yes\nA2,,2.5,false,no\nA3,y,,true,yes\n"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from training.evaluate import compute_metrics
+from modelgate.training.evaluate import compute_metrics
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -39,7 +39,7 @@ def test_multiclass_and_regression_metrics_equal_sklearn() -> None:
     """The fast multiclass and regression metrics equal scikit-learn's."""
     from sklearn import metrics as skm
 
-    from training.evaluate import multiclass_metrics, regression_metrics
+    from modelgate.training.evaluate import multiclass_metrics, regression_metrics
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 4, 300)

@@ -18,16 +18,12 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from serving.app import create_app
-from serving.manifest import FeatureField
-from serving.schemas import api_value
-from serving.settings import Settings
 
-from bot.check.audits import bias, leakage, performance_gate, servable
-from bot.check.audits.base import AuditContext
-from bot.drift import sql
-from bot.drift.report import write_report
-from bot.drift.stats import (
+from modelgate.bot.check.audits import bias, leakage, performance_gate, servable
+from modelgate.bot.check.audits.base import AuditContext
+from modelgate.bot.drift import sql
+from modelgate.bot.drift.report import write_report
+from modelgate.bot.drift.stats import (
     OUTCOME_DRIFT,
     OUTCOME_NO_DRIFT,
     Baseline,
@@ -39,9 +35,17 @@ from bot.drift.stats import (
     file_lines,
     train_reference,
 )
-from infra.bundle import BundleMeta, export_bundle, task_fields
 from modelgate.datafiles import add_data, disagreements
 from modelgate.governance import DriftSection, LoadedConfig, load_config
+from modelgate.infra.bundle import BundleMeta, export_bundle, task_fields
+from modelgate.serving.app import create_app
+from modelgate.serving.manifest import FeatureField
+from modelgate.serving.schemas import api_value
+from modelgate.serving.settings import Settings
+from modelgate.training.baseline import feature_baseline
+from modelgate.training.data import Dataset, load_dataset
+from modelgate.training.preflight import check_against_data
+from modelgate.training.train import FittedModel, PipelinePredictor, fit_and_evaluate
 from tests.training.models_matrix_support import (
     BATCH,
     CASES,
@@ -50,10 +54,6 @@ from tests.training.models_matrix_support import (
     shift_for,
     shifted_records,
 )
-from training.baseline import feature_baseline
-from training.data import Dataset, load_dataset
-from training.preflight import check_against_data
-from training.train import FittedModel, PipelinePredictor, fit_and_evaluate
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -185,7 +185,7 @@ def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
 def _baseline(config: LoadedConfig, dataset: Dataset,
               fitted: FittedModel) -> tuple[Baseline, ModelVersionRef]:
     """The baseline training logs for the run (``baseline_stats.json``, as
-    ``training.train`` writes it: the train split's features, the held-out predictions),
+    ``modelgate.training.train`` writes it: the train split's features, the held-out predictions),
     read back the way ``modelgate drift`` reads it, and the model version it belongs to."""
     gov = config.governance
     doc = json.loads(json.dumps(feature_baseline(dataset.X[fitted.split.train],
@@ -264,7 +264,7 @@ def test_modelgate_check_passes_every_audit_for_a_multiclass_forest(tmp_path: Pa
     import shutil
     import subprocess
 
-    from bot.check.pipeline import run_check
+    from modelgate.bot.check.pipeline import run_check
     from modelgate.progress import ConsoleReporter
 
     repo = Path(__file__).resolve().parents[2]
@@ -301,7 +301,7 @@ def test_a_bundle_gives_its_tasks_whole_output_and_refuses_another_width(
         tmp_path: Path, name: str) -> None:
     """``LoadedBundle.scores`` is every class's probability (multiclass) or the value
     (regression), as float64; a session whose output width is not the task's is refused."""
-    from serving import bundle as bundles
+    from modelgate.serving import bundle as bundles
 
     case = CASES[name]()
     config = load_config(_workspace(tmp_path, case))

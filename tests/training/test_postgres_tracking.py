@@ -21,12 +21,12 @@ from typing import Any
 import boto3
 import pytest
 
-from bot.check.audits import bias, leakage, lineage, performance_gate
-from bot.check.pipeline import run_check
+from modelgate.bot.check.audits import bias, leakage, lineage, performance_gate
+from modelgate.bot.check.pipeline import run_check
 from modelgate.governance import load_config
 from modelgate.progress import ConsoleReporter
+from modelgate.training.train import train
 from tests.conftest import git, make_workspace
-from training.train import train
 
 REPO = Path(__file__).resolve().parents[2]
 POSTGRES_SH = REPO / "scripts" / "postgres.sh"
@@ -171,21 +171,21 @@ def test_a_release_and_the_trace_of_its_prediction_pass_on_postgres_with_s3(
     import json
 
     from mlflow import MlflowClient
-    from serving import bundle as bundles
-    from serving.app import create_app
-    from serving.handler import make_handler
-    from serving.settings import Settings
 
-    from bot.approvals.trailers import approval_trailer
-    from bot.release.promote import promote
-    from bot.release.release import TAG_MERGE, TAG_PR, release
-    from bot.release.signing import KeySigner
-    from bot.release.trace import trace
-    from bot.release.verify import trusted_keys, verify
+    from modelgate.bot.approvals.trailers import approval_trailer
+    from modelgate.bot.release.promote import promote
+    from modelgate.bot.release.release import TAG_MERGE, TAG_PR, release
+    from modelgate.bot.release.signing import KeySigner
+    from modelgate.bot.release.trace import trace
+    from modelgate.bot.release.verify import trusted_keys, verify
+    from modelgate.serving import bundle as bundles
+    from modelgate.serving.app import create_app
+    from modelgate.serving.handler import make_handler
+    from modelgate.serving.settings import Settings
+    from modelgate.training.data import load_dataset
     from tests.promote_support import governed_workspace, ticking
     from tests.release_support import public_pem, release_key
     from tests.serving_support import FakeContext, LogLines, http_event
-    from training.data import load_dataset
 
     root = governed_workspace(tmp_path / "ws")
     config = load_config(root / "governance.yml")

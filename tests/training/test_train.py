@@ -20,13 +20,13 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.cli.main import main
+from modelgate.bot.cli.main import main
 from modelgate.governance import load_config
 from modelgate.hashing import sha256_file
 from modelgate.progress import ConsoleReporter, GitHubActionsReporter
+from modelgate.training import tracking
+from modelgate.training.train import train
 from tests.conftest import git, make_workspace, mlflow_pointed_at
-from training import tracking
-from training.train import train
 
 
 def _client(uri: str) -> Any:
@@ -248,7 +248,7 @@ def test_another_dataset_needs_only_governance_yml(tmp_path: Path) -> None:
 def test_failure_after_start_ends_run_as_failed(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that breaks while logging is ended FAILED with the reason, and registers nothing."""
-    import training.train as train_module
+    import modelgate.training.train as train_module
 
     root = make_workspace(tmp_path)
 
@@ -294,7 +294,7 @@ def test_annotations_escape_workflow_command_text() -> None:
 
 def test_the_shipped_sqlite_schema_is_what_the_migrations_build() -> None:
     """training/mlflow_sqlite_schema.sql is exactly every MLflow migration applied to an
-    empty store, for the installed MLflow (after an upgrade: python -m training.tracking
+    empty store, for the installed MLflow (after an upgrade: python -m modelgate.training.tracking
     --write-sqlite-schema)."""
     shipped = tracking.SQLITE_SCHEMA.read_text(encoding="utf-8")
     assert _statements(tracking.migrated_schema_sql()) == _statements(shipped)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from modelgate.governance import ConfigError, Governance, parse_governance
-from training.estimator import EstimatorError, build_estimator
+from modelgate.training.estimator import EstimatorError, build_estimator
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "your-own-model.md"
 REST: dict[str, Any] = {

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.cli import main as cli
 from demo.github_double import GitHubDouble
 from demo.github_double.fixtures import github_double  # noqa: F401  (the fixture)
+from modelgate.bot.cli import main as cli
 from tests.bot_support import (
     FAST,
     REPO,
@@ -250,8 +250,8 @@ def release_scenario(bench: Bench, token: str) -> None:
     """`modelgate release --publish-card`'s GitHub calls (its only ones; the rest of the
     release is MLflow and AWS): commit the card and its twin, tag the merge commit,
     publish the release with the statement and its signature as assets."""
-    from bot.github.releases import ReleaseHostError, connect
-    from bot.release.cards import publish
+    from modelgate.bot.github.releases import ReleaseHostError, connect
+    from modelgate.bot.release.cards import publish
     from tests.release_support import MERGE
 
     bench.count += 1

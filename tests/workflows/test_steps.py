@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from bot.cli.main import build_parser
+from modelgate.bot.cli.main import build_parser
 from tests.workflows_support import (
     AWS_CREDENTIALS,
     DOWNLOAD_ARTIFACT,
@@ -105,7 +105,7 @@ def test_the_cli_accepts_each_command_line(invocation: Invocation) -> None:
             and invocation.command not in registered_subcommands()):
         pytest.xfail(f"modelgate {invocation.command} is not in bot/cli.py yet")
     assert status == 0, (f"{invocation.label}: modelgate {' '.join(invocation.argv)}\n"
-                         f"rejected by bot.cli.main.build_parser(): {error.strip()}")
+                         f"rejected by modelgate.bot.cli.main.build_parser(): {error.strip()}")
 
 
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=lambda inv: inv.label)
@@ -199,7 +199,7 @@ def test_handle_gets_a_token_and_reads_the_event_from_the_runner(name: str) -> N
 def test_handle_dispatches_this_release_workflow_with_its_inputs(name: str) -> None:
     """After its merge, handle dispatches release.yml with exactly the inputs it declares,
     and looks for the PR check's artifact under the name it is uploaded as."""
-    from bot.chain.sync import RELEASE_INPUTS
+    from modelgate.bot.chain.sync import RELEASE_INPUTS
 
     (handle,) = invocations(name)
     args = build_parser().parse_args(substitute(handle.argv))

@@ -6,7 +6,7 @@ The audit starts a few of these side by side (detect-secrets is pure Python, so 
 would share one core) and reads their JSON; each child imports nothing but detect-secrets,
 so it starts fast. A secret's value never leaves the child: only file, line and type.
 
-    python -P -m bot.check.audits._secret_scan ROOT FILE_LIST   (one path per line)
+    python -P -m modelgate.bot.check.audits._secret_scan ROOT FILE_LIST   (one path per line)
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def scan(root: Path, files: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 2:
-        sys.stderr.write("usage: python -P -m bot.check.audits._secret_scan ROOT FILE_LIST\n")
+        sys.stderr.write("usage: python -P -m modelgate.bot.check.audits._secret_scan "
+                         "ROOT FILE_LIST\n")
         return 2
     root = Path(argv[0])
     files = [n for n in Path(argv[1]).read_text(encoding="utf-8").split("\n") if n]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.check.audits.base import EvidenceMissing
+from modelgate.bot.check.audits.base import EvidenceMissing
 from modelgate.errors import ModelgateError
 
 T = TypeVar("T")

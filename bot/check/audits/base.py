@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
-from training.data import Dataset, Split
+from modelgate.training.data import Dataset, Split
 
 Status = Literal["pass", "fail", "error"]
 

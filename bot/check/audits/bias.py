@@ -21,11 +21,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from bot.check.audits.performance_gate import candidate_scores
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits.performance_gate import candidate_scores
 from modelgate.errors import ModelgateError
 from modelgate.governance import TASK_METRICS, SubgroupSpec
-from training.data import MISSING_MARKERS, Dataset, Split
+from modelgate.training.data import MISSING_MARKERS, Dataset, Split
 
 AUDIT_ID = "bias"
 TITLE = "Performance holds across subgroups"
@@ -91,7 +91,7 @@ def task_group_metrics(task: str, y: NDArray[Any], scores: NDArray[np.float64],
                        n_classes: int) -> dict[str, Any]:
     """A multiclass or regression group's metrics (None where the group cannot define
     one: no rows, or a class-dependent metric on a group with one class)."""
-    from training.evaluate import task_metrics
+    from modelgate.training.evaluate import task_metrics
 
     out: dict[str, Any] = {"n": len(y)}
     names = TASK_METRICS[task]

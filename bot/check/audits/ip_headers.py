@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.check.audits._util import DEFAULT_TIMEOUT_S, ToolError, capped, run_tool
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits._util import DEFAULT_TIMEOUT_S, ToolError, capped, run_tool
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 
 AUDIT_ID = "ip_headers"
 TITLE = "Sources carry license and copyright information (REUSE)"

@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from bot.check.audits._util import LIST_CAP, capped
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits._util import LIST_CAP, capped
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 
 AUDIT_ID = "leakage"
 TITLE = "Train and test sets are not contaminated"

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.datafiles import DataFileError, disagreements
 from modelgate.governance import TASK_METRICS
-from training import tracking
+from modelgate.training import tracking
 
 REGRESSION_SKIPS = frozenset({"confusion_matrix.png"})  # no classes, no confusion matrix
 

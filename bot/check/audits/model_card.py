@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from bot.check.card import (
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.card import (
     REQUIRED_SECTIONS,
     CardError,
     ModelCard,

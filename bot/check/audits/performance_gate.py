@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.governance import Governance, higher_is_better
-from training.evaluate import task_metrics
+from modelgate.training.evaluate import task_metrics
 
 AUDIT_ID = "performance_gate"
 TITLE = "Strictly better than production"
@@ -46,7 +46,8 @@ class Reference:
 
     name: str
     version: str | None
-    p_positive: NDArray[np.float64]  # the task's scores (see training.train.predict_scores)
+    # the task's scores (see modelgate.training.train.predict_scores)
+    p_positive: NDArray[np.float64]
     fingerprint: str | None = None  # as recorded at training; None: computed from the scores
 
 
@@ -75,10 +76,10 @@ def _production(ctx: AuditContext, X: NDArray[np.float64]) -> Reference | None:
                               "alias; it cannot be compared with itself")
     import mlflow.sklearn
 
-    from training.train import predict_scores
+    from modelgate.training.train import predict_scores
 
     model = mlflow.sklearn.load_model(f"models:/{gov.model.name}/{version.version}")
-    from training import tracking
+    from modelgate.training import tracking
 
     recorded = dict(version.tags or {}).get(tracking.VERSION_TAG_FINGERPRINT)
     return Reference(f"production v{version.version}", str(version.version),
@@ -165,7 +166,7 @@ def judge(gov: Governance, y: NDArray[Any], p_cand: NDArray[np.float64],
           reference: Reference, candidate_version: str | None) -> AuditResult:
     """The verdict on two sets of scores for the same rows; shared with the trusted job
     that re-judges a pull request against what production serves."""
-    from training.train import fingerprint
+    from modelgate.training.train import fingerprint
 
     started = time.perf_counter()
     spec, task = gov.metrics, gov.task

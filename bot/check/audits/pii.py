@@ -4,7 +4,7 @@
 
 Every column of the data file is checked, features or not, the declared id column too:
 its name against column-name heuristics, and its distinct values against the recognizers
-of :mod:`bot.check.audits._pii_recognizers` (presidio's pattern recognizers without an NLP
+of :mod:`modelgate.bot.check.audits._pii_recognizers` (presidio's pattern recognizers without an NLP
 engine, checksum-validated national ids, record-number, passport, address and postcode
 patterns, and a person-name gazetteer from Faker's locales). Nothing is downloaded: no
 spaCy model, no suffix list. Some evidence is judged on the column, not the value: a
@@ -33,10 +33,10 @@ from typing import Any, cast
 
 import pandas as pd
 
-from bot.check.audits import _pii_recognizers as rec
-from bot.check.audits._pii_recognizers import Match
-from bot.check.audits._util import mask
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits import _pii_recognizers as rec
+from modelgate.bot.check.audits._pii_recognizers import Match
+from modelgate.bot.check.audits._util import mask
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.governance import PiiSection
 
 AUDIT_ID = "pii"

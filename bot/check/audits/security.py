@@ -36,8 +36,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from bot.check.audits._secret_scan import scanner_id
-from bot.check.audits._util import (
+from modelgate.bot.check.audits._secret_scan import scanner_id
+from modelgate.bot.check.audits._util import (
     DEFAULT_TIMEOUT_S,
     LIST_CAP,
     ToolError,
@@ -45,7 +45,7 @@ from bot.check.audits._util import (
     run_tool,
     tracked_files,
 )
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.governance import LoadedConfig
 from modelgate.tools import find_uv
 
@@ -63,7 +63,7 @@ BANDIT_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})  # their text quotes
 # detect-secrets looks at every tracked file except lock files (hashes by the hundred)
 SECRET_SCAN_EXCLUDE = frozenset({"uv.lock"})
 # -P as for bandit: the audited tree never shadows the scanner's own modules
-SECRET_SCAN_COMMAND = (sys.executable, "-P", "-m", "bot.check.audits._secret_scan")
+SECRET_SCAN_COMMAND = (sys.executable, "-P", "-m", "modelgate.bot.check.audits._secret_scan")
 MAX_SCAN_WORKERS = 4
 CACHE_SCHEMA = 1
 SCAN_CACHE_EXTRA = "scan_cache"  # AuditContext.extra: the path of the secret-scan cache

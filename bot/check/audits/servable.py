@@ -17,10 +17,10 @@ import time
 from typing import Any
 
 import numpy as np
-from serving.manifest import FeatureField
 
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from infra.bundle import BundleExportError, BundleMeta, convert_checked, task_fields
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.infra.bundle import BundleExportError, BundleMeta, convert_checked, task_fields
+from modelgate.serving.manifest import FeatureField
 
 AUDIT_ID = "servable"
 TITLE = "Servable: converts to ONNX with parity, and fits the serving contract"
@@ -49,8 +49,8 @@ def _round_trip(X: Any, schema: tuple[FeatureField, ...], limit: float) -> list[
     NaN); a difference is a contract problem."""
     import math
 
-    from serving.schemas import api_value
-    from serving.validation import RequestRejected, to_typed_matrix
+    from modelgate.serving.schemas import api_value
+    from modelgate.serving.validation import RequestRejected, to_typed_matrix
 
     rows = X[:CONTRACT_ROWS]
     records = [{f.name: None if math.isnan(v) else api_value(f, float(v))

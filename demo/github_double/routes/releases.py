@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""What `modelgate release --publish-card` calls (`bot.github.releases`): commit a file
+"""What `modelgate release --publish-card` calls (`modelgate.bot.github.releases`): commit a file
 through the contents API, create an annotated tag object and its ref, create a release
 and upload its assets. Operations: `spec/releases.json`; each needs the `contents: write`
 permission of a scoped token (registered below, from GitHub's "Permissions required for

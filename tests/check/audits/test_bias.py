@@ -17,8 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bot.check.audits import bias
-from bot.check.audits.base import AuditContext, EvidenceMissing
+from modelgate.bot.check.audits import bias
+from modelgate.bot.check.audits.base import AuditContext, EvidenceMissing
 from tests.audit_support import block_network, build_context, shipped_context
 
 
@@ -215,10 +215,10 @@ def test_missing_values_form_their_own_subgroup(tmp_path: Path) -> None:
     """A nullable categorical's empty cells are the group "(missing)", not a value "";
     regression gaps are in the task's own metric."""
     from modelgate.governance import load_config
+    from modelgate.training.data import load_dataset
+    from modelgate.training.train import PipelinePredictor, fit_and_evaluate
     from tests.training.models_matrix_support import CASES
     from tests.training.test_models_matrix import _workspace
-    from training.data import load_dataset
-    from training.train import PipelinePredictor, fit_and_evaluate
 
     for name, expected in (("binary-categorical-missing-lr", "accuracy"),
                            ("regression-ridge", "mae")):

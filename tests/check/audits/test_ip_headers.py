@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.check.audits import ip_headers
-from bot.check.audits._util import ToolError
-from bot.check.audits.base import AuditContext, EvidenceMissing
+from modelgate.bot.check.audits import ip_headers
+from modelgate.bot.check.audits._util import ToolError
+from modelgate.bot.check.audits.base import AuditContext, EvidenceMissing
 from tests.audit_support import block_network, git_repo, shipped_context
 
 

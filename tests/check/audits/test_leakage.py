@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.check.audits import leakage
-from bot.check.audits.base import AuditContext, EvidenceMissing
+from modelgate.bot.check.audits import leakage
+from modelgate.bot.check.audits.base import AuditContext, EvidenceMissing
+from modelgate.training.data import Split
 from tests.audit_support import block_network, build_context, shipped_context, shipped_frame
-from training.data import Split
 
 
 @pytest.fixture(autouse=True)
@@ -143,9 +143,9 @@ def test_a_leaking_feature_is_found_for_every_task(tmp_path: Path) -> None:
     import numpy as np
 
     from modelgate.governance import load_config
+    from modelgate.training.data import load_dataset, split_dataset
     from tests.training.models_matrix_support import CASES
     from tests.training.test_models_matrix import _workspace
-    from training.data import load_dataset, split_dataset
 
     for name, target in (("multiclass-lr", "species"), ("regression-nullable-hgb", "days")):
         root = tmp_path / name

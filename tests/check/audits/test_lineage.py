@@ -8,8 +8,8 @@ import dataclasses
 import io
 from pathlib import Path
 
-from bot.check.audits import lineage
-from bot.check.audits.base import AuditContext
+from modelgate.bot.check.audits import lineage
+from modelgate.bot.check.audits.base import AuditContext
 
 
 def _broken(result_details: dict[str, object]) -> list[str]:
@@ -26,12 +26,12 @@ def test_trained_run_has_complete_lineage(audit_context: AuditContext) -> None:
 
 def test_deleted_artifact_fails(tmp_path: Path) -> None:
     """A run whose confusion matrix was deleted from the store fails, naming the artifact."""
-    from bot.check.pipeline import build_context
+    from modelgate.bot.check.pipeline import build_context
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
+    from modelgate.training import tracking
+    from modelgate.training.train import train
     from tests.conftest import make_workspace
-    from training import tracking
-    from training.train import train
 
     root = make_workspace(tmp_path / "ws")
     config = load_config(root / "governance.yml")

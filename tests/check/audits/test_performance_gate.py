@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from bot.check.audits import performance_gate
-from bot.check.audits.base import AuditContext
+from modelgate.bot.check.audits import performance_gate
+from modelgate.bot.check.audits.base import AuditContext
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,11 +60,11 @@ def test_identical_retrain_passes_as_unchanged_model(tmp_path: Path) -> None:
     and says so; its floors still apply.
 
     It trains twice, so it works in a workspace of its own, not the shared read-only one."""
-    from bot.check.pipeline import build_context
+    from modelgate.bot.check.pipeline import build_context
     from modelgate.governance import load_config
+    from modelgate.training import tracking
+    from modelgate.training.train import train
     from tests.conftest import make_workspace
-    from training import tracking
-    from training.train import train
 
     root = make_workspace(tmp_path / "ws")
     config = load_config(root / "governance.yml")
@@ -117,10 +117,10 @@ def _quiet() -> Any:
 
 def _task_context(tmp_path: Path, name: str) -> AuditContext:
     from modelgate.governance import load_config
+    from modelgate.training.data import load_dataset
+    from modelgate.training.train import PipelinePredictor, fit_and_evaluate
     from tests.training.models_matrix_support import CASES
     from tests.training.test_models_matrix import _workspace
-    from training.data import load_dataset
-    from training.train import PipelinePredictor, fit_and_evaluate
 
     config = load_config(_workspace(tmp_path, CASES[name]()))
     dataset = load_dataset(config)

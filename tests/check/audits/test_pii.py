@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.check.audits import _pii_recognizers as rec
-from bot.check.audits import pii
-from bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
+from modelgate.bot.check.audits import _pii_recognizers as rec
+from modelgate.bot.check.audits import pii
+from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.governance import PII_ENTITIES, ConfigError
 from tests.audit_support import (
     block_network,
@@ -293,7 +293,7 @@ def test_the_network_guard_would_catch_a_suffix_list_download(
 
 def test_masks_hide_letters_and_digits() -> None:
     """It reduces values to shapes, keeping only an email's first letter and top-level domain."""
-    from bot.check.audits._util import mask
+    from modelgate.bot.check.audits._util import mask
 
     assert mask("jane.roe@example.com", "EMAIL_ADDRESS") == "j***@***.com"
     assert mask("536-22-8411", "US_SSN") == "###-##-####"

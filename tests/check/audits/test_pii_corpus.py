@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot.check.audits import pii
+from modelgate.bot.check.audits import pii
 
 CORPUS = Path(__file__).with_name("pii_corpus") / "cells.csv"
 MIN_RECALL = 0.95

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.check.audits import security
-from bot.check.audits._util import DEAD_PROXY, ToolError, run_tool
-from bot.check.audits.base import AuditResult, EvidenceMissing
+from modelgate.bot.check.audits import security
+from modelgate.bot.check.audits._util import DEAD_PROXY, ToolError, run_tool
+from modelgate.bot.check.audits.base import AuditResult, EvidenceMissing
 from modelgate.tools import find_uv
 from tests.audit_support import block_network, git_repo, shipped_context
 

@@ -16,14 +16,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from bot.check.audits import servable
-from bot.check.audits.base import AuditContext, EvidenceMissing
-from infra.bundle import conversion_cause
+from modelgate.bot.check.audits import servable
+from modelgate.bot.check.audits.base import AuditContext, EvidenceMissing
 from modelgate.governance import load_config
+from modelgate.infra.bundle import conversion_cause
+from modelgate.training.data import load_dataset
+from modelgate.training.train import PipelinePredictor, fit_and_evaluate
 from tests.training.models_matrix_support import CASES
 from tests.training.test_models_matrix import _workspace
-from training.data import load_dataset
-from training.train import PipelinePredictor, fit_and_evaluate
 
 
 class Doubler(TransformerMixin, BaseEstimator):  # type: ignore[misc]
