@@ -27,7 +27,7 @@ from modelgate.errors import ExitCode
 from modelgate.progress import ConsoleReporter
 from tests.conftest import REPO, git
 
-REF = "0123456789abcdef0123456789abcdef01234567"
+REF = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 ROLES = ("data-steward=dana", "ml-reviewer=mo,max", "gate-owners=gita")
 N_ROWS = 240
 DOC = REPO / "docs" / "using-modelgate.md"
@@ -458,7 +458,7 @@ def _doc_identity() -> Identity:
 
 
 DOC_REPO = "modelgate/modelgate"
-DOC_REF = "4f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"
+DOC_REF = "4f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6"  # pragma: allowlist secret
 DOC_REQUIREMENT = "modelgate==0.1.0"
 
 

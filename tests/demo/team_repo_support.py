@@ -26,7 +26,7 @@ ID_COLUMN = "application_id"
 ROLES = {"data-steward": "tess-steward", "ml-reviewer": "rui-reviewer",
          "gate-owners": "gail-gatekeeper"}
 # the modelgate commit the callers pin; the road runs this repository's gate files
-MODELGATE_REF = "0123456789abcdef0123456789abcdef01234567"
+MODELGATE_REF = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 GIT_ENV = {"GIT_AUTHOR_NAME": "team", "GIT_AUTHOR_EMAIL": "team@example.com",
            "GIT_COMMITTER_NAME": "team", "GIT_COMMITTER_EMAIL": "team@example.com"}
 
@@ -59,16 +59,17 @@ def write_loans(path: Path, rows: int = 800, seed: int = 7) -> None:
                           int(lines[i]), int(age[i]), "yes" if approved[i] else "no"])
 
 
-PYPROJECT = """\
-# SPDX-FileCopyrightText: 2026 Example Lending
-# SPDX-License-Identifier: CC0-1.0
+# the team's own licensing (split so that REUSE does not read it as this file's)
+TEAM_SPDX = ("# SPDX-" "FileCopyrightText: 2026 Example Lending\n"
+             "# SPDX-" "License-Identifier: CC0-1.0\n")
+PYPROJECT = TEAM_SPDX + """\
 [project]
 name = "loan-approval"
 version = "0.1.0"
 requires-python = ">=3.11"
 dependencies = ["scikit-learn>=1.5"]
 """
-LOCK_LICENSE = "SPDX-FileCopyrightText: 2026 Example Lending\nSPDX-License-Identifier: CC0-1.0\n"
+LOCK_LICENSE = TEAM_SPDX.replace("# ", "")
 
 
 def venv_of(modelgate: Sequence[str]) -> Path:
