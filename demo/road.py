@@ -689,6 +689,23 @@ class Road:
             shutil.copytree(self._verdict_dir, dest, dirs_exist_ok=True)
         return 0
 
+    def setup_python(self, inputs: dict[str, Any], env: dict[str, str], job: Job) -> int:
+        """This process is the job's 3.11; another version is looked up on the machine
+        and named in the step's `python-path` output, as the action does."""
+        version = str(inputs.get("python-version", ""))
+        if not job.step.get("id") or version.startswith("3.11"):
+            return 0
+        from modelgate.infra.package import find_python, runtime_target
+
+        found = find_python(runtime_target(f"python{version}", "x86_64"))
+        if found is None:
+            job.results.append(StepResult("setup-python", 1, message=(
+                f"actions/setup-python {version}: no Python {version} on this machine "
+                "(the road looks where `modelgate package` does: pyenv, uv, PATH)")))
+            return 1
+        job.ctx["steps"][job.step["id"]] = {"outputs": {"python-path": found}}
+        return 0
+
     def emulators(self, job_dir: Path, *, pull: PullRun | None = None,
                   audited_override: Path | None = None
                   ) -> dict[str, Emulator]:
@@ -747,7 +764,7 @@ class Road:
             return 0 if meta.get("head_sha") == env["BUILT_SHA"] else 1
 
         return {
-            "actions/checkout": do_checkout, "actions/setup-python": noop,
+            "actions/checkout": do_checkout, "actions/setup-python": self.setup_python,
             "actions/upload-artifact": upload, "actions/download-artifact": download,
             "actions/create-github-app-token": self.app_token,
             # the road runs one job at a time: nothing older is ever still running
