@@ -41,6 +41,10 @@ DOC_VARIABLES = "https://docs.github.com/rest/actions/variables#list-repository-
 DOC_SECRETS = (  # pragma: allowlist secret
     "https://docs.github.com/rest/actions/secrets#list-repository-secrets")
 
+DOC_REUSE_SECRETS = ("https://docs.github.com/en/actions/how-tos/sharing-automations/"
+                     "reuse-workflows#using-inputs-and-secrets-in-a-reusable-workflow")
+CALLED_BY = " -> "  # NameUse.workflow of a called job: "caller.yml -> called.yml"
+
 RULESET_PAGE = "Settings → Rules → Rulesets"
 FIX_IMPORT = (f"{RULESET_PAGE} → New ruleset → Import a ruleset: docs/ruleset.json (set "
               "integration_id to the App id), or add rule 'Require status checks to pass' "
@@ -147,13 +151,16 @@ class WorkflowPermissions:
 
 @dataclass(frozen=True)
 class NameUse:
-    """One ``vars.X`` or ``secrets.X`` a workflow job reads."""
+    """One ``vars.X`` or ``secrets.X`` a workflow job reads; ``workflow`` names the chain of
+    calls (``pr-commands.yml -> gate-commands.yml``) and ``job`` the job that reads it."""
 
     kind: Literal["vars", "secrets"]
     name: str
     workflow: str
     job: str
     environment: str | None = None
+    # False: a called job reads the secret but its caller neither passes nor inherits it
+    passed: bool = True
 
 
 @dataclass(frozen=True)
@@ -641,8 +648,8 @@ ALTERNATIVES = (frozenset({"MODELGATE_KMS_KEY_ID"}),
 
 def _present(s: Settings) -> set[str]:
     """The names some job that reads them can see."""
-    return {use.name for use in s.uses
-            if any(not isinstance(x, Unreadable) and use.name in x for x in _scopes(s.names, use))}
+    return {use.name for use in s.uses if use.passed
+            and any(not isinstance(x, Unreadable) and use.name in x for x in _scopes(s.names, use))}
 
 
 def _alternative_in_use(name: str, present: set[str]) -> frozenset[str] | None:
@@ -660,14 +667,21 @@ def check_names(s: Settings, _e: Expectations) -> list[Finding]:
     seen: set[tuple[str, str, str | None]] = set()
     present = _present(s)
     for use in s.uses:
+        check = "variable" if use.kind == "vars" else "secret"
+        doc = DOC_VARIABLES if use.kind == "vars" else DOC_SECRETS
+        where = f"{use.workflow} job {use.job}"
+        if not use.passed:
+            caller = use.workflow.split(CALLED_BY)[-2]
+            out.append(Finding(check, "fail", f"secrets.{use.name} is read by {where} but "
+                               f"{caller} does not pass it: the called job sees it empty",
+                               f"{caller} → the calling job → secrets: add {use.name}: "
+                               f"${{{{ secrets.{use.name} }}}}", DOC_REUSE_SECRETS))
+            continue
         key = (use.kind, use.name, use.environment)
         if key in seen:
             continue
         seen.add(key)
-        check = "variable" if use.kind == "vars" else "secret"
-        doc = DOC_VARIABLES if use.kind == "vars" else DOC_SECRETS
         scopes = _scopes(s.names, use)
-        where = f"{use.workflow} job {use.job}"
         if any(not isinstance(x, Unreadable) and use.name in x for x in scopes):
             out.append(Finding(check, "ok", f"{use.kind}.{use.name} is set ({where})", doc=doc))
             continue

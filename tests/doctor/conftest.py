@@ -69,13 +69,14 @@ class Scene:
     token: str
 
     def run(self, *, token: str | None = None, app_key: bool = True,
-            extra_env: dict[str, str] | None = None) -> DoctorRun:
+            extra_env: dict[str, str] | None = None,
+            workflows_root: Path = REPO_ROOT) -> DoctorRun:
         """``modelgate doctor --repo acme/model`` with the double as GitHub."""
         env = {"GITHUB_TOKEN": self.token if token is None else token, **(extra_env or {})}
         if app_key:
             env["MODELGATE_APP_PRIVATE_KEY"] = "the App's PEM (the double takes any JWT)"
         args = argparse.Namespace(config=self.config, repo=REPO, api_url=self.double.base_url,
-                                  workflows_root=REPO_ROOT, request_interval=0.0)
+                                  workflows_root=workflows_root, request_interval=0.0)
         buffer = io.StringIO()
         with redirect_stdout(buffer):
             code = cli_doctor.cmd_doctor(

@@ -6,7 +6,9 @@ and the App JWT it relies on."""
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import jwt
 import pytest
@@ -252,3 +254,87 @@ def test_the_signing_key_is_a_kms_key_or_a_key_file(variables: set[str], secrets
         repo_secrets=frozenset(secrets))
     settings = dataclasses.replace(SOUND, names=names, uses=(USE, *SIGNING_USES))
     assert verdict(diagnose(settings, EXPECT)) == ("sound" if sound else "unsound")
+
+
+CALLED = """\
+on:
+  workflow_call:
+    secrets: {KEY: {required: false}}
+jobs:
+  deploy:
+    environment: prod
+    steps: [{run: 'echo ${{ secrets.KEY }} ${{ secrets.OTHER }} ${{ vars.REGION }}'}]
+  plain:
+    steps: [{run: 'echo ${{ secrets.KEY }}'}]
+"""
+
+
+def _repo(tmp_path: Path, caller: str) -> Path:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    (folder / "gate-x.yml").write_text(CALLED, encoding="utf-8")
+    (folder / "caller.yml").write_text(caller, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_call_is_read_as_the_called_jobs_with_their_environments(tmp_path: Path) -> None:
+    """A secret passed by name belongs to the called job (its environment's secret wins);
+    one the caller does not pass is marked; the called-only file is not read on its own."""
+    root = _repo(tmp_path, "on: push\njobs:\n  go:\n    uses: ./.github/workflows/gate-x.yml\n"
+                           "    with: {region: '${{ vars.CALLER_VAR }}'}\n"
+                           "    secrets: {KEY: '${{ secrets.KEY }}'}\n")
+    via = "caller.yml -> gate-x.yml"
+    assert workflow_uses(root) == (
+        NameUse("secrets", "KEY", via, "deploy", "prod"),
+        NameUse("secrets", "KEY", via, "plain", None),
+        NameUse("secrets", "OTHER", via, "deploy", "prod", passed=False),
+        NameUse("vars", "CALLER_VAR", "caller.yml", "go"),
+        NameUse("vars", "REGION", via, "deploy", "prod"),
+    )
+    names = dataclasses.replace(SOUND.names, repo_secrets=frozenset({"KEY", "OTHER"}),
+                                repo_vars=frozenset({"CALLER_VAR", "REGION"}))
+    findings = diagnose(dataclasses.replace(SOUND, names=names, uses=workflow_uses(root)),
+                        EXPECT)
+    failed = [f for f in findings if f.status == "fail"]
+    assert [f.message for f in failed] == [
+        "secrets.OTHER is read by caller.yml -> gate-x.yml job deploy but caller.yml does not "
+        "pass it: the called job sees it empty"]
+    assert "secrets: add OTHER: ${{ secrets.OTHER }}" in failed[0].fix
+
+
+def test_inherited_secrets_pass_every_name(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "on: push\njobs:\n  go:\n    uses: ./.github/workflows/gate-x.yml\n"
+                           "    secrets: inherit\n")
+    assert all(u.passed for u in workflow_uses(root))
+
+
+def test_a_remote_call_reads_this_modelgates_own_gate(tmp_path: Path) -> None:
+    """owner/modelgate/...gate-X.yml@sha is this modelgate's copy; another repository's
+    workflow is read as a plain job."""
+    text = ("on: push\njobs:\n  a:\n    uses: acme/modelgate/.github/workflows/gate-commands.yml"
+            f"@{'0' * 40}\n    secrets: {{MODELGATE_APP_PRIVATE_KEY: "
+            "'${{ secrets.MODELGATE_APP_PRIVATE_KEY }}'}\n"
+            f"  b:\n    uses: acme/other/.github/workflows/deploy.yml@{'1' * 40}\n"
+            "    secrets: {T: '${{ secrets.T }}'}\n")
+    found = {(u.name, u.workflow, u.job, u.environment) for u in uses_in(text, "c.yml")
+             if u.kind == "secrets"}
+    assert found == {("MODELGATE_APP_PRIVATE_KEY", "c.yml -> gate-commands.yml", "handle",
+                      "modelgate-app"), ("T", "c.yml", "b", None)}
+
+
+def test_a_call_back_is_a_usage_error(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    loop = "on: workflow_call\njobs:\n  j:\n    uses: ./.github/workflows/{}.yml\n"
+    (folder / "a.yml").write_text(loop.format("b"), encoding="utf-8")
+    (folder / "b.yml").write_text(loop.format("a"), encoding="utf-8")
+    with pytest.raises(WorkflowReadError, match=r"a\.yml -> b\.yml -> a\.yml"):
+        uses_in(loop.format("b"), "a.yml", tmp_path)
+
+
+def test_the_wheel_ships_every_gate_workflow() -> None:
+    """pyproject force-includes the folder the doctor reads gate-*.yml from when installed."""
+    with (REPO_ROOT / "pyproject.toml").open("rb") as handle:
+        hatch = tomllib.load(handle)["tool"]["hatch"]["build"]["targets"]
+    assert hatch["wheel"]["force-include"][".github/workflows"] == "modelgate/gate_workflows"
+    assert ".github/workflows" in hatch["sdist"]["only-include"]

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelgate.bot.cli import doctor as cli_doctor
+from modelgate.bot.doctor.workflows import WORKFLOWS_DIR, workflow_uses
+from modelgate.bot.init.render import PLACEHOLDERS, workflow_templates
 from tests.doctor.conftest import (
     ADMIN,
     APP_ID,
@@ -185,8 +188,8 @@ def test_missing_environment_secret(scene: Scene) -> None:
     scene.controls.set_environment(REPO, "production", reviewers=["rita"], branches=("main",))
     run = scene.run()
     assert run.code == cli_doctor.EXIT_UNSOUND
-    assert "secrets.MLFLOW_TRACKING_PASSWORD is read by release.yml job release but not set " \
-           "for environment 'production'" in run.out
+    assert ("secrets.MLFLOW_TRACKING_PASSWORD is read by release.yml -> gate-release.yml job "
+            "release but not set for environment 'production'") in run.out
 
 
 def test_the_apps_key_environment_is_checked(scene: Scene) -> None:
@@ -239,3 +242,69 @@ def test_a_refused_repository_read_exits_4(scene: Scene) -> None:
     run = scene.run(token=outsider)
     assert run.code == cli_doctor.EXIT_CANNOT_READ
     assert ADMIN not in run.out
+
+
+TEAM_PIN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _team_repository(tmp_path: Path) -> Path:
+    """A team's repository as ``modelgate init`` leaves it: the callers alone, pinned to
+    modelgate's gate by commit SHA, no gate-*.yml of its own."""
+    folder = tmp_path / "team" / WORKFLOWS_DIR
+    folder.mkdir(parents=True)
+    for name, text in workflow_templates().items():
+        for placeholder, value in zip(PLACEHOLDERS, ("acme-tools/modelgate", TEAM_PIN,
+                                                     "modelgate==0.1.0"), strict=True):
+            text = text.replace(placeholder, value)
+        (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path / "team"
+
+
+def test_a_team_repository_of_callers_is_read_through_the_gate(scene: Scene,
+                                                               tmp_path: Path) -> None:
+    """Each secret belongs to the called gate job and its environment, found in this
+    modelgate's own gate-*.yml; the callers' pass-through `secrets.X` ask for no repository
+    secret; findings name the caller and the called job."""
+    team = _team_repository(tmp_path)
+    assert not list((team / WORKFLOWS_DIR).glob("gate-*.yml"))
+    uses = {(u.kind, u.name, u.workflow, u.job, u.environment)
+            for u in workflow_uses(team)}
+    assert ("secrets", "MODELGATE_APP_PRIVATE_KEY", "pr-commands.yml -> gate-commands.yml",
+            "handle", "modelgate-app") in uses
+    assert ("secrets", "MODELGATE_APP_PRIVATE_KEY", "release.yml -> gate-release.yml",
+            "release", "production") in uses
+    assert ("secrets", "MLFLOW_TRACKING_PASSWORD", "drift.yml -> gate-drift.yml", "drift",
+            "monitoring") in uses
+    assert not [u for u in uses if u[0] == "secrets" and u[4] is None]
+    assert {u[2].split(" -> ")[0] for u in uses} <= {
+        "pr-commands.yml", "pr-labels.yml", "pr-report.yml", "release.yml", "rollback.yml",
+        "drift.yml", "pr-check.yml"}
+    run = scene.run(workflows_root=team)
+    assert run.code == cli_doctor.EXIT_SOUND, run.out
+    assert ("✓ secret: secrets.MODELGATE_APP_PRIVATE_KEY is set (pr-commands.yml -> "
+            "gate-commands.yml job handle)") in run.out
+    assert "also a repository secret" not in run.out
+    held = {u[1] for u in uses if u[0] == "secrets" and u[4] == "production"}
+    scene.controls.set_environment(REPO, "production", reviewers=["rita"], branches=("main",),
+                                   secrets=held - {"MODELGATE_APP_PRIVATE_KEY"})
+    run = scene.run(workflows_root=team)
+    assert run.code == cli_doctor.EXIT_UNSOUND
+    assert ("✗ secret: secrets.MODELGATE_APP_PRIVATE_KEY is read by release.yml -> "
+            "gate-release.yml job release but not set for environment 'production'") in run.out
+    # the key as a repository secret is still unsound, whoever passes it on
+    scene.controls.set_names(REPO, secrets={"MODELGATE_APP_PRIVATE_KEY"})
+    run = scene.run(workflows_root=team)
+    assert "✗ app-key: MODELGATE_APP_PRIVATE_KEY is also a repository secret" in run.out
+
+
+def test_a_caller_of_a_missing_local_workflow_is_a_usage_error(
+        scene: Scene, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "repo" / WORKFLOWS_DIR
+    folder.mkdir(parents=True)
+    (folder / "pr-check.yml").write_text(
+        "on: pull_request\njobs:\n  check:\n    uses: ./.github/workflows/gate-check.yml\n",
+        encoding="utf-8")
+    run = scene.run(workflows_root=tmp_path / "repo")
+    assert run.code == cli_doctor.EXIT_USAGE
+    assert "pr-check.yml job check calls ./.github/workflows/gate-check.yml, which is not in" \
+        in capsys.readouterr().err + run.out
