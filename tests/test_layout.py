@@ -81,8 +81,9 @@ def test_no_product_code_imports_tests() -> None:
 
 OLD_TOP_LEVEL = {"bot": "bot", "training": "training", "infra": "infra",
                  "serving": "lambda/serving"}
+# not data/: the team's folder (its scripts are the team's, tests/conftest.py's guard)
 EVERY_FOLDER = ("bot", "training", "infra", "lambda", "modelgate", "demo", "tests", "bench",
-                "data", "scripts")
+                "scripts")
 
 
 def submodules(folder: str) -> set[str]:

@@ -244,7 +244,7 @@ def test_a_refused_repository_read_exits_4(scene: Scene) -> None:
     assert ADMIN not in run.out
 
 
-TEAM_PIN = "0123456789abcdef0123456789abcdef01234567"
+TEAM_PIN = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret
 
 
 def _team_repository(tmp_path: Path) -> Path:

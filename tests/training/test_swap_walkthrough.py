@@ -98,7 +98,10 @@ def empty_copy(dest: Path) -> Path:
     for rel in files.split("\0"):
         if not rel or rel == "governance.yml" or rel.split("/")[0] == "data":
             continue
-        if (REPO / rel).is_file():
+        if (REPO / rel).is_symlink():  # modelgate/bot -> ../bot: links stay links
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to((REPO / rel).readlink())
+        elif (REPO / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, dest / rel)
     git(dest, "init", "-q", "-b", "main")
