@@ -911,6 +911,25 @@ class Served:
     body: dict[str, Any]
     log_lines: list[str]
     lambda_version: str
+    handler_file: str = ""  # where the handler's modelgate.serving came from (zip runs)
+
+
+def _function_url_event(method: str, path: str, body: str | None) -> dict[str, Any]:
+    """A Lambda Function URL request (payload format 2.0)."""
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": "application/json", "host": FUNCTION_URL_HOST},
+        "requestContext": {
+            "accountId": "anonymous", "apiId": "road", "domainName": FUNCTION_URL_HOST,
+            "domainPrefix": "road", "requestId": "road", "routeKey": "$default",
+            "stage": "$default", "time": "23/Nov/2026:12:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "modelgate-road"}},
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    return event
 
 
 def invoke_live(road: Road, records: list[dict[str, float]], log_file: Path) -> Served:
@@ -929,19 +948,7 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
     cfg = lam.get_function_configuration(FunctionName=road.function_name, Qualifier="live")
     env = {**cfg["Environment"]["Variables"], "AWS_ENDPOINT_URL": road.services.moto_url,
            **AWS_ENV}
-    event: dict[str, Any] = {  # a Lambda Function URL request (payload format 2.0)
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": FUNCTION_URL_HOST},
-        "requestContext": {
-            "accountId": "anonymous", "apiId": "road", "domainName": FUNCTION_URL_HOST,
-            "domainPrefix": "road", "requestId": "road", "routeKey": "$default",
-            "stage": "$default", "time": "23/Nov/2026:12:00:00 +0000", "timeEpoch": 0,
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "modelgate-road"}},
-        "isBase64Encoded": False,
-    }
-    if body is not None:
-        event["body"] = body
+    event = _function_url_event(method, path, body)
     out = io.StringIO()
     with patched_env(env, road.workdir), contextlib.redirect_stdout(out):
         from modelgate.serving import bundle as serving_bundle
@@ -963,6 +970,97 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
 
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function"
+# what the Lambda Python runtime provides beside the zip (infra/package.py RUNTIME_PROVIDED)
+# and what those import: pure-Python packages, taken from this interpreter
+RUNTIME_LAYER = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
+ZIP_HANDLER = """
+import json, sys
+task, runtime, event_path, out_path = sys.argv[1:5]
+sys.path[:0] = [task, runtime]
+class Context:
+    def __init__(self, values):
+        self.__dict__.update(values)
+    def get_remaining_time_in_millis(self):
+        return 30000
+request = json.load(open(event_path))
+import modelgate.serving.handler
+response = modelgate.serving.handler.handler(request["event"], Context(request["context"]))
+json.dump({"response": response, "serving": modelgate.serving.__file__}, open(out_path, "w"))
+"""
+
+
+def _runtime_layer(dest: Path) -> Path:
+    """The packages Lambda's runtime offers (boto3 and its dependencies), linked from this
+    interpreter: the zip does not ship them and must find them, as in Lambda."""
+    import importlib.util
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_LAYER:
+        spec = importlib.util.find_spec(name)
+        require(spec is not None and spec.origin is not None,
+                f"{name} is not installed here: cannot stand in for the Lambda runtime's")
+        assert spec is not None and spec.origin is not None
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = dest / source.name
+        if not link.exists():
+            link.symlink_to(source)
+    return dest
+
+
+def call_live_zip(road: Road, zip_path: Path, method: str, path: str, body: str | None,
+                  log_file: Path) -> Served:
+    """Like :func:`call_live`, but the handler is the deployed zip's: ``zip_path`` (checked
+    to be the code of the `live` alias) unzipped and run by a Python of the function's
+    runtime, isolated (``-I -S``: only the zip and the runtime's boto3): what runs is what
+    `modelgate package` built and deploy shipped (:func:`play` keeps the in-process one)."""
+    import hashlib
+
+    import boto3
+
+    from modelgate.infra.package import find_python, runtime_target
+
+    lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
+    cfg = lam.get_function_configuration(FunctionName=road.function_name, Qualifier="live")
+    digest = base64.b64encode(hashlib.sha256(zip_path.read_bytes()).digest()).decode()
+    require(cfg["CodeSha256"] == digest,
+            f"{zip_path} is not the code of {road.function_name}:live ({cfg['CodeSha256']})")
+    python = find_python(runtime_target(cfg["Runtime"], cfg.get("Architectures", ["x86_64"])[0]))
+    require(python is not None, f"no Python of the function's runtime {cfg['Runtime']} here "
+                                "to run the deployed zip (pyenv, uv, PATH)")
+    assert python is not None
+    work = road.workdir / "lambda" / digest.replace("/", "_")
+    task = work / "task"
+    if not task.exists():
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(task)
+    layer = _runtime_layer(road.workdir / "lambda" / "runtime")
+    request = {"event": _function_url_event(method, path, body), "context": {
+        "function_name": road.function_name, "aws_request_id": "road",
+        "invoked_function_arn": f"{FUNCTION_ARN}:{road.function_name}:live",
+        "memory_limit_in_mb": 1024}}
+    (work / "event.json").write_text(json.dumps(request), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(work), **cfg["Environment"]["Variables"],
+           "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV}
+    # -B: Lambda's /var/task is read-only, and the layer links into this interpreter's
+    # site-packages, which another Python's bytecode must not be written into
+    done = subprocess.run([python, "-I", "-S", "-B", "-c", ZIP_HANDLER, str(task), str(layer),
+                           str(work / "event.json"), str(work / "out.json")],
+                          cwd=work, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    require(done.returncode == 0, f"the deployed handler failed (exit {done.returncode}):\n"
+                                  f"{done.stderr[-3000:]}")
+    result = json.loads((work / "out.json").read_text(encoding="utf-8"))
+    require(Path(result["serving"]).resolve().is_relative_to(task.resolve()),
+            f"modelgate.serving was imported from {result['serving']}, not the zip")
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    with log_file.open("a", encoding="utf-8") as fh:
+        fh.writelines(ln + "\n" for ln in lines)
+    response = result["response"]
+    answer: dict[str, Any] = json.loads(base64.b64decode(response["body"])
+                                        if response.get("isBase64Encoded") else response["body"])
+    return Served(request_id=answer["request_id"], body=answer, log_lines=lines,
+                  lambda_version=cfg["Version"], handler_file=str(result["serving"]))
 
 
 @dataclass
@@ -1272,13 +1370,19 @@ def play_team(workdir: Path, *, source: Path, modelgate: Sequence[str],
             road.approve(pull, login)
         require(pull.merged, f"the bot did not merge PR #{pull.number}, approved and green")
         comment = card_comment(gh, pull.number, road.repo)
-        done = released(road, road.release(pull))
+        release_job = road.release(pull)
+        done = released(road, release_job)
         require(done.release_statement == done.deploy_statement != "",
                 "the deploy record does not carry the statement the release signed")
         records = eval_records(road.origin)
-        served = invoke_live(road, records, log_file)
-        say(f"\n▶ POST /predict on live (Lambda version {served.lambda_version}): "
-            f"{json.dumps(served.body)[:300]}")
+        body = json.dumps({"records": records} if len(records) > 1
+                          else {"features": records[0]})
+        # the handler of the zip `modelgate package` built and deploy shipped, not this
+        # process's modelgate.serving
+        served = call_live_zip(road, release_job.cwd / "dist" / "lambda.zip", "POST",
+                               "/predict", body, log_file)
+        say(f"\n▶ POST /predict on live (Lambda version {served.lambda_version}, the "
+            f"deployed zip's handler): {json.dumps(served.body)[:300]}")
         trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
         _, trace_text = as_person(
             road, ["trace", served.request_id, "--log", str(log_file), "--with-deploy",

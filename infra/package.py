@@ -1,9 +1,15 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 """Build the Lambda deployment zip: ``modelgate/serving/`` plus exactly serving's locked
-dependencies, for python3.12 on Amazon Linux 2023, deterministic, from ``uv.lock`` alone.
-``modelgate/`` in the zip has no ``__init__.py`` (a namespace package): nothing else of
-modelgate ships, and the handler is ``modelgate.serving.handler.handler``.
+dependencies, for python3.12 on Amazon Linux 2023, deterministic, from modelgate's own
+``uv.lock`` alone. ``modelgate/`` in the zip has no ``__init__.py`` (a namespace package):
+nothing else of modelgate ships, and the handler is ``modelgate.serving.handler.handler``.
+
+Both halves come from the installed modelgate, never from the repository it runs in: the
+serving sources from the ``modelgate.serving`` package, the pins from the lock modelgate was
+tested with (shipped in the wheel as ``modelgate/infra/serving.lock``, a copy of uv.lock; in
+modelgate's source tree, that uv.lock itself). A team's own lock never decides what the
+Lambda runs.
 
 Why that runtime, when bytecode ships and what is removed: docs/design/lambda-package.md.
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -39,13 +46,15 @@ from modelgate.hashing import sha256_file
 from modelgate.tools import SETUP_HINT, find_uv, tool_places
 
 SCHEMA_VERSION = 1
-SERVING_SOURCE = PurePosixPath("lambda/serving")
 # The one documented Lambda handler path is modelgate.serving.handler.handler (template.yaml)
 SERVING_PACKAGE = "modelgate.serving"
 SERVING_DIR = PurePosixPath("modelgate/serving")  # in the zip; modelgate/ has no __init__.py
 SERVING_TOP = "modelgate"
 SERVING_ROOTS = ("fastapi", "mangum", "onnxruntime", "numpy", "pydantic")
 LOCK_FILENAME = "uv.lock"
+# modelgate's uv.lock, as the wheel ships it (pyproject.toml: tool.hatch...force-include)
+SHIPPED_LOCK = "serving.lock"
+LOCK_LABEL = "modelgate's uv.lock"  # in messages: not the lock of the team's repository
 # Distributions that must never reach the zip (design.md: size and cold start).
 FORBIDDEN_IN_SERVING = frozenset({"mlflow", "pandas", "scipy", "scikit-learn", "matplotlib"})
 # Modules the Lambda Python runtime provides; serving may import them without shipping them.
@@ -75,7 +84,8 @@ ERR_ARCH = "unknown architecture {arch!r}; Lambda offers x86_64 and arm64"
 ERR_PLATFORM = ("platform {platform!r} is not of the form '<x86_64|aarch64>-manylinux_<major>_"
                 "<minor>' (a uv --python-platform value)")
 ERR_PYTHON = "python version {version!r} is not of the form '3.<minor>'"
-ERR_NO_LOCK = "no {lock} in {root}: the Lambda zip is pinned to the lock and cannot be built"
+ERR_NO_LOCK = ("modelgate's own lock is missing (looked at {looked}): the Lambda zip is pinned "
+               "to it and cannot be built; reinstall modelgate")
 ERR_LOCK_ROOT = "{lock} has no package {name!r} among the project's dependencies"
 ERR_LOCK_AMBIGUOUS = ("{lock} holds {count} versions of {name!r} and the dependency does not "
                       "say which")
@@ -89,7 +99,8 @@ ERR_FORBIDDEN = ("serving's locked dependencies would pull in {names}, which mus
                  "the Lambda zip; check what in {roots} now depends on them")
 ERR_NO_UV = "uv not found (looked in {places}); {hint}"
 ERR_UV_FAILED = "uv pip install failed (exit {code}) for {target}:\n{output}"
-ERR_NO_SERVING = "no serving package at {path} (expected {source}/__init__.py)"
+ERR_NO_SERVING = ("the installed modelgate has no serving package ({problem}); reinstall "
+                  "modelgate")
 ERR_FOREIGN_IMPORTS = ("serving imports {modules}, which the Lambda zip does not ship (only "
                        "{roots}, their dependencies, the standard library and {runtime})")
 ERR_TAGS = "wheel tags do not fit {target}:\n{problems}"
@@ -262,7 +273,7 @@ def _pick(index: Mapping[str, list[dict[str, Any]]],
     if "version" in dependency:
         candidates = [c for c in candidates if c["version"] == dependency["version"]]
     if len(candidates) != 1:
-        raise PackageError(ERR_LOCK_AMBIGUOUS.format(lock=LOCK_FILENAME, count=len(candidates),
+        raise PackageError(ERR_LOCK_AMBIGUOUS.format(lock=LOCK_LABEL, count=len(candidates),
                                                      name=name))
     return candidates[0]
 
@@ -272,7 +283,7 @@ def _project(lock: Mapping[str, Any]) -> dict[str, Any]:
         source = package.get("source", {})
         if "editable" in source or "virtual" in source:
             return dict(package)
-    raise PackageError(f"{LOCK_FILENAME} has no editable or virtual project entry")
+    raise PackageError(f"{LOCK_LABEL} has no editable or virtual project entry")
 
 
 def pins_from_lock(lock: Mapping[str, Any], target: Target,
@@ -285,7 +296,7 @@ def pins_from_lock(lock: Mapping[str, Any], target: Target,
              if canonicalize_name(d["name"]) in wanted and _applies(d, env)]
     missing = wanted - {canonicalize_name(d["name"]) for d in start}
     if missing:
-        raise PackageError(ERR_LOCK_ROOT.format(lock=LOCK_FILENAME, name=sorted(missing)[0]))
+        raise PackageError(ERR_LOCK_ROOT.format(lock=LOCK_LABEL, name=sorted(missing)[0]))
     pins: dict[str, Pin] = {}
     seen_extras: set[tuple[str, str]] = set()
     queue: list[Mapping[str, Any]] = list(start)
@@ -310,12 +321,39 @@ def pins_from_lock(lock: Mapping[str, Any], target: Target,
     return [pins[name] for name in sorted(pins)]
 
 
-def read_lock(repo_root: Path) -> dict[str, Any]:
-    path = repo_root / LOCK_FILENAME
-    if not path.is_file():
-        raise PackageError(ERR_NO_LOCK.format(lock=LOCK_FILENAME, root=repo_root))
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+def _is_modelgate_checkout(root: Path) -> bool:
+    try:
+        with (root / "pyproject.toml").open("rb") as handle:
+            return str(tomllib.load(handle).get("project", {}).get("name")) == "modelgate"
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def lock_places() -> list[Path]:
+    """Where modelgate's own lock may be: shipped beside this module (an installed wheel),
+    then the uv.lock of the source tree this module lives in (a checkout of modelgate)."""
+    here = Path(__file__)
+    return [here.with_name(SHIPPED_LOCK), here.resolve().parent.parent / LOCK_FILENAME]
+
+
+def serving_lock_path() -> Path:
+    """modelgate's own lock; never the lock of the repository modelgate runs in."""
+    shipped, checkout = lock_places()
+    if shipped.is_file():
+        return shipped
+    if checkout.is_file() and _is_modelgate_checkout(checkout.parent):
+        return checkout
+    raise PackageError(ERR_NO_LOCK.format(looked=f"{shipped}, {checkout}"))
+
+
+def read_lock(path: Path | None = None) -> dict[str, Any]:
+    """A uv lock file; by default modelgate's own (:func:`serving_lock_path`)."""
+    path = serving_lock_path() if path is None else path
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PackageError(f"cannot read the lock {path}: {exc}") from exc
 
 
 # --- wheel tags -----------------------------------------------------------------------
@@ -499,10 +537,22 @@ def install_pins(pins: Sequence[Pin], target: Target, dest: Path, *, uv: str,
         raise PackageError(ERR_UV_FAILED.format(code=done.returncode, target=target, output=output))
 
 
-def copy_serving(repo_root: Path, dest: Path) -> None:
-    source = repo_root / SERVING_SOURCE
+def serving_source() -> Path:
+    """The directory of the installed ``modelgate.serving`` (symlinks resolved: the same
+    files in the source tree and in the wheel), found without importing it."""
+    spec = importlib.util.find_spec(SERVING_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise PackageError(ERR_NO_SERVING.format(problem=f"{SERVING_PACKAGE} not importable"))
+    source = Path(spec.origin).resolve().parent
     if not (source / "__init__.py").is_file():
-        raise PackageError(ERR_NO_SERVING.format(path=source, source=SERVING_SOURCE))
+        raise PackageError(ERR_NO_SERVING.format(problem=f"no {source / '__init__.py'}"))
+    return source
+
+
+def copy_serving(dest: Path, source: Path | None = None) -> None:
+    """Copy serving's sources (by default the installed package's) to ``dest``'s
+    ``modelgate/serving/``."""
+    source = serving_source() if source is None else source
     shutil.copytree(source, dest / SERVING_DIR,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
 
@@ -765,11 +815,14 @@ def check_sizes(*, unzipped: int, zipped: int | None = None) -> list[str]:
     return []
 
 
-def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12",
+def build_package(repo_root: Path | None, out_path: Path, *, runtime: str = "python3.12",
                   arch: str = "x86_64", python_version: str | None = None,
                   platform: str | None = None, uv: str | None = None,
                   cache_dir: Path | None = None, python: str | None = None) -> PackageReport:
     """Build the Lambda zip for ``runtime``/``arch`` (or an overridden interpreter/platform).
+
+    ``repo_root`` is only where else to look for uv (``.modelgate/tools/bin``): the sources
+    and the pins come from the installed modelgate (module docstring).
 
     Overriding ``python_version``/``platform`` builds the same pins for another target,
     such as this machine for an import test; such a zip is reported as not deployable.
@@ -777,11 +830,11 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
     version); without it one is looked for (:func:`find_python`), and without one the zip
     ships sources only, with a warning.
     """
-    repo_root = Path(repo_root).resolve()
+    repo_root = None if repo_root is None else Path(repo_root).resolve()
     out_path = Path(out_path).resolve()
     target = resolve_target(runtime, arch, python_version, platform)
     deployable = target == runtime_target(runtime, arch)
-    pins = pins_from_lock(read_lock(repo_root), target)
+    pins = pins_from_lock(read_lock(), target)
     forbidden = sorted({pin.name for pin in pins} & FORBIDDEN_IN_SERVING)
     if forbidden:
         raise PackageError(ERR_FORBIDDEN.format(names=", ".join(forbidden),
@@ -790,7 +843,7 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
     if missing:
         hint = (HINT_AL2.format(runtime=runtime)
                 if RUNTIMES[runtime].glibc < (2, 28) and deployable else HINT_GENERIC)
-        raise PackageError(ERR_NO_WHEEL.format(lock=LOCK_FILENAME, target=target,
+        raise PackageError(ERR_NO_WHEEL.format(lock=LOCK_LABEL, target=target,
                                                packages=", ".join(missing), hint=hint))
     uv_path = uv or find_uv(repo_root)
     if uv_path is None:
@@ -803,7 +856,7 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
         staging = Path(work) / "task"
         staging.mkdir()
         install_pins(pins, target, staging, uv=uv_path, cache_dir=cache_dir)
-        copy_serving(repo_root, staging)
+        copy_serving(staging)
         check_serving_imports(staging)
         strip_tree(staging)
         problems = tag_problems(directory_wheel_tags(staging), target)
@@ -835,7 +888,8 @@ def build_package(repo_root: Path, out_path: Path, *, runtime: str = "python3.12
         bytecode_files=compiled, warnings=warnings, compiled_by=compiler)
 
 
-def timed_build(repo_root: Path, out_path: Path, **options: Any) -> tuple[PackageReport, float]:
+def timed_build(repo_root: Path | None, out_path: Path,
+                **options: Any) -> tuple[PackageReport, float]:
     """Build and return the wall-clock seconds it took (for the bench and the CLI)."""
     started = time.perf_counter()
     report = build_package(repo_root, out_path, **options)

@@ -31,6 +31,8 @@ PACKAGE_DATA = ("modelgate/bot/check/templates/model_card.md.j2",
                 "modelgate/training/mlflow_sqlite_schema.sql",
                 "modelgate/infra/template.yaml",
                 "modelgate/serving/py.typed")
+# modelgate's uv.lock, which `modelgate package` pins the Lambda zip to (pyproject.toml)
+SHIPPED_LOCK = "modelgate/infra/serving.lock"
 
 pytestmark = pytest.mark.slow
 
@@ -99,8 +101,18 @@ def test_the_wheel_holds_every_source_file_once(built: Built) -> None:
                                  text=True, check=True).stdout.split()
         expected = {f"modelgate/{name}/{Path(t).relative_to(folder).as_posix()}"
                     for t in tracked}
+        if name == "infra":
+            expected.add(SHIPPED_LOCK)  # the one file not of the folder
         shipped = {n for n in names if n.startswith(f"modelgate/{name}/")}
         assert shipped == expected, name
+
+
+def test_the_wheel_ships_modelgates_own_lock_for_the_lambda_zip(built: Built) -> None:
+    """`modelgate package` in a team's repository pins serving to this lock, byte for byte
+    the uv.lock the source tree was tested with, from the tree and from the sdist alike."""
+    lock = hashlib.sha256((REPO / "uv.lock").read_bytes()).hexdigest()
+    assert wheel_contents(built.wheel)[SHIPPED_LOCK] == lock
+    assert wheel_contents(built.wheel_from_sdist)[SHIPPED_LOCK] == lock
 
 
 def test_the_sdist_builds_the_same_wheel(built: Built) -> None:
@@ -130,13 +142,17 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(built: Built, tmp_path: Pat
     assert done.stdout.startswith("usage: modelgate")
     probe = ("import importlib.util, modelgate.serving.handler, modelgate.bot.cli.main\n"
              "import modelgate.serving as s\n"
+             "from modelgate.infra.package import serving_lock_path, serving_source\n"
+             "print(serving_lock_path(), serving_source(), sep='\\n')\n"
              f"print(s.__file__)\n"
              f"print([n for n in {PACKAGES!r} if importlib.util.find_spec(n)])\n")
     done = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    origin, found = done.stdout.strip().splitlines()[-2:]
+    lock, serving, origin, found = done.stdout.strip().splitlines()[-4:]
     assert Path(origin).is_relative_to(venv)
+    assert Path(lock).is_relative_to(venv) and Path(lock).name == "serving.lock"
+    assert Path(serving) == Path(origin).resolve().parent
     assert found == "[]"  # no top-level bot, training, infra or serving
     done = subprocess.run([str(venv / "bin" / "python"), "-c", "__import__('bot')"], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=60, check=False)

@@ -142,6 +142,7 @@ def cmd_serve(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_package(args: argparse.Namespace, rep: Reporter) -> int:
+    """Serving's code and pins come from the installed modelgate, not from the project."""
     from modelgate.infra.package import build_package
 
     root = (args.project_root or Path(args.config).resolve().parent).resolve()
@@ -312,7 +313,8 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.set_defaults(handler=cmd_serve)
 
-    p = add("package", help="build the Lambda zip from uv.lock and print its size report")
+    p = add("package", help="build the Lambda zip (the installed modelgate's serving code, "
+                            "pinned to modelgate's own lock) and print its size report")
     p.add_argument("--out", type=Path, default=DEFAULT_ZIP, help=f"default {DEFAULT_ZIP}")
     p.add_argument("--runtime", default=DEFAULT_RUNTIME, help=f"default {DEFAULT_RUNTIME}")
     p.add_argument("--arch", default=DEFAULT_ARCH, help="x86_64 (default) or arm64")
@@ -320,7 +322,8 @@ def register(sub: Any) -> None:
                    help="interpreter of the runtime's Python version that compiles the "
                         "bytecode (default: found on this machine; none: sources only)")
     p.add_argument("--project-root", type=Path, default=None,
-                   help="directory with uv.lock and lambda/serving (default: beside --config)")
+                   help="the repository: a relative --out is under it, and its "
+                        ".modelgate/tools/bin may hold uv (default: beside --config)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(handler=cmd_package)
 

@@ -252,7 +252,7 @@ def test_serve_refuses_a_bundle_that_does_not_verify(
 def test_package_refuses_python311_with_the_reason(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path) -> None:
     """python3.11 (Amazon Linux 2) cannot load the locked onnxruntime: one message, exit 1."""
-    code, out, err = run(capsys, "package", "--project-root", str(REPO),
+    code, out, err = run(capsys, "package", "--project-root", str(tmp_path),
                          "--runtime", "python3.11", "--out", str(tmp_path / "x.zip"))
     assert code == ExitCode.FAILED and out == ""
     assert "onnxruntime" in err and "glibc 2.28" in err
@@ -262,10 +262,11 @@ def test_package_refuses_python311_with_the_reason(capsys: pytest.CaptureFixture
 @pytest.mark.slow
 def test_package_builds_the_zip_and_prints_its_size(capsys: pytest.CaptureFixture[str],
                                                     tmp_path: Path) -> None:
-    """`modelgate package` builds the python3.12 zip from uv.lock and prints the report."""
+    """`modelgate package` builds the python3.12 zip from modelgate's lock and prints the
+    report, in a project that has neither serving's code nor modelgate's lock."""
     out_zip = tmp_path / "dist" / "lambda.zip"
-    code, out, _ = run(capsys, "package", "--project-root", str(REPO),
-                       "--out", str(out_zip))
+    code, out, _ = run(capsys, "package", "--project-root", str(tmp_path),
+                       "--out", "dist/lambda.zip")
     assert code == ExitCode.OK
     size_mib = out_zip.stat().st_size / (1024 * 1024)
     assert f"zip       {out_zip}" in out

@@ -114,13 +114,6 @@ def test_a_team_pr_is_checked_approved_merged_and_released(attempt: Any,
     assert len(str(release["statement_sha256"])) == 64
 
 
-PACKAGE_GAP = ("modelgate package builds the Lambda zip only inside modelgate's own "
-               "repository: it reads serving's code from lambda/serving and its pins from "
-               "the project's uv.lock, and a team's repository has neither (infra/package.py "
-               "must take both from the installed modelgate)")
-
-
-@pytest.mark.xfail(strict=True, raises=road.RoadStopped, reason=PACKAGE_GAP)
 def test_a_team_pr_travels_the_whole_road_with_the_installed_modelgate(played: Any) -> None:
     """check -> report -> every role approves -> merged -> released and signed ->
     deployed -> the prediction was served by the released version -> the trace names the
@@ -144,7 +137,14 @@ def test_a_team_pr_travels_the_whole_road_with_the_installed_modelgate(played: A
     assert "MISMATCH" not in trace
 
 
-@pytest.mark.xfail(strict=True, raises=road.RoadStopped, reason=PACKAGE_GAP)
+def test_the_prediction_came_from_the_deployed_zip(played: Any, road_dir: Path) -> None:
+    """The handler that answered is the one in the zip `modelgate package` built from the
+    installed modelgate and deploy shipped (its sha256 checked against the live alias)."""
+    handler = Path(played.served.handler_file)
+    assert handler.is_relative_to(road_dir / "lambda")
+    assert handler.parts[-3:] == ("modelgate", "serving", "__init__.py")
+
+
 def test_the_team_road_served_the_team_features(played: Any) -> None:
     """Nothing of the breast-cancer example: the records sent carry the team's columns."""
     assert "breast" not in played.trace_text

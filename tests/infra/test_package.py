@@ -1,7 +1,8 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
-"""The Lambda package: pins from uv.lock, wheel tags, stripping, a deterministic zip and,
-in the slow tests, real builds (one imported here in an isolated interpreter)."""
+"""The Lambda package: pins from modelgate's own uv.lock, wheel tags, stripping, a
+deterministic zip and, in the slow tests, real builds from a directory that is not
+modelgate's repository (one imported here in an isolated interpreter)."""
 
 from __future__ import annotations
 
@@ -37,10 +38,13 @@ from modelgate.infra.package import (
     find_python,
     interpreter_version,
     local_target,
+    lock_places,
     pins_from_lock,
     read_lock,
     resolve_target,
     runtime_target,
+    serving_lock_path,
+    serving_source,
     strip_tree,
     tag_problems,
     write_zip,
@@ -128,7 +132,7 @@ def test_a_package_from_outside_a_registry_is_refused() -> None:
 
 def test_the_real_lock_gives_serving_only_its_own_dependencies() -> None:
     """Every root is pinned with its lock hashes, and nothing serving must not carry."""
-    lock = read_lock(REPO)
+    lock = read_lock()
     for target in (AL2023_X86, Target("3.11", "x86_64", (2, 36))):
         pins = {p.name: p for p in pins_from_lock(lock, target)}
         assert set(SERVING_ROOTS) <= set(pins)
@@ -137,10 +141,44 @@ def test_the_real_lock_gives_serving_only_its_own_dependencies() -> None:
                    for p in pins.values())
 
 
+def test_serving_and_its_lock_are_modelgates_own_whatever_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the source tree: lambda/serving (through the modelgate/serving link) and uv.lock;
+    a team's uv.lock in the working directory plays no part."""
+    (tmp_path / "uv.lock").write_text("version = 1\n[[package]]\nname = 'team'\n")
+    monkeypatch.chdir(tmp_path)
+    assert serving_source() == (REPO / "lambda" / "serving").resolve()
+    assert serving_lock_path() == REPO / "uv.lock"
+    assert read_lock() == read_lock(REPO / "uv.lock")
+
+
+def test_the_shipped_lock_wins_and_a_foreign_checkout_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wheel's serving.lock is read first; a uv.lock beside a project that is not
+    modelgate is never taken for modelgate's."""
+    shipped, checkout = tmp_path / "site" / "serving.lock", tmp_path / "team" / "uv.lock"
+    checkout.parent.mkdir()
+    checkout.write_text("version = 1\n")
+    (checkout.parent / "pyproject.toml").write_text('[project]\nname = "loan-approval"\n')
+    monkeypatch.setattr("modelgate.infra.package.lock_places", lambda: [shipped, checkout])
+    with pytest.raises(PackageError, match=r"modelgate's own lock is missing.*reinstall"):
+        serving_lock_path()
+    shipped.parent.mkdir()
+    shipped.write_text("version = 1\n")
+    assert serving_lock_path() == shipped
+
+
+def test_the_shipped_lock_lies_beside_the_module_that_reads_it() -> None:
+    """pyproject.toml force-includes uv.lock as modelgate/infra/serving.lock."""
+    shipped, checkout = lock_places()
+    assert shipped.name == "serving.lock" and shipped.parent.name == "infra"
+    assert checkout == REPO / "uv.lock"
+
+
 def test_python311_is_refused_because_onnxruntime_needs_glibc_228(tmp_path: Path) -> None:
     """The Amazon Linux 2 runtime is refused up front, naming onnxruntime and python3.12."""
     with pytest.raises(PackageError) as refused:
-        build_package(REPO, tmp_path / "x.zip", runtime="python3.11")
+        build_package(None, tmp_path / "x.zip", runtime="python3.11")
     message = str(refused.value)
     assert "onnxruntime" in message and "python3.12" in message and "glibc 2.26" in message
     assert not (tmp_path / "x.zip").exists()
@@ -335,8 +373,11 @@ def test_a_given_interpreter_that_does_not_run_is_refused(tmp_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def deploy_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    out = tmp_path_factory.mktemp("deploy") / "serving-python3.12-x86_64.zip"
-    return build_package(REPO, out)
+    # from a team's directory: nothing of the build may come from the project it runs in,
+    # and its own lock (here one that locks nothing) is not read
+    elsewhere = tmp_path_factory.mktemp("not-modelgate")
+    (elsewhere / "uv.lock").write_text('version = 1\nrequires-python = ">=3.11"\n')
+    return build_package(elsewhere, elsewhere / "serving-python3.12-x86_64.zip")
 
 
 @pytest.mark.slow
@@ -358,6 +399,10 @@ def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
     assert len(infos) == report.file_count
     assert names == sorted(names)
     assert "modelgate/serving/handler.py" in names
+    with zipfile.ZipFile(zip_path) as archive:  # the installed package's files, byte for byte
+        for source in sorted(serving_source().rglob("*.py")):
+            relative = source.relative_to(serving_source()).as_posix()
+            assert archive.read(f"modelgate/serving/{relative}") == source.read_bytes()
     assert "modelgate/__init__.py" not in names  # a namespace package: nothing else of modelgate
     assert not [n for n in names if n.startswith("modelgate/") and
                 not n.startswith("modelgate/serving/")]
@@ -367,13 +412,13 @@ def test_the_python312_zip_has_only_fitting_wheels_and_fits_the_limits(
     largest = [name for name, _ in report.largest]
     assert largest[0] == "onnxruntime" and len(largest) == 10
     # bytecode by a 3.12 interpreter when this machine has one, else a warning saying so
-    pycs = [n for n in names if n.startswith("serving/__pycache__/")]
+    pycs = [n for n in names if n.startswith("modelgate/serving/__pycache__/")]
     if report.compiled_by is None:
         assert not pycs and report.bytecode_files == 0
         assert any("ships sources only" in w for w in report.warnings)
     else:
         assert interpreter_version(report.compiled_by) == "3.12"
-        assert "serving/__pycache__/handler.cpython-312.pyc" in pycs
+        assert "modelgate/serving/__pycache__/handler.cpython-312.pyc" in pycs
         assert all(".cpython-312." in n for n in names if n.endswith(".pyc"))
 
 
@@ -471,7 +516,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     work = tmp_path_factory.mktemp("local-build")
     here = local_target()
-    report = build_package(REPO, work / "local.zip", python_version=here.python,
+    report = build_package(work, work / "local.zip", python_version=here.python,
                            platform=here.uv_platform)
     print("\n" + report.summary())
     assert not report.deployable and report.bytecode_files > 0
