@@ -513,8 +513,17 @@ class PackageReport:
         return "\n".join(lines)
 
 
-def _run(command: Sequence[str], *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False)
+def _run(command: Sequence[str], *, cwd: Path | None = None,
+         env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False,
+                          env=None if env is None else dict(env))
+
+
+def install_env() -> dict[str, str]:
+    """The environment uv installs the zip's wheels in: never UV_COMPILE_BYTECODE (the
+    Makefile exports it for the venv), which would compile every file with the Python
+    running uv, not the runtime's; the bytecode the zip ships is compile_bytecode's."""
+    return {k: v for k, v in os.environ.items() if k != "UV_COMPILE_BYTECODE"}
 
 
 def install_pins(pins: Sequence[Pin], target: Target, dest: Path, *, uv: str,
@@ -531,7 +540,7 @@ def install_pins(pins: Sequence[Pin], target: Target, dest: Path, *, uv: str,
                "--link-mode", "hardlink", "-r", str(requirements)]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
-    done = _run(command)
+    done = _run(command, env=install_env())
     if done.returncode != 0:
         output = (done.stdout + done.stderr).strip()[-4000:]
         raise PackageError(ERR_UV_FAILED.format(code=done.returncode, target=target, output=output))

@@ -582,3 +582,15 @@ def test_predict_answers_the_trained_models_probability_in_every_event_shape(
             expected = float(served.fitted.expected_p[row])
             assert answer["probability_positive_class"] == pytest.approx(expected, abs=1e-6)
             assert answer["prediction"] == int(expected >= threshold), name
+
+
+def test_the_zips_wheels_are_installed_without_uvs_bytecode(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make` exports UV_COMPILE_BYTECODE=1 for the venv; uv would then compile the zip's
+    wheels with the Python running it (3.11), files the 3.12 runtime ignores."""
+    from modelgate.infra.package import install_env
+
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", "/somewhere")
+    env = install_env()
+    assert "UV_COMPILE_BYTECODE" not in env and env["UV_CACHE_DIR"] == "/somewhere"
