@@ -1102,7 +1102,16 @@ def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tu
     return status, job.results[-1].output
 
 
-as_person = modelgate  # for play_team, whose `modelgate` argument hides the function
+def trace_verified(road: Road, request_id: str, log_file: Path) -> str:
+    """`modelgate trace --verify` of one served request, trusting the release key; the
+    road stops on a MISMATCH."""
+    trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
+    _, text = modelgate(road, ["trace", request_id, "--log", str(log_file), "--with-deploy",
+                               "--verify", "--tracking-uri", road.services.mlflow_uri],
+                        road.origin, trusted)
+    say(f"\n▶ modelgate trace {request_id} --verify\n{text}")
+    require("MISMATCH" not in text, "the trace found a MISMATCH")
+    return text
 
 
 def run_modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]
@@ -1233,13 +1242,7 @@ def play(workdir: Path) -> RoadResult:
         say(f"\n▶ GET /model-info on live: statement_sha256 {model_info.get('statement_sha256')}")
         require(model_info.get("statement_sha256") == first_release.deploy_statement,
                 "/model-info does not carry the deployed statement")
-        trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
-        status, trace_text = modelgate(
-            road, ["trace", served_first.request_id, "--log", str(log_file), "--with-deploy",
-                   "--verify", "--tracking-uri", road.services.mlflow_uri], road.origin,
-            trusted)
-        say(f"\n▶ modelgate trace {served_first.request_id} --verify\n{trace_text}")
-        require("MISMATCH" not in trace_text, "the trace found a MISMATCH")
+        trace_text = trace_verified(road, served_first.request_id, log_file)
         time.sleep(1.5)  # ledger times are whole seconds: this one falls between deploys
         between = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         time.sleep(1.5)
@@ -1383,13 +1386,7 @@ def play_team(workdir: Path, *, source: Path, modelgate: Sequence[str],
                                "/predict", body, log_file)
         say(f"\n▶ POST /predict on live (Lambda version {served.lambda_version}, the "
             f"deployed zip's handler): {json.dumps(served.body)[:300]}")
-        trusted = {"MODELGATE_STATEMENT_PUBKEY": road.statement_pubkey}
-        _, trace_text = as_person(
-            road, ["trace", served.request_id, "--log", str(log_file), "--with-deploy",
-                   "--verify", "--tracking-uri", road.services.mlflow_uri], road.origin,
-            trusted)
-        say(f"\n▶ modelgate trace {served.request_id} --verify\n{trace_text}")
-        require("MISMATCH" not in trace_text, "the trace found a MISMATCH")
+        trace_text = trace_verified(road, served.request_id, log_file)
         gov = yaml.safe_load((road.origin / "governance.yml").read_text())
         return TeamRoadResult(pull=pull, comment=comment, release=done, served=served,
                               trace_text=trace_text, role_holders=dict(road.role_holders),

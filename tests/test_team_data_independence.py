@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import tests.conftest as conftest
-from tests.conftest import REPO, SHIPPED_EXAMPLE_MODULES, git
+from tests.conftest import REPO, SHIPPED_EXAMPLE_MODULES
+from tests.workspace_support import copy_without_team_files, length_of_stay_csv
 
 # names the tests give the repository's root
 ROOT_NAMES = {"REPO", "REPO_ROOT", "ROOT", "repo_root"}
@@ -149,38 +149,15 @@ def _team_governance(shipped: str) -> str:
     return yaml.safe_dump(raw, sort_keys=False)
 
 
-def _team_csv(rows: int = 400) -> str:
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    lines = ["admission_id,age,creatinine,heart_rate,length_of_stay"]
-    for i in range(rows):
-        age, creat, hr = rng.uniform(20, 90), rng.uniform(0.5, 3.0), rng.uniform(50, 120)
-        stay = 1 + 0.05 * age + 2.0 * creat + 0.01 * hr + rng.normal(0, 0.8)
-        lines.append(f"A{100000 + i},{age:.1f},{creat:.2f},{hr:.0f},{stay:.2f}")
-    return "\n".join(lines) + "\n"
-
-
 @pytest.mark.slow
 def test_the_tools_tests_pass_in_a_repository_with_another_teams_data(tmp_path: Path) -> None:
     """The repository's tracked files with governance.yml and data/ replaced the way a team
     does it (its CSV, `modelgate data add`, its governance.yml): a slice of the tool's
     tests still passes there, the source guard included."""
-    team = tmp_path / "team"
     # the working tree as it would be committed: tracked and new files, not ignored ones
-    files = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for rel in files.split("\0"):
-        if not rel or rel == "governance.yml" or rel.startswith("data/"):
-            continue
-        src = REPO / rel
-        if src.is_symlink():  # modelgate/bot -> ../bot: the namespace's links stay links
-            (team / rel).parent.mkdir(parents=True, exist_ok=True)
-            (team / rel).symlink_to(src.readlink())
-        elif src.is_file():  # a tracked file deleted in the working tree is not copied
-            (team / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, team / rel)
+    team = copy_without_team_files(tmp_path / "team", untracked=True)
     (team / "data").mkdir()
-    (team / TEAM_CSV).write_text(_team_csv())
+    (team / TEAM_CSV).write_text(length_of_stay_csv(seed=7, first_id=100000, noise=0.8))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTEST_"))}
     venv_python = str(REPO / ".venv" / "bin" / "python")
     modelgate = str(REPO / ".venv" / "bin" / "modelgate")

@@ -101,3 +101,39 @@ def copy_team_files(dest: Path) -> None:
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(tree / name, target)
+
+
+def copy_without_team_files(dest: Path, *, untracked: bool = False) -> Path:
+    """This repository without its team's files (governance.yml, data/): the tree a team
+    starts from when it swaps the example out. Git's files as they are in the working
+    tree (with ``untracked``, new files that are not ignored too); the namespace's
+    symlinks (modelgate/bot -> ../bot) stay links."""
+    from tests.conftest import REPO, git
+
+    listing = ["ls-files", "-z", *(["--cached", "--others", "--exclude-standard"]
+                                   if untracked else [])]
+    for rel in git(REPO, *listing).split("\0"):
+        if not rel or rel == "governance.yml" or rel.split("/")[0] == "data":
+            continue
+        src, target = REPO / rel, dest / rel
+        if src.is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(src.readlink())
+        elif src.is_file():  # a tracked file deleted in the working tree is not copied
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+    return dest
+
+
+def length_of_stay_csv(rows: int = 400, *, seed: int, first_id: int, noise: float) -> str:
+    """Another team's data: length of stay, linear in age, creatinine and heart rate
+    (1 + 0.05 age + 2 creatinine + 0.01 heart rate) plus normal noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lines = ["admission_id,age,creatinine,heart_rate,length_of_stay"]
+    for i in range(rows):
+        age, creat, hr = rng.uniform(20, 90), rng.uniform(0.5, 3.0), rng.uniform(50, 120)
+        stay = 1 + 0.05 * age + 2.0 * creat + 0.01 * hr + rng.normal(0, noise)
+        lines.append(f"A{first_id + i},{age:.1f},{creat:.2f},{hr:.0f},{stay:.2f}")
+    return "\n".join(lines) + "\n"

@@ -11,16 +11,15 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.conftest import REPO, git
+from tests.workspace_support import copy_without_team_files, length_of_stay_csv
 
 DOC = REPO / "docs" / "your-own-model.md"
 SECTION = "## Swap in your own data and training code"
@@ -80,30 +79,10 @@ def free_port() -> str:
         return str(s.getsockname()[1])
 
 
-def stays_csv(rows: int = 400) -> str:
-    """The team's data: length of stay, linear in the three measurements plus noise."""
-    rng = np.random.default_rng(11)
-    lines = ["admission_id,age,creatinine,heart_rate,length_of_stay"]
-    for i in range(rows):
-        age, creat, hr = rng.uniform(20, 90), rng.uniform(0.5, 3.0), rng.uniform(50, 120)
-        stay = 1 + 0.05 * age + 2.0 * creat + 0.01 * hr + rng.normal(0, 0.5)
-        lines.append(f"A{200000 + i},{age:.1f},{creat:.2f},{hr:.0f},{stay:.2f}")
-    return "\n".join(lines) + "\n"
-
-
 def empty_copy(dest: Path) -> Path:
     """This repository's tracked files without data/ and governance.yml, committed: a
     team's repository with the example removed."""
-    files = git(REPO, "ls-files", "-z")
-    for rel in files.split("\0"):
-        if not rel or rel == "governance.yml" or rel.split("/")[0] == "data":
-            continue
-        if (REPO / rel).is_symlink():  # modelgate/bot -> ../bot: links stay links
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            (dest / rel).symlink_to((REPO / rel).readlink())
-        elif (REPO / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest / rel)
+    copy_without_team_files(dest)
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "modelgate, without the example model")
@@ -126,7 +105,8 @@ def test_the_walkthrough_ends_in_a_served_prediction(tmp_path: Path) -> None:
     repo = empty_copy(tmp_path / "team")
     home = tmp_path / "home"
     (home / "exports").mkdir(parents=True)
-    (home / "exports" / "stays.csv").write_text(stays_csv())  # the CSV the doc copies
+    (home / "exports" / "stays.csv").write_text(
+        length_of_stay_csv(seed=11, first_id=200000, noise=0.5))  # the CSV the doc copies
     ports = {p: free_port() for p in DOC_PORTS}
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("MLFLOW_", "AWS_", "MODELGATE_", "GITHUB_", "PYTEST_"))}
