@@ -1396,8 +1396,19 @@ def play_team(workdir: Path, *, source: Path, modelgate: Sequence[str],
         road.services.stop()
 
 
+EXIT_NO_FIXTURES = 2
+MSG_NO_FIXTURES = ("the road needs the shared fixtures (GitHub's REST specs for the double, "
+                   "the recorded payloads) and found none at {path}: put shared/ beside the "
+                   "checkout, or name the folder in MODELGATE_FIXTURES")
+
+
 def main() -> int:
     """Play the road and print what it made; exit ``EXIT_ROAD_STOPPED`` when a step fails."""
+    from demo.fixtures import FIXTURES
+
+    if not FIXTURES.is_dir():  # the double's GitHub specs and the recorded payloads
+        print(MSG_NO_FIXTURES.format(path=FIXTURES), file=sys.stderr, flush=True)
+        return EXIT_NO_FIXTURES
     keep = os.environ.get("MODELGATE_DEMO_DIR")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="modelgate-road-"))
     workdir.mkdir(parents=True, exist_ok=True)

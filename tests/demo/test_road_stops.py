@@ -151,3 +151,19 @@ def test_make_demo_exits_1_with_the_message_and_no_later_step(
     assert NO_UV_HEAD in err and "Traceback" not in err
     assert served == [] and ran == ["checkout"]
     assert fake.services.stopped
+
+
+def test_make_demo_without_the_shared_fixtures_says_where_to_put_them(tmp_path: Path) -> None:
+    """A fresh clone without shared/ beside it: one line naming the folder, exit 2, no
+    traceback (the double cannot serve GitHub's REST API without its specs)."""
+    import os
+    import subprocess
+    import sys
+
+    missing = tmp_path / "no-fixtures"
+    env = {**os.environ, "MODELGATE_FIXTURES": str(missing), "MODELGATE_DEMO_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "demo.road"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(missing) in done.stderr and "MODELGATE_FIXTURES" in done.stderr
