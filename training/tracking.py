@@ -150,6 +150,12 @@ def _is_local(uri: str) -> bool:
     return uri.startswith(("sqlite:", "file:")) or "://" not in uri
 
 
+def embedded_store_dir(config: LoadedConfig, tracking_uri: str | None = None) -> Path | None:
+    """The folder of the embedded SQLite store (``.modelgate/``), None for a server."""
+    uri = config.tracking_uri(tracking_uri)
+    return Path(uri.removeprefix("sqlite:///")).parent if uri.startswith("sqlite:///") else None
+
+
 def configure(config: LoadedConfig, tracking_uri: str | None = None) -> Any:
     """Point MLflow at the configured store; return an ``MlflowClient`` for it.
 

@@ -141,6 +141,11 @@ def run_check(
         if entry.status != "pass":
             rep.error(entry.summary, title=f"audit {entry.id} {entry.status}")
 
+    # the store's folder exists before the tree audits list what git ignores: made later,
+    # beside them, its temporary files would be walked as the team's (reuse: unreadable)
+    store = tracking.embedded_store_dir(config, tracking_uri)
+    if store is not None:
+        store.mkdir(parents=True, exist_ok=True)
     cache = scan_cache_path()
     early_ctx = AuditContext(root=config.root, config=config, commit=collect(config.root).commit,
                              extra={SCAN_CACHE_EXTRA: str(cache)} if cache else {})
