@@ -29,6 +29,12 @@ TRUSTED_EVENTS = frozenset({"workflow_run", "issue_comment", "pull_request_targe
 CHECKOUT = "actions/checkout"
 DOWNLOAD_ARTIFACT = "actions/download-artifact"
 UPLOAD_ARTIFACT = "actions/upload-artifact"
+CACHE = "actions/cache"  # restore + save in one step: never used
+CACHE_RESTORE = "actions/cache/restore"
+CACHE_SAVE = "actions/cache/save"
+SCAN_CACHE_PATH = "${{ runner.temp }}/modelgate-scan-cache"
+SCAN_CACHE_PREFIX = "modelgate-scan-"
+SCAN_CACHE_KEY = SCAN_CACHE_PREFIX + "${{ github.run_id }}-${{ github.run_attempt }}"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
 
 # owner/repo[/path]@<full commit SHA>
@@ -342,8 +348,32 @@ def trusted_problems(workflow: Workflow) -> list[str]:
             if "repository" in with_:
                 problems.append(f"{where}: a trusted checkout of another repository "
                                 f"({with_['repository']!r})")
-        if action_of(step) in ("actions/cache", "actions/cache/restore"):
+        if action_of(step) == CACHE:
             problems.append(f"{where}: a cache shared with PR runs can be poisoned")
+        if action_of(step) == CACHE_RESTORE and not scan_cache_step(step):
+            problems.append(f"{where}: a trusted job restores a cache other than the "
+                            "content-keyed scan cache only trusted jobs save")
+    return problems
+
+
+def scan_cache_step(step: dict[str, Any]) -> bool:
+    """modelgate's scan cache (content-keyed results of the pinned modelgate), under
+    runner.temp, with a key unique per run and its prefix as the only restore key."""
+    with_ = step.get("with") or {}
+    return (with_.get("path") == SCAN_CACHE_PATH and with_.get("key") == SCAN_CACHE_KEY
+            and with_.get("restore-keys", SCAN_CACHE_PREFIX) == SCAN_CACHE_PREFIX)
+
+
+def cache_save_problems(workflow: Workflow) -> list[str]:
+    """Only trusted jobs save a cache, and only the scan cache: a job that runs PR code
+    would write its own scope only, but the rule keeps every saved entry trusted."""
+    problems = []
+    for job_id, index, step in workflow.steps():
+        where = step_label(workflow, job_id, index, step)
+        if action_of(step) in (CACHE, CACHE_SAVE) and workflow.untrusted:
+            problems.append(f"{where}: a job that runs PR code saves a cache")
+        if action_of(step) == CACHE_SAVE and not scan_cache_step(step):
+            problems.append(f"{where}: a cache other than the scan cache is saved")
     return problems
 
 
@@ -361,7 +391,8 @@ def data_readers(workflow: Workflow) -> set[str]:
 
 
 RULES = (unpinned_actions, permission_problems, timeout_problems, expressions_in_run,
-         credential_problems, download_problems, untrusted_problems, trusted_problems)
+         credential_problems, download_problems, untrusted_problems, trusted_problems,
+         cache_save_problems)
 
 
 def all_problems(workflow: Workflow) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -21,11 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from modelgate.bot.check import runner
+from modelgate.bot.check import runner, tree_audits
 from modelgate.bot.check.audits import model_card
+from modelgate.bot.check.audits._scan_cache import LEGACY_SCAN_CACHE_ENV as LEGACY_SCAN_CACHE_ENV
+from modelgate.bot.check.audits._scan_cache import SCAN_CACHE_ENV as SCAN_CACHE_ENV
+from modelgate.bot.check.audits._scan_cache import SCAN_CACHE_FILE as SCAN_CACHE_FILE
+from modelgate.bot.check.audits._scan_cache import scan_cache_path as scan_cache_path
 from modelgate.bot.check.audits.base import AuditContext, RunEvidence
-from modelgate.bot.check.audits.security import SCAN_CACHE_EXTRA
 from modelgate.bot.check.card import build_card, write_card
+from modelgate.bot.check.pending import Pending
 from modelgate.bot.check.report import (
     CHECKLIST_FILE,
     REPORT_FILE,
@@ -37,27 +40,12 @@ from modelgate.governance import LoadedConfig
 from modelgate.progress import ConsoleReporter, Reporter
 from modelgate.training import tracking
 from modelgate.training.data import DataError, load_dataset, split_dataset
-from modelgate.training.provenance import collect
 from modelgate.training.train import PipelinePredictor, TrainResult, train
 
 VERSION_TAG_PASSED = "modelgate.audit.passed"
 VERSION_TAG_COMMIT = "modelgate.audit.commit"
 VERSION_TAG_REPORT_SHA = "modelgate.audit.report_sha256"
 RUN_AUDIT_DIR = "audit"
-SCAN_CACHE_ENV = "MODELGATE_SECRET_SCAN_CACHE"
-SCAN_CACHE_FILE = "secret-scan.json"
-
-
-def scan_cache_path(env: Mapping[str, str] | None = None) -> Path | None:
-    """Where the secret scan keeps its per-file results (path + bytes + scanner), outside
-    the audited tree so that the tree cannot plant entries: ``$MODELGATE_SECRET_SCAN_CACHE``
-    (empty: no cache), else the user's cache directory. CI restores it only from jobs it
-    trusts (the default branch's), so a pull request scans just the files it changed."""
-    env = os.environ if env is None else env
-    if SCAN_CACHE_ENV in env:
-        return Path(env[SCAN_CACHE_ENV]) if env[SCAN_CACHE_ENV] else None
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "modelgate" / SCAN_CACHE_FILE
 
 
 @dataclass(frozen=True)
@@ -124,33 +112,29 @@ def run_check(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     timeout_s: float = runner.DEFAULT_TIMEOUT_S,
     audits: tuple[Any, ...] = runner.AUDITS_BEFORE_CARD,
+    early: Mapping[str, Pending] | None = None,
 ) -> CheckResult:
     """Train, audit and write the card; never raises for a failing audit.
 
     The audits that only read the repository's files (``runner.TREE_AUDITS``, whose tools
-    are child processes) start first and run beside training and the other audits; the
-    report lists every audit in the order of ``audits`` whatever order they finished in.
+    are child processes) start first and run beside training and the other audits: here,
+    or earlier by the caller (``early``, from :func:`tree_audits.start`, before the heavy
+    imports); the report lists every audit in the order of ``audits`` whatever order they
+    finished in.
     """
     rep = reporter or ConsoleReporter()
     out_dir.mkdir(parents=True, exist_ok=True)
     started_at = clock()
     t0 = time.perf_counter()
+    if early is None:
+        early = tree_audits.start(config, tracking_uri,
+                                  [m for m in audits if m in runner.TREE_AUDITS], timeout_s)
 
     def show(entry: AuditEntry) -> None:
         rep.info(f"{entry.status.upper():5} {entry.id}: {entry.summary} ({entry.duration_s:.2f} s)")
         if entry.status != "pass":
             rep.error(entry.summary, title=f"audit {entry.id} {entry.status}")
 
-    # the store's folder exists before the tree audits list what git ignores: made later,
-    # beside them, its temporary files would be walked as the team's (reuse: unreadable)
-    store = tracking.embedded_store_dir(config, tracking_uri)
-    if store is not None:
-        store.mkdir(parents=True, exist_ok=True)
-    cache = scan_cache_path()
-    early_ctx = AuditContext(root=config.root, config=config, commit=collect(config.root).commit,
-                             extra={SCAN_CACHE_EXTRA: str(cache)} if cache else {})
-    early = {m.AUDIT_ID: runner.start_audit(m, early_ctx, timeout_s)
-             for m in audits if m in runner.TREE_AUDITS}
     result = train(config, tracking_uri=tracking_uri, reporter=rep, clock=clock)
     client = tracking.configure(config, tracking_uri)
 

@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from modelgate.bot.check.audits import bias, ip_headers, leakage, performance_gate, pii, security
+from modelgate.bot.check.audits._scan_cache import scan_cache_path
 from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.bot.check.runner import AuditModule
 from modelgate.bot.check.verdict_context import ClaimedPredictor, Claims, Definition, PrTree
@@ -84,14 +85,17 @@ class OnData:
 
 
 class TrustedSecurity:
-    """``security`` over the file list made here, the lock read as TOML only."""
+    """``security`` over the file list made here, the lock read as TOML only, with the
+    scan cache of :func:`scan_cache_path` (``$MODELGATE_SCAN_CACHE``)."""
 
     AUDIT_ID = security.AUDIT_ID
     TITLE = security.TITLE
 
     def run(self, ctx: AuditContext) -> AuditResult:
         tree = inputs_of(ctx).tree
-        result = security.audit(tree.root, uv=None, files=tree.files)
+        # the cache's entries are content-keyed results of this (trusted) code, so the
+        # pull request's files that the base branch's jobs scanned are not scanned again
+        result = security.audit(tree.root, uv=None, files=tree.files, cache=scan_cache_path())
         details = {**result.details, "files_listed_by": tree.listed_by,
                    "symbolic_links_not_read": list(tree.skipped[:20])}
         return dataclasses.replace(result, details=details)

@@ -16,6 +16,7 @@ is a bug: one line saying so and where the traceback was written, exit 70.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -101,14 +102,19 @@ def cmd_train(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_check(args: argparse.Namespace, rep: Reporter) -> int:
-    from modelgate.bot.check.pipeline import run_check
+    from modelgate.bot.check import tree_audits
 
     config = load_config(args.config)
     out = args.out if args.out.is_absolute() else config.root / args.out
     tracking_uri = tracking_for_tree(config, args, rep, ignore=[out])
+    # the tree audits' child processes first: they overlap the imports below
+    early = tree_audits.start(config, tracking_uri, tree_audits.TREE_AUDITS,
+                              args.audit_timeout)
+    from modelgate.bot.check.pipeline import run_check
+
     with mlflow_errors():
         result = run_check(config, out, tracking_uri=tracking_uri, reporter=rep,
-                           timeout_s=args.audit_timeout)
+                           timeout_s=args.audit_timeout, early=early)
     report = result.report
     print(f"model {report.model_name} v{report.model_version}  run {report.run_id}  "
           f"commit {report.commit[:12]}")
@@ -186,7 +192,40 @@ class _Commands:
         return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
+# the modules that add each family of subcommands, and the commands each adds (a test
+# holds this table to what they register): only the family of the command run is imported
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "handle": ("handle", "report"),
+    "deploy": ("promote", "serve", "package", "deploy", "rollback"),
+    "release": ("evidence", "release", "verify", "history", "trace"),
+    "drift": ("drift",),
+    "verdict": ("verdict",),
+    "doctor": ("doctor",),
+    "data": ("data",),
+    "init": ("init",),
+}
+BUILTIN_COMMANDS = frozenset({"train", "check", "validate-config"})
+OPTIONS_WITH_VALUE = frozenset({"--config", "--tracking-uri"})
+
+
+def command_word(words: Sequence[str]) -> str | None:
+    """The subcommand in ``words``: the first word that is neither an option nor a global
+    option's value (``None``: no command, as in ``modelgate --help``)."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in OPTIONS_WITH_VALUE:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``command`` given and known) the global options, the
+    built-in commands and only ``command``'s family, so that running one command does
+    not import every other command's module."""
     parser = argparse.ArgumentParser(
         prog="modelgate",
         description="Train, audit, approve, promote, serve and trace a governed model.\n"
@@ -218,18 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_validate_config)
 
     # one module per family of subcommands, each adding its own parsers
-    from modelgate.bot.cli import data as cli_data
-    from modelgate.bot.cli import deploy as cli_release
-    from modelgate.bot.cli import doctor as cli_doctor
-    from modelgate.bot.cli import drift as cli_drift
-    from modelgate.bot.cli import handle as cli_github
-    from modelgate.bot.cli import init as cli_init
-    from modelgate.bot.cli import release as cli_road
-    from modelgate.bot.cli import verdict as cli_verdict
-
-    for family in (cli_github, cli_release, cli_road, cli_drift, cli_verdict, cli_doctor,
-                   cli_data, cli_init):
-        family.register(sub)
+    family_of = {c: name for name, commands in FAMILIES.items() for c in commands}
+    if command in BUILTIN_COMMANDS:
+        wanted = []
+    elif command in family_of:
+        wanted = [family_of[command]]
+    else:  # no command (--help) or an unknown one: argparse lists them all
+        wanted = list(FAMILIES)
+    for name in wanted:
+        importlib.import_module(f"modelgate.bot.cli.{name}").register(sub)
     return parser
 
 
@@ -254,7 +290,7 @@ def main(argv: Sequence[str] | None = None, *, reporter: Reporter | None = None)
     other exception is a bug (exit 70, traceback in a file)."""
     words = sys.argv[1:] if argv is None else list(argv)
     quiet_libraries(any(w in ("-v", "--verbose") for w in words))  # before MLflow is imported
-    args = build_parser().parse_args(words)
+    args = build_parser(command_word(words)).parse_args(words)
     rep = reporter or reporter_from_env()
     handler: Handler = args.handler
     try:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -161,3 +163,15 @@ def test_the_scan_cache_lives_outside_the_tree() -> None:
     assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: "/c/s.json"}) == Path("/c/s.json")
     assert pipeline.scan_cache_path({"XDG_CACHE_HOME": "/x"}) == Path(
         "/x/modelgate", pipeline.SCAN_CACHE_FILE)
+
+
+def test_the_tree_audits_start_before_the_heavy_imports() -> None:
+    """``tree_audits`` (what ``modelgate check`` starts first) and ``modelgate check``'s
+    parser import neither scikit-learn, pandas, NumPy nor MLflow, so the tree audits'
+    child processes overlap those imports."""
+    script = ("import sys; import modelgate.bot.check.tree_audits, modelgate.bot.cli.main; "
+              "print(' '.join(m for m in ('sklearn', 'pandas', 'numpy', 'mlflow', 'scipy') "
+              "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=REPO)
+    assert done.stdout.split() == []

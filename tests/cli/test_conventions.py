@@ -7,9 +7,12 @@ stdout and the rest on stderr, quiet libraries, and a dirty tree refused before 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import logging
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +98,48 @@ def test_every_command_has_a_description_an_example_and_its_exit_codes() -> None
                                             flags=re.MULTILINE)]
         assert codes == sorted(codes) and codes[0] == 0, name
         assert "--config FILE" in page and "--verbose" in page, name
+
+
+def test_the_family_table_names_what_each_family_registers() -> None:
+    """``FAMILIES`` (what main imports for a command without importing the rest) lists
+    exactly the commands each family's ``register`` adds."""
+    for name, listed in cli_main.FAMILIES.items():
+        parser = argparse.ArgumentParser()
+        sub = cli_main._Commands(parser.add_subparsers(parser_class=cli_main._CommandParser))
+        importlib.import_module(f"modelgate.bot.cli.{name}").register(sub)
+        [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        assert tuple(action.choices) == listed, name
+    builtin = set(_commands()) - {c for cs in cli_main.FAMILIES.values() for c in cs}
+    assert builtin == cli_main.BUILTIN_COMMANDS
+
+
+@pytest.mark.parametrize("words, command", [
+    (["check", "--out", "x"], "check"), (["--config", "drift", "check"], "check"),
+    (["--tracking-uri", "u", "-v", "release"], "release"), (["--help"], None), ([], None),
+])
+def test_the_command_word_skips_global_options_and_their_values(
+        words: list[str], command: str | None) -> None:
+    assert cli_main.command_word(words) == command
+
+
+def test_running_one_command_imports_only_its_family() -> None:
+    """``modelgate check`` parses with the built-in commands alone, ``drift`` with its
+    family alone, in a new interpreter (nothing imported before); every command's own
+    parser is the one the whole parser has (same help page)."""
+    script = ("import sys; from modelgate.bot.cli import main; "
+              "main.build_parser(sys.argv[1]).parse_args(sys.argv[1:]); "
+              "print(' '.join(sorted(m for m in sys.modules if m.startswith("
+              "'modelgate.bot.cli.') and m.count('.') == 3)))")
+    for words, families in ((["check"], set()), (["drift", "--log", "f"], {"drift"})):
+        done = subprocess.run([sys.executable, "-c", script, *words], capture_output=True,
+                              text=True, check=True, cwd=REPO)
+        loaded = {m.rsplit(".", 1)[1] for m in done.stdout.split()}
+        assert loaded - {"main", "help_texts", "support"} == families, done.stdout
+    whole = _commands()
+    for command, parser in whole.items():
+        alone = cli_main.build_parser(command)
+        [action] = [a for a in alone._actions if isinstance(a, argparse._SubParsersAction)]
+        assert action.choices[command].format_help() == parser.format_help(), command
 
 
 def test_drift_keeps_its_documented_exit_codes() -> None:

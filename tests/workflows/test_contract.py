@@ -14,9 +14,13 @@ import pytest
 
 from tests.workflows_support import (
     AWS_CREDENTIALS,
+    CACHE,
+    CACHE_RESTORE,
+    CACHE_SAVE,
     CHECKOUT,
     DOWNLOAD_ARTIFACT,
     PINNED_USES_RE,
+    SCAN_CACHE_PATH,
     UPLOAD_ARTIFACT,
     Workflow,
     action_of,
@@ -25,6 +29,7 @@ from tests.workflows_support import (
     expressions_in_run,
     load_workflows,
     permission_problems,
+    scan_cache_step,
     timeout_problems,
     trusted_problems,
     unpinned_actions,
@@ -522,3 +527,66 @@ def test_missing_permissions_timeouts_and_persisted_tokens_are_caught() -> None:
     assert len(permission_problems(wf)) == 2
     assert len(timeout_problems(wf)) == 1
     assert len(credential_problems(wf)) == 1
+
+
+# --- the scan cache -----------------------------------------------------------------------
+
+SCAN_CACHE_FILE = SCAN_CACHE_PATH + "/scan.json"
+
+
+def _step_index(name: str, job_id: str, predicate: Any) -> int:
+    (index,) = [i for j, i, s in workflow(name).steps() if j == job_id and predicate(s)]
+    return index
+
+
+def _runs(command: str) -> Any:
+    return lambda s: f"modelgate {command} " in str(s.get("run", "")) + " "
+
+
+@pytest.mark.parametrize("name, job_id, command, saves", [
+    ("pr-check.yml", "check", "check", False),
+    ("pr-report.yml", "verdict", "verdict", True),
+    ("release.yml", "release", "release", True),
+])
+def test_the_scan_cache_is_restored_everywhere_and_saved_only_by_trusted_jobs(
+        name: str, job_id: str, command: str, saves: bool) -> None:
+    """The PR check restores the scan cache and never saves it; the trusted verdict and
+    the release restore it before their audits and save it after; each audit step finds
+    the file through MODELGATE_SCAN_CACHE."""
+    wf = workflow(name)
+    steps = [(j, i, s) for j, i, s in wf.steps() if j == job_id]
+    restores = [i for _, i, s in steps if action_of(s) == CACHE_RESTORE]
+    saves_at = [i for _, i, s in steps if action_of(s) == CACHE_SAVE]
+    audit = _step_index(name, job_id, _runs(command))
+    assert len(restores) == 1 and restores[0] < audit
+    assert saves_at == ([s for s in saves_at if s > audit] if saves else [])
+    assert len(saves_at) == (1 if saves else 0)
+    assert all(scan_cache_step(s) for _, _, s in steps
+               if action_of(s) in (CACHE_RESTORE, CACHE_SAVE))
+    assert not any(action_of(s) == CACHE for _, _, s in steps)
+    audit_step = next(s for _, i, s in steps if i == audit)
+    assert audit_step["env"]["MODELGATE_SCAN_CACHE"] == SCAN_CACHE_FILE
+    for _, _, s in steps:
+        if action_of(s) in (CACHE_RESTORE, CACHE_SAVE):
+            assert set(s["with"]) <= {"path", "key", "restore-keys"}
+
+
+def test_a_cache_saved_by_the_pr_check_or_another_cache_in_a_trusted_job_is_caught() -> None:
+    """It flags the PR check saving a cache (its entries would be the PR code's), and a
+    trusted job restoring or saving any cache but the content-keyed scan cache."""
+    def save_in_pr_check(doc: dict[str, Any]) -> None:
+        step = copy.deepcopy(first_step(doc, CACHE_RESTORE))
+        step["uses"] = step["uses"].replace(CACHE_RESTORE, CACHE_SAVE)
+        del step["with"]["restore-keys"]
+        doc["jobs"]["check"]["steps"].append(step)
+
+    assert any("runs PR code saves a cache" in p
+               for p in all_problems(mutated("pr-check.yml", save_in_pr_check)))
+
+    def other_cache(doc: dict[str, Any]) -> None:
+        first_step(doc, CACHE_RESTORE)["with"]["restore-keys"] = "pip-"
+        first_step(doc, CACHE_SAVE)["with"]["key"] = "pip-${{ github.run_id }}"
+
+    problems = all_problems(mutated("pr-report.yml", other_cache))
+    assert any("restores a cache other than" in p for p in problems)
+    assert any("other than the scan cache is saved" in p for p in problems)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from modelgate.errors import ModelgateError
 from modelgate.governance import LoadedConfig
-from modelgate.training.data import Dataset, Split
+
+if TYPE_CHECKING:  # annotations only: the tree audits start before numpy and pandas load
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from modelgate.training.data import Dataset, Split
 
 Status = Literal["pass", "fail", "error"]
 

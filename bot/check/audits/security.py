@@ -4,8 +4,9 @@
 
 Three checks over the files git tracks (what the commit holds, not what lies around):
 
-* bandit, as a child process with JSON output, over the project's Python code: any
-  issue of medium severity or above fails, as does a file bandit cannot parse;
+* bandit, as child processes with JSON output, over the project's Python code: any
+  issue of medium severity or above fails, as does a file bandit cannot parse; its
+  results are per file and can be cached like the secret scan's;
 * detect-secrets with its default plugins over every tracked text file, in a few child
   processes side by side (``_secret_scan``): any secret fails, and the report says file,
   line and type, never the secret. The training data whose sha256 its manifest records
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from modelgate.bot.check.audits import _scan_cache
+from modelgate.bot.check.audits._scan_cache import ScanCache
+from modelgate.bot.check.audits._scan_cache import key as _cache_key
 from modelgate.bot.check.audits._secret_scan import scanner_id
 from modelgate.bot.check.audits._util import (
     DEFAULT_TIMEOUT_S,
@@ -58,15 +62,20 @@ BANDIT_EXCLUDE_PREFIXES = ("tests/", ".venv/", "venv/")
 # holding a ``bandit/`` package would run its own code instead of the tool
 BANDIT_COMMAND = (sys.executable, "-P", "-m", "bandit")
 BANDIT_FAIL_SEVERITIES = frozenset({"MEDIUM", "HIGH"})
+BANDIT_FLAGS = ("-f", "json", "-q")
+BANDIT_PLUGIN_GROUPS = ("bandit.plugins", "bandit.blacklists")  # the tests bandit runs
 BANDIT_BATCH = 400  # files per bandit call, well under any command-line limit
+BANDIT_MIN_GROUP = 40  # fewer files than this per process: one bandit start is most of it
+# bump when what we keep of bandit's report for the same bytes changes (the cache key has it)
+BANDIT_FILTER_VERSION = "1"
 BANDIT_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})  # their text quotes the value
 # detect-secrets looks at every tracked file except lock files (hashes by the hundred)
 SECRET_SCAN_EXCLUDE = frozenset({"uv.lock"})
 # -P as for bandit: the audited tree never shadows the scanner's own modules
 SECRET_SCAN_COMMAND = (sys.executable, "-P", "-m", "modelgate.bot.check.audits._secret_scan")
 MAX_SCAN_WORKERS = 4
-CACHE_SCHEMA = 1
-SCAN_CACHE_EXTRA = "scan_cache"  # AuditContext.extra: the path of the secret-scan cache
+CACHE_SCHEMA = _scan_cache.CACHE_SCHEMA
+SCAN_CACHE_EXTRA = "scan_cache"  # AuditContext.extra: the path of the scan cache
 SCAN_BAD_OUTPUT = "the secret scan exited {code} without a readable JSON report: {detail}"
 SKIP_VERIFIED_DATA = ("training data: sha256 as recorded in {manifest}, only numbers and "
                       "declared labels (no secret can match), every cell read by the pii audit")
@@ -115,9 +124,27 @@ def python_files(files: Sequence[str]) -> list[str]:
     return [f for f in files if f.endswith(".py") and not f.startswith(BANDIT_EXCLUDE_PREFIXES)]
 
 
+def bandit_id() -> str:
+    """What bandit's verdict on a file depends on besides its path and bytes: bandit's
+    version, the plugins it loads (with their distributions' versions), the Python that
+    parses the file, our flags and our reading of its report. Given files as arguments,
+    bandit reads no ``.bandit`` or other configuration from the tree."""
+    from importlib import metadata
+
+    plugins = sorted(
+        f"{ep.group}:{ep.name}={ep.value}@{ep.dist.name if ep.dist else '?'}"
+        f"=={ep.dist.version if ep.dist else '?'}"
+        for group in BANDIT_PLUGIN_GROUPS for ep in metadata.entry_points(group=group)
+    )
+    doc = {"tool": "bandit", "bandit": metadata.version("bandit"), "python": sys.version,
+           "command": [*BANDIT_COMMAND[1:], *BANDIT_FLAGS], "plugins": plugins,
+           "fail_at": sorted(BANDIT_FAIL_SEVERITIES), "filter": BANDIT_FILTER_VERSION}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
 def _bandit_batch(root: Path, batch: Sequence[str]) -> dict[str, Any]:
     result = run_tool(
-        [*BANDIT_COMMAND, "-f", "json", "-q", "--", *batch], cwd=root, timeout_s=DEFAULT_TIMEOUT_S
+        [*BANDIT_COMMAND, *BANDIT_FLAGS, "--", *batch], cwd=root, timeout_s=DEFAULT_TIMEOUT_S
     )
     try:
         report = json.loads(result.stdout)
@@ -132,37 +159,95 @@ def _bandit_batch(root: Path, batch: Sequence[str]) -> dict[str, Any]:
     return report
 
 
-def run_bandit(root: Path, files: Sequence[str]) -> dict[str, Any]:
-    """Bandit over ``files``: issues at medium or above, parse errors, and what was waived."""
-    issues: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    low = nosec = 0
-    for start in range(0, len(files), BANDIT_BATCH):
-        report = _bandit_batch(root, files[start : start + BANDIT_BATCH])
-        for r in report["results"]:
-            severity = str(r.get("issue_severity", "")).upper()
-            if severity not in BANDIT_FAIL_SEVERITIES:
-                low += 1
-                continue
-            text = str(r.get("issue_text", ""))
-            if r.get("test_id") in BANDIT_PASSWORD_TESTS:
-                text = re.sub(r"'[^']*'", "'***'", text)
-            issues.append(
-                {
-                    "file": Path(str(r.get("filename", ""))).as_posix(),
-                    "line": int(r.get("line_number", 0)),
-                    "test": f"{r.get('test_id')} {r.get('test_name')}",
-                    "severity": severity,
-                    "confidence": str(r.get("issue_confidence", "")).upper(),
-                    "issue": text,
-                    "cwe": (r.get("issue_cwe") or {}).get("id"),
-                }
-            )
-        for e in report.get("errors", []):
-            name = Path(str(e.get("filename", ""))).as_posix()
-            errors.append({"file": name, "reason": str(e.get("reason", ""))})
-        totals = report.get("metrics", {}).get("_totals", {})
-        nosec += int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0))
+def _bandit_per_file(report: dict[str, Any], batch: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """One bandit report split by file: issues at medium or above (password values
+    masked), parse errors, how many low-severity issues and waivers."""
+    out: dict[str, dict[str, Any]] = {
+        name: {"issues": [], "errors": [], "low": 0, "nosec": 0} for name in batch}
+
+    def mine(filename: object) -> dict[str, Any]:
+        name = Path(str(filename)).as_posix()
+        if name not in out:  # never seen: bandit's output is not what we asked for
+            raise ToolError(BANDIT_BAD_OUTPUT.format(
+                code=0, detail=f"a result for {name!r}, which was not scanned"))
+        return out[name]
+
+    for r in report["results"]:
+        entry = mine(r.get("filename", ""))
+        severity = str(r.get("issue_severity", "")).upper()
+        if severity not in BANDIT_FAIL_SEVERITIES:
+            entry["low"] += 1
+            continue
+        text = str(r.get("issue_text", ""))
+        if r.get("test_id") in BANDIT_PASSWORD_TESTS:
+            text = re.sub(r"'[^']*'", "'***'", text)
+        entry["issues"].append({
+            "file": Path(str(r.get("filename", ""))).as_posix(),
+            "line": int(r.get("line_number", 0)),
+            "test": f"{r.get('test_id')} {r.get('test_name')}",
+            "severity": severity,
+            "confidence": str(r.get("issue_confidence", "")).upper(),
+            "issue": text,
+            "cwe": (r.get("issue_cwe") or {}).get("id"),
+        })
+    for e in report.get("errors", []):
+        name = Path(str(e.get("filename", ""))).as_posix()
+        mine(name)["errors"].append({"file": name, "reason": str(e.get("reason", ""))})
+    for filename, metrics in report.get("metrics", {}).items():
+        if filename == "_totals" or not isinstance(metrics, dict):
+            continue
+        mine(filename)["nosec"] += (int(metrics.get("nosec", 0))
+                                    + int(metrics.get("skipped_tests", 0)))
+    return out
+
+
+def _valid_bandit(name: str) -> Callable[[Any], bool]:
+    def valid(value: Any) -> bool:
+        return (isinstance(value, dict) and set(value) == {"issues", "errors", "low", "nosec"}
+                and isinstance(value["low"], int) and isinstance(value["nosec"], int)
+                and isinstance(value["issues"], list) and isinstance(value["errors"], list)
+                and all(isinstance(i, dict) and i.get("file") == name
+                        and isinstance(i.get("line"), int) for i in value["issues"])
+                and all(isinstance(e, dict) and e.get("file") == name
+                        for e in value["errors"]))
+    return valid
+
+
+def run_bandit(root: Path, files: Sequence[str], *, cache: ScanCache | None = None,
+               workers: int | None = None) -> dict[str, Any]:
+    """Bandit over ``files``: issues at medium or above, parse errors, and what was waived.
+
+    Results are per file, so those ``cache`` holds for a file's path and bytes are reused
+    and the rest are scanned by up to ``workers`` bandit processes side by side (default:
+    one per CPU, at most 4; small batches share one); the totals are the same either way.
+    """
+    scanner = bandit_id()
+    results: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    for name in files:
+        try:
+            data = (root / name).read_bytes()
+        except OSError:
+            continue  # bandit reports what it cannot read; never cached
+        keys[name] = _cache_key(scanner, name, data)
+        hit = cache.get(keys[name], _valid_bandit(name)) if cache is not None else None
+        if hit is not None:
+            results[name] = hit
+    todo = [n for n in files if n not in results]
+    cpus = workers or min(os.cpu_count() or 1, MAX_SCAN_WORKERS)
+    count = max(1, min(cpus, len(todo) // BANDIT_MIN_GROUP), -(-len(todo) // BANDIT_BATCH))
+    if todo:
+        groups = [g[i : i + BANDIT_BATCH] for g in _groups(root, sorted(todo), count)
+                  for i in range(0, len(g), BANDIT_BATCH)]
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            for batch, report in zip(groups, pool.map(lambda g: _bandit_batch(root, g), groups),
+                                     strict=True):
+                for name, found in _bandit_per_file(report, batch).items():
+                    results[name] = found
+                    if cache is not None and name in keys:
+                        cache.put(keys[name], found)
+    issues = [i for name in files for i in results[name]["issues"]]
+    errors = [e for name in files for e in results[name]["errors"]]
     issues.sort(key=lambda i: (i["file"], i["line"]))
     return {
         "files": len(files),
@@ -171,39 +256,13 @@ def run_bandit(root: Path, files: Sequence[str]) -> dict[str, Any]:
         "issues": capped(issues),
         "errors": capped(errors),
         "error_count": len(errors),
-        "low_severity_count": low,
-        "nosec_waivers": nosec,
+        "low_severity_count": sum(int(results[n]["low"]) for n in files),
+        "nosec_waivers": sum(int(results[n]["nosec"]) for n in files),
+        "from_cache": len(files) - len(todo),
     }
 
 
 # ----------------------------------------------------------------------------- secrets
-
-
-def _scan_key(scanner: str, name: str, data: bytes) -> str:
-    """A cached scan result holds for exactly these bytes at this path, scanned by this
-    detect-secrets with these plugins and filters."""
-    h = hashlib.sha256(scanner.encode())
-    h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
-    h.update(data)
-    return h.hexdigest()
-
-
-def _load_cache(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return {}  # no cache, or an unreadable one: scan everything
-    return doc if isinstance(doc, dict) and doc.get("schema_version") == CACHE_SCHEMA else {}
-
-
-def _save_cache(path: Path, scanner: str, results: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"schema_version": CACHE_SCHEMA, "scanner": scanner,
-                               "results": results}), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _groups(root: Path, names: Sequence[str], count: int) -> list[list[str]]:
@@ -212,7 +271,7 @@ def _groups(root: Path, names: Sequence[str], count: int) -> list[list[str]]:
         try:
             return (root / name).stat().st_size
         except OSError:
-            return 0  # detect-secrets reports what it cannot open; it is not ours to guess
+            return 0  # the tool reports what it cannot open; it is not ours to guess
 
     sizes = sorted((nbytes(n), n) for n in names)
     groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(names))))]
@@ -221,7 +280,7 @@ def _groups(root: Path, names: Sequence[str], count: int) -> list[list[str]]:
         i = loads.index(min(loads))
         groups[i].append(name)
         loads[i] += size
-    return [g for g in groups if g]
+    return [sorted(g) for g in groups if g]
 
 
 def _scan_group(root: Path, names: Sequence[str], tmp: Path) -> dict[str, Any]:
@@ -240,33 +299,43 @@ def _scan_group(root: Path, names: Sequence[str], tmp: Path) -> dict[str, Any]:
     return out
 
 
+def _valid_secrets(name: str) -> Callable[[Any], bool]:
+    def valid(value: Any) -> bool:
+        return (isinstance(value, dict) and isinstance(value.get("hashes"), int)
+                and isinstance(value.get("findings"), list)
+                and all(isinstance(f, dict) and f.get("file") == name
+                        and isinstance(f.get("line"), int) and isinstance(f.get("type"), str)
+                        for f in value["findings"]))
+    return valid
+
+
 def scan_secrets(root: Path, files: Sequence[str], *, skip: Mapping[str, str] | None = None,
-                 cache: Path | None = None, workers: int | None = None) -> dict[str, Any]:
+                 cache: ScanCache | None = None, workers: int | None = None) -> dict[str, Any]:
     """detect-secrets (default plugins and filters) over ``files``; values never kept.
 
     ``skip`` maps files that cannot hold a secret to why (see :func:`verified_data_files`);
-    ``cache`` is a file of earlier results keyed by each file's path and bytes and the
-    scanner's identity, so an unchanged file is never scanned twice by the same
-    detect-secrets (the caller decides whose results it trusts). The files left are
-    scanned by ``workers`` child processes side by side (default: one per CPU, at most 4).
+    ``cache`` holds earlier results keyed by each file's path and bytes and the scanner's
+    identity, so an unchanged file is never scanned twice by the same detect-secrets (the
+    caller decides whose results it trusts). The files left are scanned by ``workers``
+    child processes side by side (default: one per CPU, at most 4).
     """
     skip = dict(skip or {})
     scanned = [f for f in files if Path(f).name not in SECRET_SCAN_EXCLUDE and f not in skip]
-    scanner = scanner_id()
-    cached_doc = _load_cache(cache)
-    known: dict[str, Any] = (cached_doc.get("results", {})
-                             if cached_doc.get("scanner") == scanner else {})
+    scanner = "detect-secrets:" + scanner_id()
     keys: dict[str, str] = {}
     pragmas = []
+    results: dict[str, Any] = {}
     for name in scanned:
         try:
             data = (root / name).read_bytes()
         except OSError:
             data = b""
-        keys[name] = _scan_key(scanner, name, data)
+        keys[name] = _cache_key(scanner, name, data)
         if ALLOWLIST_PRAGMA.encode() in data:
             pragmas.append(name)
-    results: dict[str, Any] = {n: known[keys[n]] for n in scanned if keys[n] in known}
+        hit = cache.get(keys[name], _valid_secrets(name)) if cache is not None else None
+        if hit is not None:
+            results[name] = hit
     todo = [n for n in scanned if n not in results]
     count = workers or min(os.cpu_count() or 1, MAX_SCAN_WORKERS)
     if todo:
@@ -281,8 +350,9 @@ def scan_secrets(root: Path, files: Sequence[str], *, skip: Mapping[str, str] | 
         if missing:
             raise ToolError(SCAN_BAD_OUTPUT.format(
                 code=0, detail=f"no result for {_where(missing)}"))
-    if cache is not None:  # this tree's results only: the cache never grows past a tree
-        _save_cache(cache, scanner, {keys[n]: results[n] for n in scanned})
+        if cache is not None:
+            for name in todo:
+                cache.put(keys[name], results[name])
 
     findings: list[dict[str, Any]] = []
     hashes = 0
@@ -473,18 +543,21 @@ def audit(root: Path, *, uv: str | None, files: Sequence[str] | None = None,
     """Bandit, detect-secrets and the lock check over the tracked files of ``root``;
     ``uv`` is the uv executable that confirms the lock (``None``: read the TOML only);
     ``files`` replaces ``git ls-files`` when the caller listed the tree itself (the
-    trusted verdict, which reads a pull request's checkout as data); ``skip`` and
-    ``cache`` as for :func:`scan_secrets`. Bandit, the secret scan's children and uv run
-    side by side: all three are child processes."""
+    trusted verdict, which reads a pull request's checkout as data); ``skip`` as for
+    :func:`scan_secrets`; ``cache`` the file of earlier per-file results of bandit and
+    detect-secrets (:mod:`._scan_cache`), rewritten with this tree's. Bandit, the secret
+    scan's children and uv run side by side: all are child processes."""
     started = time.perf_counter()
     files = tracked_files(root) if files is None else sorted(files)
     py = python_files(files)
+    known = ScanCache(cache)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        bandit_job = pool.submit(run_bandit, root, py)
-        secrets_job = pool.submit(scan_secrets, root, files, skip=skip, cache=cache)
+        bandit_job = pool.submit(run_bandit, root, py, cache=known)
+        secrets_job = pool.submit(scan_secrets, root, files, skip=skip, cache=known)
         lock = check_lock_file(root)
         uv_job = pool.submit(check_lock_with_uv, root, uv) if uv and lock["lock_file"] else None
         bandit, secrets = bandit_job.result(), secrets_job.result()
+        known.save()  # after both, and only when both finished: a failed scan saves nothing
         lock["checked_with"] = ["pyproject.toml and uv.lock read as TOML"]
         if uv_job is not None:
             by_uv = uv_job.result()

@@ -13,10 +13,11 @@ import string
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from modelgate.bot.check.audits import security
+from modelgate.bot.check.audits import _scan_cache, security
 from modelgate.bot.check.audits._util import DEAD_PROXY, ToolError, run_tool
 from modelgate.bot.check.audits.base import AuditResult, EvidenceMissing
 from modelgate.tools import find_uv
@@ -249,12 +250,100 @@ def test_an_unchanged_file_is_never_rescanned_with_a_cache(tmp_path: Path) -> No
 
 
 def test_a_cache_from_another_scanner_is_not_trusted(tmp_path: Path) -> None:
-    """A cache written by another detect-secrets (or settings) is ignored, not believed."""
-    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/keys.py": f'KEY_ID = "{FAKE_KEY_ID}"\n'})
+    """A cache written by another detect-secrets (or settings), or in another layout, is
+    ignored, not believed: a clean result planted under another scanner's key is a miss."""
+    keys = "demo/keys.py"
+    data = f'KEY_ID = "{FAKE_KEY_ID}"\n'
+    root = git_repo(tmp_path / "repo", {**CLEAN, keys: data})
+    clean = {"findings": [], "hashes": 0}
     cache = tmp_path / "secrets.json"
-    cache.write_text(json.dumps({"schema_version": security.CACHE_SCHEMA, "scanner": "other",
-                                 "results": {}}), encoding="utf-8")
+    for doc in ({"schema_version": security.CACHE_SCHEMA, "results": {
+                    _scan_cache.key("detect-secrets:other", keys, data.encode()): clean}},
+                {"schema_version": 1, "scanner": "x", "results": {}}, ["not", "a", "dict"]):
+        cache.write_text(json.dumps(doc), encoding="utf-8")
+        result = security.audit(root, uv=None, cache=cache)
+        assert result.status == "fail" and result.details["secrets"]["from_cache"] == 0
+    cache.write_text("{not json", encoding="utf-8")
     assert security.audit(root, uv=None, cache=cache).status == "fail"
+
+
+def _without_cache_counts(details: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(details))
+    for part in ("bandit", "secrets"):
+        out[part].pop("from_cache")
+    out["secrets"].pop("workers")
+    return out
+
+
+NOSEC_AND_LOW = (
+    "import subprocess\n\n\n"
+    "def run(cmd: str) -> int:\n"
+    "    assert cmd\n"
+    "    return subprocess.call(cmd, shell=True)  # nosec B602\n"
+)
+
+
+def test_bandit_results_are_cached_per_file_with_the_same_totals(tmp_path: Path) -> None:
+    """Cached and uncached audits of the same tree give the same details (issues, parse
+    errors, low-severity and nosec counts) but for the from_cache counts; after one file
+    changes, only it is scanned again, and its new issue is found."""
+    tree = {**CLEAN, "demo/shell.py": SHELL_TRUE, "demo/broken.py": "def broken(:\n",
+            "demo/waived.py": NOSEC_AND_LOW}
+    root = git_repo(tmp_path / "repo", tree)
+    cache = tmp_path / "cache" / "scan.json"
+    uncached = security.audit(root, uv=None)
+    first = security.audit(root, uv=None, cache=cache)
+    again = security.audit(root, uv=None, cache=cache)
+    bandit = again.details["bandit"]
+    assert first.details["bandit"]["from_cache"] == 0
+    assert bandit["from_cache"] == bandit["files"] == 5
+    assert bandit["count"] == 1 and bandit["error_count"] == 1
+    assert bandit["nosec_waivers"] >= 1 and bandit["low_severity_count"] >= 1
+    assert again.summary == first.summary == uncached.summary
+    assert (_without_cache_counts(again.details) == _without_cache_counts(first.details)
+            == _without_cache_counts(uncached.details))
+    (root / "demo" / "run.py").write_text(SHELL_TRUE, encoding="utf-8")
+    changed = security.audit(root, uv=None, cache=cache)
+    assert changed.details["bandit"]["from_cache"] == 4
+    assert [i["file"] for i in changed.details["bandit"]["issues"]] == [
+        "demo/run.py", "demo/shell.py"]
+
+
+def test_a_bandit_entry_of_the_wrong_shape_is_rescanned(tmp_path: Path) -> None:
+    """An entry under the right key that is not a bandit result (say, planted with the
+    issue removed from another file's name) is a miss, never a pass."""
+    root = git_repo(tmp_path / "repo", {**CLEAN, "demo/shell.py": SHELL_TRUE})
+    cache = tmp_path / "scan.json"
+    k = _scan_cache.key(security.bandit_id(), "demo/shell.py", SHELL_TRUE.encode())
+    planted: dict[str, Any]
+    for planted in ({"issues": [], "errors": []},
+                    {"issues": [{"file": "other.py", "line": 1}], "errors": [], "low": 0,
+                     "nosec": 0}):
+        cache.write_text(json.dumps({"schema_version": security.CACHE_SCHEMA,
+                                     "results": {k: planted}}), encoding="utf-8")
+        result = security.audit(root, uv=None, cache=cache)
+        assert result.status == "fail" and result.details["bandit"]["count"] == 1
+
+
+def test_the_cache_keeps_the_current_tree_first_and_at_most_two_trees(
+        tmp_path: Path) -> None:
+    """The cache is rewritten with this tree's results first, then the earlier entries up
+    to as many again: it never grows past two trees' worth, and what another tree left is
+    still there for the next run."""
+    root = git_repo(tmp_path / "repo", CLEAN)
+    cache = tmp_path / "scan.json"
+    security.audit(root, uv=None, cache=cache)
+    first = json.loads(cache.read_text(encoding="utf-8"))["results"]
+    for n in range(4):  # four more trees, each with another demo/run.py
+        (root / "demo" / "run.py").write_text(f"X = {n}\n", encoding="utf-8")
+        security.audit(root, uv=None, cache=cache)
+    results = json.loads(cache.read_text(encoding="utf-8"))["results"]
+    assert len(first) == 6  # bandit: 2 files; secrets: 4 (uv.lock excluded)
+    assert len(results) == _scan_cache.KEEP_TREES * len(first)
+    # every later run.py's two entries (bandit, secrets) are kept; the oldest one's not
+    assert len(set(results) - set(first)) == 4 * 2 and len(set(first) - set(results)) == 2
+    again = security.audit(root, uv=None, cache=cache).details
+    assert again["bandit"]["from_cache"] == again["bandit"]["files"]
 
 
 def test_the_shipped_training_data_is_left_to_the_pii_audit() -> None:
@@ -292,3 +381,27 @@ def test_data_that_could_hide_a_secret_is_scanned(tmp_path: Path, change: str) -
         data.write_text(text + "\n", encoding="utf-8")
     config = ctx.config.model_copy(update={"root": root})
     assert security.verified_data_files(root, config) == {}
+
+
+def test_the_trusted_verdict_reads_and_fills_the_scan_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict's security audit takes the cache from MODELGATE_SCAN_CACHE (the old
+    name still works): a second verdict on the same files scans none of them again."""
+    from modelgate.bot.check.verdict_audits import INPUTS, Inputs, TrustedSecurity
+    from modelgate.bot.check.verdict_context import Claims, PrTree
+
+    root = git_repo(tmp_path / "repo", CLEAN)
+    tree = PrTree(root=root, files=tuple(sorted(CLEAN)), listed_by="walk", head=None,
+                  tree=None, clean=None)
+    inputs = Inputs(tree=tree, claims=Claims(artifact=None), definition=None,
+                    data_problem=None)
+    ctx = dataclasses.replace(shipped_context(), root=root, extra={INPUTS: inputs})
+    cache = tmp_path / "runner-temp" / "scan.json"
+    monkeypatch.delenv("MODELGATE_SCAN_CACHE", raising=False)
+    monkeypatch.setenv("MODELGATE_SECRET_SCAN_CACHE", str(cache))
+    first = TrustedSecurity().run(ctx)
+    assert first.status == "pass" and cache.is_file()
+    monkeypatch.setenv("MODELGATE_SCAN_CACHE", str(cache))
+    again = TrustedSecurity().run(ctx).details
+    assert again["bandit"]["from_cache"] == again["bandit"]["files"] == 2
+    assert again["secrets"]["from_cache"] == again["secrets"]["files"]
