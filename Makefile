@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 modelgate contributors
 # SPDX-License-Identifier: Apache-2.0
 # Two commands on a fresh machine with Python 3.11: `make demo` and `make test`.
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench mlflow-schema clean
 
 PYTHON ?= python3
 TOOLS := .modelgate/tools
@@ -35,6 +35,11 @@ lint: setup
 
 bench: setup
 	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+# after an MLflow upgrade in uv.lock: the schema a new embedded store starts from
+# (tests/training/test_train.py fails until it is regenerated)
+mlflow-schema: setup
+	$(VENV)/bin/python -m modelgate.training.tracking --write-sqlite-schema
 
 clean:
 	rm -rf .modelgate $(VENV)

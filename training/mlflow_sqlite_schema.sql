@@ -2,7 +2,10 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- An empty MLflow SQLite store, every schema migration applied: what
 -- modelgate.training.tracking.new_sqlite_store executes instead of running the migrations.
--- Regenerate with: .venv/bin/python -m modelgate.training.tracking --write-sqlite-schema
+-- After an MLflow upgrade, regenerate with `make mlflow-schema` (or .venv/bin/python -m
+-- modelgate.training.tracking --write-sqlite-schema): with another MLflow version installed
+-- the file is ignored and MLflow migrates a new store itself; a test compares it with
+-- MLflow's own migrations.
 -- mlflow 3.17.2
 BEGIN TRANSACTION;
 CREATE TABLE alembic_version (

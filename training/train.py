@@ -194,7 +194,8 @@ def _predictions_json(task: str, gov: Any, ids: list[str], y: NDArray[Any],
     return out
 
 
-def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
+def _log_model(fitted: FittedModel, gov_features: tuple[str, ...], run_id: str,
+               commit: str) -> Any:
     import mlflow.sklearn
     import pandas as pd
     import sklearn
@@ -203,15 +204,14 @@ def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
     X_test = fitted.dataset.X[fitted.split.test]
     example = pd.DataFrame(X_test[:2], columns=list(gov_features))
     signature = infer_signature(pd.DataFrame(X_test, columns=list(gov_features)), fitted.p_test)
-    import skops.io
-
     # MLflow stores scikit-learn models with skops, which refuses types it does not know.
     # We produced this model in this very run, so we declare its own types as trusted; a
     # model from elsewhere is never loaded by a trusted job (the bundle is ONNX).
-    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(fitted.pipeline))
-    with _no_reload_checks():
-        return mlflow.sklearn.log_model(
+    trusted: list[str] = []
+    with _no_reload_checks(), _trusting_the_saved_types(trusted):
+        info = mlflow.sklearn.log_model(
             fitted.pipeline,
+            run_id=run_id,  # the experiment is the one tracking.configure set
             skops_trusted_types=trusted,
             name=tracking.MODEL_ARTIFACT,
             signature=signature,
@@ -219,29 +219,70 @@ def _log_model(fitted: FittedModel, gov_features: tuple[str, ...]) -> Any:
             # explicit requirements: inferring them costs seconds per run
             pip_requirements=[f"scikit-learn=={sklearn.__version__}",
                               f"numpy=={np.__version__}"],
+            # the workspace's commit, as on the run (see _start_run)
+            tags={"mlflow.source.git.commit": commit},
         )
+    return info
+
+
+@contextmanager
+def _trusting_the_saved_types(trusted: list[str]) -> Iterator[None]:
+    """Fill ``trusted`` (the list given to MLflow as ``skops_trusted_types``) with
+    ``skops.io.get_untrusted_types`` of the file MLflow has just dumped, as MLflow loads it
+    back to check it and before it records the list in MLmodel: skops' own answer for the
+    model's own types, without dumping the model a second time to ask (1-10 ms for a
+    linear pipeline, 0.1-0.2 s for a forest). Fails closed: if MLflow did not load the
+    dump through ``skops.io.load`` with that very list, the run stops."""
+    import skops.io
+
+    original = skops.io.load
+    asked: list[Any] = []
+
+    def load(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("trusted") is trusted and not asked:
+            asked.append(file)
+            trusted[:] = skops.io.get_untrusted_types(file=file)
+        return original(file, *args, **kwargs)
+
+    skops.io.load = load
+    try:
+        yield
+    finally:
+        skops.io.load = original
+    if not asked:
+        raise TrainingError("MLflow saved the model without loading its skops dump back: "
+                            "its trusted types are unknown (an MLflow upgrade changed "
+                            "mlflow.sklearn.save_model; see modelgate.training.train)")
 
 
 @contextmanager
 def _no_reload_checks() -> Iterator[None]:
-    """Skip two checks MLflow makes while logging a model, neither of which is evidence:
-    that this environment satisfies the model's requirements (they are this environment's
+    """Skip what MLflow does while logging a model that is not evidence: checking that
+    this environment satisfies the model's requirements (they are this environment's
     own versions; the check first indexes every installed distribution, about 1-2 s once
-    per process) and that the input example serves through a pyfunc reloaded from disk
-    (about 1 s; modelgate serves the ONNX bundle, and the check and the promotion load the
-    registered model themselves and compare its predictions)."""
+    per process), serving the input example through a pyfunc reloaded from disk (about
+    1 s; modelgate serves the ONNX bundle, and the check and the promotion load the
+    registered model themselves and compare its predictions), and reading the git commit
+    of the script that started the process for the logged model's tags (GitPython, about
+    0.2 s; the workspace's commit is tagged instead, as on the run)."""
     import mlflow.models.utils as model_utils
+    import mlflow.tracking.context.registry as context_registry
     import mlflow.utils.environment as env
+    from mlflow.tracking.context.git_context import GitRunContext
 
-    patched = ((env, "warn_dependency_requirement_mismatches"),
-               (model_utils, "_validate_serving_input"))
-    saved = [getattr(module, name) for module, name in patched]
-    for module, name in patched:
-        setattr(module, name, _skip)
+    resolve_tags = context_registry.resolve_tags
+    patched: tuple[tuple[Any, str, Callable[..., Any]], ...] = (
+        (env, "warn_dependency_requirement_mismatches", _skip),
+        (model_utils, "_validate_serving_input", _skip),
+        (context_registry, "resolve_tags",
+         lambda tags=None: resolve_tags(tags, ignore=[GitRunContext])))  # type: ignore[list-item]
+    saved = [getattr(module, name) for module, name, _ in patched]
+    for module, name, replacement in patched:
+        setattr(module, name, replacement)
     try:
         yield
     finally:
-        for (module, name), original in zip(patched, saved, strict=True):
+        for (module, name, _), original in zip(patched, saved, strict=True):
             setattr(module, name, original)
 
 
@@ -250,11 +291,12 @@ def _skip(*_args: Any, **_kwargs: Any) -> None:
 
 
 def _start_run(client: Any, experiment_name: str, run_name: str, tags: dict[str, str]) -> Any:
-    """Create the run with our tags and MLflow's context tags except git's, and make it the
-    active run. MLflow's git context imports GitPython (0.7 s) to read the commit of the
-    script that started the process, which is not the workspace's: the workspace's commit
-    and tree are tagged from :mod:`modelgate.training.provenance` instead."""
-    import mlflow
+    """Create the run with our tags and MLflow's context tags except git's. MLflow's git
+    context imports GitPython (0.7 s) to read the commit of the script that started the
+    process, which is not the workspace's: the workspace's commit and tree are tagged from
+    :mod:`modelgate.training.provenance` instead. The run is written to by its id, never
+    made MLflow's active run: resuming it as one reads it back twice and writes its status
+    again, and a process-wide active run is state a failure could leave behind."""
     from mlflow.tracking.context.git_context import GitRunContext
     from mlflow.tracking.context.registry import resolve_tags
     from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
@@ -262,14 +304,7 @@ def _start_run(client: Any, experiment_name: str, run_name: str, tags: dict[str,
     experiment = client.get_experiment_by_name(experiment_name)
     resolved = resolve_tags({MLFLOW_RUN_NAME: run_name, **tags},
                             ignore=[GitRunContext])  # type: ignore[list-item]
-    run = client.create_run(experiment.experiment_id, tags=resolved, run_name=run_name)
-    try:
-        return mlflow.start_run(run_id=run.info.run_id)
-    except BaseException as exc:  # no half-started run left RUNNING
-        client.set_tag(run.info.run_id, tracking.TAG_FAILURE,
-                       f"{type(exc).__name__}: {exc}"[:5000])
-        client.set_terminated(run.info.run_id, status="FAILED")
-        raise
+    return client.create_run(experiment.experiment_id, tags=resolved, run_name=run_name)
 
 
 def train(
@@ -337,12 +372,11 @@ def train(
                 "stratify": str(gov.split.stratify).lower(),
                 "threshold": str(gov.estimator.threshold),
             }
-            mlflow.log_params(params)
-            mlflow.log_metrics(fitted.evaluation.metrics)
+            _log_params_and_metrics(client, run_id, params, fitted.evaluation.metrics)
             with tempfile.TemporaryDirectory(prefix="modelgate-run-") as tmp:
                 _write_artifacts(Path(tmp), config, fitted, run_id, prov)
-                mlflow.log_artifacts(tmp)
-            info = _log_model(fitted, dataset.features)
+                client.log_artifacts(run_id, tmp)
+            info = _log_model(fitted, dataset.features, run_id, prov.commit)
             version = client.create_model_version(
                 gov.model.name if _registered(client, gov.model.name) else
                 client.create_registered_model(gov.model.name).name,
@@ -357,11 +391,11 @@ def train(
                 },
                 description=f"Trained at commit {prov.commit} on data {dataset.sha256[:16]}",
             )
-        except BaseException as exc:
-            mlflow.set_tag(tracking.TAG_FAILURE, f"{type(exc).__name__}: {exc}"[:5000])
-            mlflow.end_run(status="FAILED")
+        except BaseException as exc:  # no half-written run left RUNNING
+            client.set_tag(run_id, tracking.TAG_FAILURE, f"{type(exc).__name__}: {exc}"[:5000])
+            client.set_terminated(run_id, status="FAILED")
             raise
-        mlflow.end_run(status="FINISHED")
+        client.set_terminated(run_id, status="FINISHED")
         rep.info(f"run {run_id} -> {gov.model.name} version {version.version}")
     timed("log_register", t)
 
@@ -378,6 +412,20 @@ def train(
         tracking_uri=uri,
         timings=timings,
     )
+
+
+def _log_params_and_metrics(client: Any, run_id: str, params: dict[str, str],
+                            metrics: dict[str, float]) -> None:
+    """The rows ``mlflow.log_params`` and ``mlflow.log_metrics`` write (metrics at step 0,
+    now), in one call, synchronously."""
+    from mlflow.entities import Metric, Param
+    from mlflow.utils.time import get_current_time_millis
+
+    now: int = get_current_time_millis()  # type: ignore[no-untyped-call]
+    client.log_batch(run_id, synchronous=True,
+                     params=[Param(key, str(value)) for key, value in params.items()],
+                     metrics=[Metric(key, value, now, 0, run_id=run_id)
+                              for key, value in metrics.items()])
 
 
 def _registered(client: Any, name: str) -> bool:
