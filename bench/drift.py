@@ -3,7 +3,7 @@
 """Time and peak memory of the drift check for 10^4, 10^5 and 10^6 logged requests.
 
     .venv/bin/python bench/drift.py [--sizes 10000 100000 1000000] [--batch 1]
-        [--rounds 3] [--engines read_json duckdb scan]
+        [--rounds 3] [--engines read_json duckdb scan spark spark_warm]
 
 The shipped configuration's model is fitted once; its train split gives the baseline and
 the KS reference. The log (one scored /predict request per line, rows drawn from the data
@@ -11,11 +11,14 @@ set, written by the serving logger through the serving validator) is generated f
 outside the timing. Each size is then measured in a fresh interpreter: wall time of
 scan + verdict, the resident set after the imports, and the peak resident set while
 scanning (Linux ``VmHWM``, reset after the imports; ``ru_maxrss`` elsewhere), so the
-difference is what reading the log cost. Three engines, interleaved round by round: DuckDB
+difference is what reading the log cost. The engines, interleaved round by round: DuckDB
 ``read_json`` loading the log into a table (the bound), the DuckDB SQL engine
-(``modelgate.bot.drift.sql``) and the streaming scan (``modelgate.bot.drift.stats``);
-ratios are against
-the bound measured in the same run, and the engines' bin counts are compared by digest.
+(``modelgate.bot.drift.sql``), the streaming scan (``modelgate.bot.drift.stats``) and, when
+``--engines`` names them, Spark in local mode (``sql.spark_statistics``, ``local[2]``: the
+JVM starts before the clock, as a cluster would be up; ``spark`` times the JVM's first
+query, compilation and JIT warm-up included, ``spark_warm`` a second run after an untimed
+first; the memory columns are this interpreter's, not the JVM's). Ratios are against the
+bound measured in the same run, and the engines' bin counts are compared by digest.
 """
 
 from __future__ import annotations
@@ -114,7 +117,28 @@ def prepare(work: Path, largest: int, batch: int) -> None:
           f"({(work / 'serving.log').stat().st_size / 2**20:.0f} MiB)", flush=True)
 
 
-ENGINES = ("read_json", "duckdb", "scan")
+ENGINES = ("read_json", "duckdb", "scan", "spark", "spark_warm")
+DEFAULT_ENGINES = ENGINES[:3]  # Spark's rounds take minutes: asked for by name
+SPARK_CONF = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+              "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+              "spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"}
+
+
+def _spark() -> object:
+    """A local Spark session (``local[2]``) on the JVM scripts/java.sh finds."""
+    import os
+
+    java = subprocess.run(["bash", str(REPO / "scripts" / "java.sh")], check=True,
+                          capture_output=True, text=True)
+    os.environ["JAVA_HOME"] = java.stdout.strip().splitlines()[-1]
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("modelgate-bench-drift")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _counts_digest(stats: object) -> str:
@@ -151,6 +175,10 @@ def measure(work: Path, log: Path, engine: str) -> dict[str, float | str]:
 
     baseline = Baseline.from_json(json.loads((work / "baseline.json").read_text()), "bench")
     reference = Reference(np.load(work / "reference.npy"), "train split")
+    spark = _spark() if engine.startswith("spark") else None
+    if engine == "spark_warm":
+        sql.spark_statistics(spark, [log], baseline, model_name=MODEL_NAME,
+                             model_version=VERSION)
     rss_imports = _status_mib("VmRSS")
     reset = reset_peak()
     t0 = time.perf_counter()
@@ -166,6 +194,9 @@ def measure(work: Path, log: Path, engine: str) -> dict[str, float | str]:
         if engine == "duckdb":
             stats = sql.duckdb_statistics([log], baseline, model_name=MODEL_NAME,
                                           model_version=VERSION)
+        elif spark is not None:
+            stats = sql.spark_statistics(spark, [log], baseline, model_name=MODEL_NAME,
+                                         model_version=VERSION)
         else:
             scan = LogScan(baseline, model_name=MODEL_NAME, model_version=VERSION)
             scan.feed(str(log), file_lines(log))
@@ -176,6 +207,8 @@ def measure(work: Path, log: Path, engine: str) -> dict[str, float | str]:
         records, outcome = result.counts.scored_records, result.outcome
         digest = _counts_digest(stats)
     seconds = time.perf_counter() - t0
+    if spark is not None:
+        spark.stop()  # type: ignore[attr-defined]
     peak = _status_mib("VmHWM") if reset else resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "rss_imports_mib": rss_imports, "rss_peak_mib": peak,
@@ -193,7 +226,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--batch", type=int, default=1, help="records per logged request")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per engine and size")
-    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--engines", nargs="+", default=list(DEFAULT_ENGINES),
+                        choices=ENGINES)
     parser.add_argument("--measure", nargs=3, metavar=("WORK", "LOG", "ENGINE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

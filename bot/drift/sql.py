@@ -6,9 +6,11 @@ The streaming scan in ``stats`` reads a log line by line in Python; this module 
 same per-feature statistics (bin counts against the baseline's edges, sums for the served
 means, prediction bins, counts) as one aggregate query over a table of log lines, in a
 dialect DuckDB runs embedded (reading local files or ``s3://`` objects with
-``read_json``) and Athena/Trino run over the same JSON in S3 (a table with the
-``LOG_COLUMNS`` columns; see docs/drift-at-scale.md). One pass over the data, aggregates
-only, so memory does not grow with the log.
+``read_json``), Spark runs over the JSON read with the ``LOG_COLUMNS`` schema
+(``spark_statistics``: local mode here, EMR/Glue/Databricks on S3) and Athena/Trino run
+over the same JSON in S3 (a table with the ``LOG_COLUMNS`` columns; see
+docs/drift-at-scale.md). One pass over the data (Spark: a second, narrow one for the
+other versions' counts), aggregates only, so memory does not grow with the log.
 
 Bin counts are identical to the streaming scan's: a numeric value's bin is the number of
 inner edges at or below it (``searchsorted(side='right')``), a category's (or boolean's,
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,7 +52,7 @@ from modelgate.bot.drift.stats import (
     present_means,
 )
 
-Dialect = Literal["duckdb", "trino"]
+Dialect = Literal["duckdb", "trino", "spark"]
 EVENT_REQUEST = "request"  # modelgate.serving.logs constants, repeated so the SQL is self-contained
 EVENT_FEATURES = "request.features"
 # the columns a log table (or DuckDB's read_json) exposes, with their DuckDB types
@@ -71,6 +74,9 @@ LOG_COLUMNS: dict[str, str] = {
 }
 # DuckDB keeps these as their (minified) JSON text, compared as one string
 DUCKDB_TEXT_COLUMNS = {"feature_names": "VARCHAR"}
+SPARK_TYPES = {"VARCHAR": "STRING", "BIGINT": "BIGINT", "BIGINT[]": "ARRAY<BIGINT>",
+               "DOUBLE[]": "ARRAY<DOUBLE>", "VARCHAR[]": "ARRAY<STRING>",
+               "DOUBLE[][]": "ARRAY<ARRAY<DOUBLE>>"}
 TRINO_TYPES = {"VARCHAR": "varchar", "BIGINT": "bigint", "BIGINT[]": "array(bigint)",
                "DOUBLE[]": "array(double)", "VARCHAR[]": "array(varchar)",
                "DOUBLE[][]": "array(array(double))"}
@@ -79,13 +85,18 @@ SAMPLE_KEY = {
     "duckdb": "hash(request_id, chunk, ord)",
     "trino": "xxhash64(to_utf8(coalesce(request_id, '') || ':' || "
              "cast(coalesce(chunk, 0) AS varchar) || ':' || cast(ord AS varchar)))",
+    "spark": "xxhash64(request_id, chunk, ord)",
 }
-LIST_MIN_MAX = {"duckdb": ("list_min", "list_max"), "trino": ("array_min", "array_max")}
+LIST_MIN_MAX = {"duckdb": ("list_min", "list_max"), "trino": ("array_min", "array_max"),
+                "spark": ("array_min", "array_max")}
 INSTANT = {
     "duckdb": "TRY_CAST(timestamp AS TIMESTAMPTZ)",
     "trino": "try(from_iso8601_timestamp(timestamp))",
+    "spark": "try_cast(`timestamp` AS TIMESTAMP)",
 }
-VALUES = '"values"'  # a reserved word in both dialects: always quoted
+# ``values`` is a reserved word in every dialect: always quoted (Spark quotes names with
+# backticks; its double quotes make a string)
+VALUES_COLUMN = {"duckdb": '"values"', "trino": '"values"', "spark": "`values`"}
 # the record's binned prediction, per baseline prediction kind
 PREDICTED = {"p_positive": "p", "class": "CAST(y AS DOUBLE)", "value": "v"}
 MALFORMED_NO_EVENT = "no event (not JSON, or not a request log line)"
@@ -93,22 +104,34 @@ MALFORMED_BAD = "scored request whose predictions or features do not fit"
 DUCKDB_MEMORY_LIMIT = "192MB"
 MSG_NO_FILES = "no log files given to the DuckDB engine"
 MSG_DUCKDB = "DuckDB could not read the logs: {detail}"
+MSG_NO_FILES_SPARK = "no log files given to the Spark engine"
+MSG_SPARK = "Spark could not read the logs: {detail}"
 
 
 def literal(value: float) -> str:
-    """An exact DOUBLE literal in both dialects (shortest repr, always with an exponent)."""
+    """An exact DOUBLE literal in every dialect (shortest repr, always with an exponent)."""
     if not math.isfinite(value):
         raise ValueError(f"not a finite edge: {value!r}")
     text = repr(float(value))
     return text if "e" in text else f"{text}e0"
 
 
-def _text(value: str) -> str:
+def _text(value: str, dialect: Dialect = "duckdb") -> str:
+    """A string literal. Spark reads backslash escapes in literals (and no doubled quote),
+    so there both are escaped with a backslash."""
+    if dialect == "spark":
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return "'" + value.replace("'", "''") + "'"
 
 
-def _names(names: Sequence[str]) -> str:
-    return "ARRAY[" + ", ".join(_text(n) for n in names) + "]"
+def _names(names: Sequence[str], dialect: Dialect) -> str:
+    items = ", ".join(_text(n, dialect) for n in names)
+    return f"array({items})" if dialect == "spark" else f"ARRAY[{items}]"
+
+
+def _at(array: str, index: int, dialect: Dialect) -> str:
+    """The 1-based ``index``-th element (Spark's ``[]`` counts from 0)."""
+    return f"element_at({array}, {index})" if dialect == "spark" else f"{array}[{index}]"
 
 
 def names_json(names: Sequence[str]) -> str:
@@ -121,17 +144,27 @@ def _exploded(source: str, dialect: Dialect, where: str, flags: str) -> str:
     so line-level counts look at ``ord = 0`` only), and the record's probability ``p``,
     prediction ``y``, regression value ``v`` and feature row ``r`` zipped (NULL where a list
     is shorter). A line with no list still gives one row."""
+    values = VALUES_COLUMN[dialect]
     width = ("greatest(coalesce(cardinality(probabilities), 0), "
-             f"coalesce(cardinality({VALUES}), 0), coalesce(cardinality(features), 0), 1)")
+             f"coalesce(cardinality({values}), 0), coalesce(cardinality(features), 0), 1)")
+    if dialect == "spark":
+        # the flags once per line, then one row per position; try_element_at is NULL past
+        # a list's end (as UNNEST pads a shorter list)
+        at = {c: f"try_element_at({a}, ord + 1)" for c, a in
+              (("p", "probabilities"), ("y", "predictions"), ("v", values), ("r", "features"))}
+        return (f"SELECT line.*, ord, {at['p']} AS p, {at['y']} AS y, {at['v']} AS v, "  # nosec B608
+                f"{at['r']} AS r FROM (SELECT {flags}, probabilities, predictions, "
+                f"{values}, features FROM {source} WHERE {where}) AS line "
+                f"LATERAL VIEW explode(sequence(0, {width} - 1)) positions AS ord")
     if dialect == "duckdb":
         # nosec B608 below: every value in this SQL is a literal quoted by _text or a
         # number this module computed; no text reaches it unquoted
         return (f"SELECT {flags}, unnest(range(CAST({width} AS BIGINT))) AS ord, "  # nosec B608
                 "unnest(probabilities) AS p, unnest(predictions) AS y, "
-                f"unnest({VALUES}) AS v, unnest(features) AS r "
+                f"unnest({values}) AS v, unnest(features) AS r "
                 f"FROM {source} WHERE {where}")
     return (f"SELECT {flags}, ord, p, y, v, r FROM {source} CROSS JOIN UNNEST("  # nosec B608
-            f"sequence(0, {width} - 1), probabilities, predictions, {VALUES}, features) "
+            f"sequence(0, {width} - 1), probabilities, predictions, {values}, features) "
             f"AS t(ord, p, y, v, r) WHERE {where}")
 
 
@@ -140,27 +173,24 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
                    until: datetime | None = None, sample_size: int = RESERVOIR_SIZE) -> str:
     """One query, one pass over the lines, one result row: the counts, the prediction bins
     and sums, and per feature its bins (as counts at or above each edge), sum, and the
-    sample. ``source`` is a table expression with the ``LOG_COLUMNS`` columns."""
+    sample. ``source`` is a table expression with the ``LOG_COLUMNS`` columns.
+
+    Spark has no ``histogram`` aggregate: its row has no ``other_versions``, which
+    :func:`other_versions_sql` counts instead."""
     n = len(baseline.features)
-    name, version = _text(model_name), _text(model_version)
-    window = ["TRUE"]
-    for bound, op in ((since, ">="), (until, "<=")):
-        if bound is not None:
-            text = _text(bound.isoformat())
-            value = (f"from_iso8601_timestamp({text})" if dialect == "trino"
-                     else f"CAST({text} AS TIMESTAMPTZ)")
-            window.append(f"{INSTANT[dialect]} {op} {value}")
+    name, version = _text(model_name, dialect), _text(model_version, dialect)
+    window = _window(dialect, since, until)
     # per line, computed once: what the line is (the streaming scan's categories)
     ours = f"(model_version = {version} AND coalesce(model_name, {name}) = {name})"
-    request = f"(event = {_text(EVENT_REQUEST)})"
+    request = f"(event = {_text(EVENT_REQUEST, dialect)})"
     n_probs, n_preds = "cardinality(probabilities)", "cardinality(predictions)"
     low, high = LIST_MIN_MAX[dialect]
     kind = baseline.prediction_kind
-    n_out = f"cardinality({VALUES})" if kind == "value" else n_probs
-    names_ok = (f"feature_names = {_names(baseline.names)}" if dialect == "trino" else
+    n_out = f"cardinality({VALUES_COLUMN[dialect]})" if kind == "value" else n_probs
+    names_ok = (f"feature_names = {_names(baseline.names, dialect)}" if dialect != "duckdb"
                 # DuckDB reads the names as their JSON text (DUCKDB_TEXT_COLUMNS): one string
                 # comparison per line instead of parsing and comparing a list of strings
-                f"feature_names = {_text(names_json(baseline.names))}")
+                else f"feature_names = {_text(names_json(baseline.names))}")
     # a scored line whose features do not fit is malformed as a whole, as in the scan
     if kind == "value":
         outputs = f"{n_out} > 0"
@@ -172,7 +202,7 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
     scored = (f"({request} AND {ours} AND validation = 'passed' AND status >= 200 "
               f"AND status < 300 AND {outputs} "
               f"AND (features IS NULL OR ({names_ok} AND cardinality(features) = {n_out})))")
-    chunk = f"(event = {_text(EVENT_FEATURES)} AND model_version = {version})"
+    chunk = f"(event = {_text(EVENT_FEATURES, dialect)} AND model_version = {version})"
     # answered and passed, yet not scorable: the scan calls such a line malformed
     answered = (f"({request} AND {ours} AND validation = 'passed' AND status >= 200 "
                 "AND status < 300)")
@@ -185,20 +215,19 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
         f"coalesce({request} AND {ours} AND coalesce(validation, '') <> 'rejected' "
         f"AND NOT coalesce({scored}, FALSE) AND status >= 500, FALSE) AS is_errored",
         "event IS NULL AS no_event",
-        f"coalesce(event NOT IN ({_text(EVENT_REQUEST)}, {_text(EVENT_FEATURES)}), FALSE) "
+        f"coalesce(event NOT IN ({_text(EVENT_REQUEST, dialect)}, "
+        f"{_text(EVENT_FEATURES, dialect)}), FALSE) "
         "AS other_event",
         f"coalesce({request} AND model_version IS NULL, FALSE) AS no_model",
-        f"CASE WHEN {request} AND model_version IS NOT NULL AND NOT {ours} THEN (CASE WHEN "
-        f"coalesce(model_name, {name}) = {name} THEN model_version ELSE model_name || ' ' || "
-        "model_version END) END AS other_version",
+        f"{_other_version(model_name, model_version, dialect)} AS other_version",
         f"coalesce({scored} AND features IS NULL AND features_chunks IS NULL, FALSE) "
         "AS without_features",
         f"coalesce({names_ok} AND (({scored} AND cardinality(features) = {n_out}) OR "
         f"{chunk}), FALSE) AS rows_ok",
         f"CASE WHEN {scored} THEN {n_out} ELSE 0 END AS n_scored",
-        "timestamp", "request_id", "chunk",
+        "`timestamp`" if dialect == "spark" else "timestamp", "request_id", "chunk",
     ])
-    exploded = _exploded(source, dialect, " AND ".join(window), flags)
+    exploded = _exploded(source, dialect, window, flags)
     kept = (f"SELECT ord, is_scored, is_ours, is_rejected, is_errored, no_event, other_event, "  # nosec B608
             f"is_bad, no_model, other_version, without_features, n_scored, timestamp, "
             f"CASE WHEN is_scored THEN {PREDICTED[kind]} END AS p, "
@@ -213,7 +242,8 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
         f"count_if({first} AND is_bad) AS bad_lines",
         f"count_if({first} AND other_event) AS other_events",
         f"count_if({first} AND no_model) AS no_model",
-        f"histogram(CASE WHEN {first} THEN other_version END) AS other_versions",
+        *([] if dialect == "spark" else
+          [f"histogram(CASE WHEN {first} THEN other_version END) AS other_versions"]),
         f"count_if({first} AND is_ours) AS requests",
         f"count_if({first} AND is_rejected) AS rejected",
         f"count_if({first} AND is_errored) AS errored",
@@ -229,12 +259,48 @@ def statistics_sql(baseline: Baseline, *, source: str, model_name: str, model_ve
     aggs += _bin_counts("p", baseline.prediction, "p")
     aggs.append("COUNT(r) AS feature_rows")
     for j, feature in enumerate(baseline.features):
-        col = f"r[{j + 1}]"
+        col = _at("r", j + 1, dialect)
         aggs += _bin_counts(col, feature.bins, f"{j}_")
         aggs += [f"COUNT({col}) AS present_{j}", f"SUM({col}) AS sum_{j}"]
     if sample_size > 0:
         aggs.append(f"min_by(r, k, {int(sample_size)}) AS sample")
     return "SELECT\n  " + ",\n  ".join(aggs) + f"\nFROM ({kept}) AS records\n"
+
+
+def _window(dialect: Dialect, since: datetime | None, until: datetime | None) -> str:
+    """The lines logged within the window (every line when it is open)."""
+    window = ["TRUE"]
+    for bound, op in ((since, ">="), (until, "<=")):
+        if bound is not None:
+            text = _text(bound.isoformat(), dialect)
+            value = {"trino": f"from_iso8601_timestamp({text})",
+                     "spark": f"CAST({text} AS TIMESTAMP)"}.get(
+                         dialect, f"CAST({text} AS TIMESTAMPTZ)")
+            window.append(f"{INSTANT[dialect]} {op} {value}")
+    return " AND ".join(window)
+
+
+def _other_version(model_name: str, model_version: str, dialect: Dialect) -> str:
+    """A request line's model version when it is not ours (with the model's name when that
+    differs too), else NULL."""
+    name, version = _text(model_name, dialect), _text(model_version, dialect)
+    ours = f"(model_version = {version} AND coalesce(model_name, {name}) = {name})"
+    return (f"CASE WHEN event = {_text(EVENT_REQUEST, dialect)} AND model_version IS NOT NULL "
+            f"AND NOT {ours} THEN (CASE WHEN coalesce(model_name, {name}) = {name} THEN "
+            "model_version ELSE model_name || ' ' || model_version END) END")
+
+
+def other_versions_sql(*, source: str, model_name: str, model_version: str,
+                       dialect: Dialect = "spark", since: datetime | None = None,
+                       until: datetime | None = None) -> str:
+    """The request lines per other model version, one row each (``other_version``,
+    ``lines``): the ``histogram`` Spark lacks. Grouping the statistics query itself by the
+    version instead costs Spark three times as much (a hash aggregate of some 400 buffers
+    per group); this second pass reads four short columns."""
+    other = _other_version(model_name, model_version, dialect)
+    return (f"SELECT other_version, COUNT(*) AS lines FROM (SELECT {other} AS other_version "  # nosec B608
+            f"FROM {source} WHERE {_window(dialect, since, until)}) AS line "
+            "WHERE other_version IS NOT NULL GROUP BY other_version")
 
 
 def _bin_counts(column: str, bins: Bins, key: str) -> list[str]:
@@ -382,3 +448,50 @@ def duckdb_statistics(paths: Sequence[str | Path], baseline: Baseline, *, model_
     row = dict(zip(names, values or (), strict=False))
     others = row.get("other_versions") or {}
     return from_row(baseline, row, {str(k): int(v) for k, v in sorted(dict(others).items())})
+
+
+def spark_schema() -> str:
+    """The log's columns as a Spark DDL schema, so ``spark.read.json`` infers no type:
+    a line of another shape reads as NULLs, as in DuckDB and Athena."""
+    return ", ".join(f"`{c}` {SPARK_TYPES[t]}" for c, t in LOG_COLUMNS.items())
+
+
+def spark_statistics(spark: Any, paths: Sequence[str | Path], baseline: Baseline, *,
+                     model_name: str, model_version: str, since: datetime | None = None,
+                     until: datetime | None = None,
+                     sample_size: int = RESERVOIR_SIZE) -> SqlStatistics:
+    """The statistics of log files computed by Spark: local paths, or ``s3a://`` prefixes
+    on a cluster whose Hadoop has the S3A connector (EMR, Glue, Databricks). ``spark`` is
+    a ``SparkSession``; pyspark is imported here only, so the rest of modelgate runs
+    without it."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    if not paths:
+        raise DriftInputError(MSG_NO_FILES_SPARK)
+    view = f"modelgate_drift_{uuid.uuid4().hex}"
+    # NULL (not -1) for the size of a missing list, whatever the session's ANSI setting
+    size_of_null = spark.conf.get("spark.sql.legacy.sizeOfNull", None)
+    spark.conf.set("spark.sql.legacy.sizeOfNull", "false")
+    try:
+        frame = (spark.read.schema(spark_schema()).option("mode", "PERMISSIVE")
+                 .json([str(p) for p in paths]))
+        frame.createOrReplaceTempView(view)
+        query = statistics_sql(baseline, source=view, model_name=model_name,
+                               model_version=model_version, dialect="spark", since=since,
+                               until=until, sample_size=sample_size)
+        row = spark.sql(query).collect()[0].asDict(recursive=True)
+        versions = spark.sql(other_versions_sql(
+            source=view, model_name=model_name, model_version=model_version, since=since,
+            until=until)).collect()
+    except (PySparkException, Py4JError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DriftInputError(MSG_SPARK.format(detail=detail)) from exc
+    finally:
+        spark.catalog.dropTempView(view)
+        if size_of_null is None:
+            spark.conf.unset("spark.sql.legacy.sizeOfNull")
+        else:
+            spark.conf.set("spark.sql.legacy.sizeOfNull", size_of_null)
+    others = {str(r["other_version"]): int(r["lines"]) for r in versions}
+    return from_row(baseline, row, dict(sorted(others.items())))
