@@ -33,8 +33,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import itertools
 import json
 import logging
+import math
 import os
 import re
 import shlex
@@ -43,6 +45,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import zipfile
@@ -58,9 +61,11 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
+from demo import actions_cache  # noqa: E402
 from demo.github_double import ACTIONS_BOT  # noqa: E402
 from demo.github_double.double import GitHubDouble  # noqa: E402
 from demo.mlflow_store import mlflow_template_db  # noqa: E402
+from demo.timing import GIT, IMPORTS, MODELGATE, PROCESSES, SLEEPS, STARTUP, spent  # noqa: E402
 
 REPO = "modelgate-demo/breast-cancer"
 AUTHOR = "pat-author"
@@ -135,8 +140,9 @@ def leading_comments(text: str) -> str:
 
 def git(cwd: Path, *args: str) -> str:
     env = {**os.environ, **GIT_ENV}
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False)
+    with spent(GIT):
+        done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, check=False)
     if done.returncode != 0:
         raise RoadStopped(f"git {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout.strip()
@@ -173,7 +179,14 @@ class Services:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     moto: Any = None
 
+    def wait_for_mlflow(self) -> None:
+        with spent(STARTUP):
+            wait_for_mlflow(self.mlflow_uri, self.procs[0])
+
     def stop(self) -> None:
+        from demo import timing
+
+        timing.uninstall()
         self.double.stop()
         for proc in self.procs:
             proc.terminate()
@@ -184,6 +197,7 @@ class Services:
 
 
 def start_mlflow(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start the tracking server; :func:`wait_for_mlflow` waits until it answers."""
     port = free_port()
     store = workdir / "mlflow-server"
     store.mkdir()
@@ -195,33 +209,56 @@ def start_mlflow(workdir: Path) -> tuple[str, subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=store,
         # no background job workers: the road logs runs and models, it runs no MLflow jobs
         env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})
+    return f"http://127.0.0.1:{port}", proc
+
+
+def wait_for_mlflow(uri: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 180
     while True:
         try:
-            health = f"http://127.0.0.1:{port}/health"
-            with urllib.request.urlopen(health, timeout=2) as r:  # nosec B310 - loopback http
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as r:  # nosec B310 - loopback
                 if r.status == 200:
-                    return f"http://127.0.0.1:{port}", proc
+                    return
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.terminate()
             raise RoadStopped("the MLflow tracking server did not start")
-        time.sleep(0.5)
+        time.sleep(0.1)
 
 
 def start_services(workdir: Path) -> Services:
-    from moto.server import ThreadedMotoServer
+    """The MLflow server first (its start-up is the longest), moto and the double while
+    it starts; then the road's timing hooks (:mod:`demo.timing`) on their addresses.
+    :meth:`Services.wait_for_mlflow` waits until the server answers, so the caller can
+    prepare the repository meanwhile."""
+    from demo import timing
 
-    moto_port = free_port()
-    # moto's HTTP server logs every request through werkzeug; the transcript is the road's
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-    moto.start()
-    double = GitHubDouble().start()
-    uri, proc = start_mlflow(workdir)
-    return Services(double=double, mlflow_uri=uri, moto_url=f"http://127.0.0.1:{moto_port}",
-                    procs=[proc], moto=moto)
+    with spent(STARTUP):
+        uri, proc = start_mlflow(workdir)
+        try:
+            from moto.server import ThreadedMotoServer
+
+            moto_port = free_port()
+            # moto's HTTP server logs every request through werkzeug; the transcript is the road's
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+            moto.start()
+            # moto's accounts live in the process: a road starts with none (an earlier
+            # road in this process, say a test's, made the same role and function)
+            reset = urllib.request.Request(f"http://127.0.0.1:{moto_port}/moto-api/reset",
+                                           method="POST")
+            with urllib.request.urlopen(reset, timeout=30):  # nosec B310 - loopback http
+                pass
+            double = GitHubDouble().start()
+            services = Services(double=double, mlflow_uri=uri,
+                                moto_url=f"http://127.0.0.1:{moto_port}", procs=[proc],
+                                moto=moto)
+        except BaseException:
+            proc.terminate()
+            raise
+    timing.install(double_url=double.base_url, mlflow_url=uri, moto_url=services.moto_url)
+    return services
 
 
 # moto's documented dummy credentials, for the local moto server only
@@ -267,12 +304,71 @@ def evaluate(text: str, ctx: dict[str, Any]) -> str:
     return EXPR_RE.sub(one, text)
 
 
+COMPARISON_RE = re.compile(r"([A-Za-z_][\w.-]*)\s*(==|!=)\s*'([^']*)'")
+
+
+def comparisons_hold(condition: str, ctx: dict[str, Any]) -> bool:
+    """A step's ``if:`` as the workflows write it: status functions (``always()``,
+    ``!cancelled()``; the road cancels nothing) joined by ``&&`` to comparisons of a
+    context value with a string (``steps.verdict.outcome != 'skipped'``, ``vars.X != ''``).
+    An unset value reads as ''. Anything else (``||``, other functions) holds."""
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    if "||" in text:
+        return True
+    for path, op, literal in COMPARISON_RE.findall(text):
+        try:
+            value = _lookup(path, ctx)
+        except KeyError:
+            value = ""
+        if (value == literal) != (op == "=="):
+            return False
+    return True
+
+
 @dataclass
 class StepResult:
     name: str
     status: int
     output: str = ""
     message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Timed:
+    """One job the road played (or one thing it did between jobs) and its wall time."""
+
+    label: str
+    seconds: float
+
+
+TIMES: list[Timed] = []  # this process's road, in order (printed at the end)
+
+
+def seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+@contextlib.contextmanager
+def stage(label: str) -> Iterator[None]:
+    """Something the road does between jobs, timed under ``label``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        TIMES.append(Timed(label, time.perf_counter() - started))
+
+
+def time_report() -> str:
+    """The two tables `make demo` ends with: by job or stage, and by kind."""
+    from demo import timing
+
+    return ("Where the time went, by job and stage:\n"
+            + timing.by_label([(t.label, t.seconds) for t in TIMES])
+            + "\n\nand by kind (each second counted once: a request made inside a step is "
+            "the request's):\n" + timing.LEDGER.table())
 
 
 Emulator = Callable[[dict[str, Any], dict[str, str], "Job"], int]
@@ -345,19 +441,32 @@ class Job:
         raise RoadStopped(MSG_NO_CALLED_JOB.format(workflow=self.workflow, job=self.job))
 
     def run(self) -> Job:
+        started = time.perf_counter()
         job, permissions = self.resolve()
         via = f" -> {self.called}" if self.called else ""
         say(f"  ── {self.workflow}{via} / {self.job}")
         if self.job_token is not None:
             self.ctx["github"]["token"] = self.job_token(permissions)
+        try:
+            self._steps(job)
+        finally:
+            took = time.perf_counter() - started
+            TIMES.append(Timed(f"{self.workflow}{via} / {self.job}", took))
+            say(f"     job {self.job}: {seconds(took)}")
+        return self
+
+    def _steps(self, job: dict[str, Any]) -> None:
         for step in job["steps"]:
             self.step = step
             name = step.get("name", step.get("uses", "step"))
             condition = str(step.get("if", ""))
-            if self.failed and "always()" not in condition and "cancelled()" not in condition:
+            if ((self.failed and "always()" not in condition and "cancelled()" not in condition)
+                    or not comparisons_hold(condition, self.ctx)):
                 self.results.append(StepResult(name, 0, "skipped"))
+                self._outcome("skipped")
                 continue
             env = {k: evaluate(str(v), self.ctx) for k, v in (step.get("env") or {}).items()}
+            started = time.perf_counter()
             if "uses" in step:
                 action = step["uses"].split("@")[0]
                 given = step.get("with") or {}
@@ -366,13 +475,20 @@ class Job:
             else:
                 status = self._run_script(name, str(step["run"]), env,
                                           str(step.get("working-directory", "")))
-            self.results.append(StepResult(name, status))
-            say(f"     {'✓' if status == 0 else '✗'} {name}")
+            took = time.perf_counter() - started
+            self.results.append(StepResult(name, status, seconds=took))
+            self._outcome("success" if status == 0 else "failure")
+            say(f"     {'✓' if status == 0 else '✗'} {name} · {seconds(took)}")
             if status != 0 and not self.expect_failure:
                 raise RoadStopped(self._failure(name, status))
         if self.expect_failure and not self.failed:
             raise RoadStopped(MSG_PASSED_UNEXPECTEDLY.format(where=self.where))
-        return self
+
+    def _outcome(self, outcome: str) -> None:
+        """``steps.<id>.outcome`` (and ``conclusion``: the road has no continue-on-error)."""
+        if self.step.get("id"):
+            entry = self.ctx["steps"].setdefault(self.step["id"], {"outputs": {}})
+            entry["outcome"] = entry["conclusion"] = outcome
 
     @property
     def where(self) -> str:
@@ -416,24 +532,37 @@ class Job:
         return status
 
 
+def step_outputs(job: Job) -> dict[str, Any]:
+    """``steps.<id>.outputs`` of the job's current step (a throwaway dict without an id)."""
+    step_id = job.step.get("id")
+    if not step_id:
+        return {}
+    found: dict[str, Any] = job.ctx["steps"].setdefault(step_id, {"outputs": {}})["outputs"]
+    return found
+
+
 def call_modelgate(cli: Sequence[str] | None, argv: list[str], env: dict[str, str],
                    cwd: Path) -> tuple[int, str, str]:
     """One `modelgate` command: (exit status, stdout, stderr). In this process from the
     working tree when ``cli`` is None, else the installed modelgate ``cli`` names, as a
     subprocess with the step's environment."""
     if cli is not None:
-        done = subprocess.run([*cli, *argv], cwd=cwd, env={**os.environ, **env},
-                              capture_output=True, text=True, check=False)
+        with spent(PROCESSES):
+            done = subprocess.run([*cli, *argv], cwd=cwd, env={**os.environ, **env},
+                                  capture_output=True, text=True, check=False)
         return done.returncode, done.stdout, done.stderr
-    from modelgate.bot.cli.main import main
+    from demo.timing import paced_without_waiting
 
-    with patched_env(env, cwd):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = main(argv)
-            except SystemExit as exc:
-                status = int(exc.code or 0)
+    with spent(MODELGATE), paced_without_waiting():
+        from modelgate.bot.cli.main import main
+
+        with patched_env(env, cwd):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    status = main(argv)
+                except SystemExit as exc:
+                    status = int(exc.code or 0)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -468,11 +597,32 @@ class Road:
     role_holders: dict[str, str] = field(default_factory=lambda: dict(ROLE_HOLDERS))
     function_name: str = "modelgate-breast-cancer"  # governance.yml deploy.function_name
 
+    # GitHub's Actions cache of the repository (actions/cache/restore, actions/cache/save)
+    cache: actions_cache.ActionsCache = field(default_factory=actions_cache.ActionsCache)
+
+    # run ids: one per job the road plays, unique (the scan cache's keys carry it)
+    _run_ids: Iterator[int] = field(default_factory=lambda: itertools.count(int(time.time())))
+
     # -- helpers ------------------------------------------------------------------------
-    def base_ctx(self) -> dict[str, Any]:
+    def job_setup(self, event_name: str, event_path: Path, job_dir: Path, *,
+                  ref: str = actions_cache.DEFAULT_BRANCH_REF
+                  ) -> tuple[dict[str, Any], dict[str, str]]:
+        """A job's contexts and runner environment: its own run id and RUNNER_TEMP (empty,
+        as on a fresh runner), ``ref`` the run's (a PR's merge ref, else the default
+        branch), which also scopes its Actions cache."""
+        temp = job_dir / "runner-temp"
+        temp.mkdir(parents=True, exist_ok=True)
+        run_id = str(next(self._run_ids))
+        ctx = self.base_ctx(temp)
+        ctx["github"] |= {"ref": ref, "run_id": run_id, "run_attempt": "1"}
+        env = self.actions_env(event_name, event_path, job_dir)
+        env |= {"RUNNER_TEMP": str(temp), "GITHUB_RUN_ID": run_id, "GITHUB_REF": ref}
+        return ctx, env
+
+    def base_ctx(self, temp: Path) -> dict[str, Any]:
         return {"github": {"token": self.bot_token, "repository": self.repo,
                            "server_url": self.services.double.base_url, "event": {}},
-                "runner": {"temp": str(self.runner_temp)},
+                "runner": {"temp": str(temp), "os": "Linux", "arch": "X64"},
                 "vars": {"MLFLOW_TRACKING_URI": self.services.mlflow_uri,
                          "AWS_REGION": "us-east-1",
                          "AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy",
@@ -496,10 +646,9 @@ class Road:
                 "GITHUB_API_URL": self.services.double.base_url,
                 "GITHUB_SERVER_URL": self.services.double.base_url,
                 "GITHUB_STEP_SUMMARY": str(job_dir / "summary.md"),
-                "GITHUB_OUTPUT": str(job_dir / "output"), "GITHUB_RUN_ID": str(int(time.time())),
+                "GITHUB_OUTPUT": str(job_dir / "output"),
                 "GITHUB_RUN_ATTEMPT": "1", "GITHUB_WORKSPACE": str(job_dir / "checkout"),
-                "RUNNER_TEMP": str(self.runner_temp), "AWS_ENDPOINT_URL": self.services.moto_url,
-                **AWS_ENV}
+                "AWS_ENDPOINT_URL": self.services.moto_url, **AWS_ENV}
 
     def checkout(self, dest: Path, ref: str) -> None:
         git(self.workdir, "clone", "-q", "--no-hardlinks", str(self.origin), str(dest))
@@ -515,18 +664,20 @@ class Road:
     # -- pull requests --------------------------------------------------------------------
     def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None],
                   title: str) -> PullRun:
-        gov_path = self.origin / "governance.yml"
-        git(self.origin, "checkout", "-q", "-b", branch, "main")
-        gov = yaml.safe_load(gov_path.read_text())
-        change(gov)
-        header = leading_comments(gov_path.read_text())
-        gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
-        git(self.origin, "commit", "-q", "-am", title)
-        sha = git(self.origin, "rev-parse", "HEAD")
-        git(self.origin, "checkout", "-q", "main")
-        number = self.services.double.create_pull(
-            self.repo, AUTHOR, head_ref=branch, head_sha=sha, title=title,
-            files={"governance.yml": git(self.origin, "show", f"{sha}:governance.yml") + "\n"})
+        with stage("open a PR (git commit, the double's pull)"):
+            gov_path = self.origin / "governance.yml"
+            git(self.origin, "checkout", "-q", "-b", branch, "main")
+            gov = yaml.safe_load(gov_path.read_text())
+            change(gov)
+            header = leading_comments(gov_path.read_text())
+            gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
+            git(self.origin, "commit", "-q", "-am", title)
+            sha = git(self.origin, "rev-parse", "HEAD")
+            git(self.origin, "checkout", "-q", "main")
+            shown = git(self.origin, "show", f"{sha}:governance.yml") + "\n"
+            number = self.services.double.create_pull(
+                self.repo, AUTHOR, head_ref=branch, head_sha=sha, title=title,
+                files={"governance.yml": shown})
         say(f"\n▶ PR #{number} opened by @{AUTHOR}: {title} (head {sha[:12]})")
         # pr-labels.yml sees the opening as it happens (who pushed the first head)
         event = self.services.double.webhooks.pull_request(self.repo, number, "opened", target=True)
@@ -534,17 +685,19 @@ class Road:
         return PullRun(number=number, branch=branch, head_sha=sha)
 
     def push(self, run: PullRun, change: Callable[[dict[str, Any]], None], message: str) -> None:
-        git(self.origin, "checkout", "-q", run.branch)
-        gov_path = self.origin / "governance.yml"
-        gov = yaml.safe_load(gov_path.read_text())
-        change(gov)
-        header = leading_comments(gov_path.read_text())
-        gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
-        git(self.origin, "commit", "-q", "-am", message)
-        sha = git(self.origin, "rev-parse", "HEAD")
-        git(self.origin, "checkout", "-q", "main")
-        self.services.double.push(self.repo, run.number, {"governance.yml": gov_path.read_text()},
-                                  sha=sha, message=message)
+        with stage("push to a PR (git commit, the double's push)"):
+            git(self.origin, "checkout", "-q", run.branch)
+            gov_path = self.origin / "governance.yml"
+            gov = yaml.safe_load(gov_path.read_text())
+            change(gov)
+            header = leading_comments(gov_path.read_text())
+            gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
+            git(self.origin, "commit", "-q", "-am", message)
+            sha = git(self.origin, "rev-parse", "HEAD")
+            git(self.origin, "checkout", "-q", "main")
+            self.services.double.push(self.repo, run.number,
+                                      {"governance.yml": gov_path.read_text()},
+                                      sha=sha, message=message)
         run.head_sha = sha
         say(f"\n▶ @{AUTHOR} pushed {sha[:12]} to PR #{run.number}")
         event = self.services.double.webhooks.pull_request(self.repo, run.number, "synchronize",
@@ -557,11 +710,13 @@ class Road:
         path = self.event(event, job_dir)
         checkout = job_dir / "checkout"
         if job != "verdict":  # it checks out into folders of its own
-            self.checkout(checkout, "main")
-        ctx = self.base_ctx()
+            with stage("check out main for a bot job (before its steps)"):
+                self.checkout(checkout, "main")
+        number = (event.payload.get("pull_request") or {}).get("number")
+        ctx, env = self.job_setup(event.name, path, job_dir,
+                                  ref=actions_cache.job_ref(event.name, number))
         ctx["github"]["event"] = event.payload
         ctx["github"]["workspace"] = str(checkout)
-        env = self.actions_env(event.name, path, job_dir)
         return Job(workflow, job, ctx, checkout, env, self.emulators(job_dir),
                    expect_failure=expect_failure, job_token=self.job_token,
                    workflows=self.callers, cli=self.cli).run()
@@ -577,9 +732,9 @@ class Road:
                                                            if run.artifact_dir else "opened")
         job_dir = self.workdir / "jobs" / f"pr{run.number}-check-{run.head_sha[:7]}"
         path = self.event(event, job_dir)
-        ctx = self.base_ctx()
+        ctx, env = self.job_setup("pull_request", path, job_dir,
+                                  ref=actions_cache.job_ref("pull_request", run.number))
         ctx["github"]["event"] = event.payload
-        env = self.actions_env("pull_request", path, job_dir)
         env["GITHUB_BASE_REF"] = "main"
         job = Job("pr-check.yml", "check", ctx, job_dir / "checkout", env,
                   self.emulators(job_dir, pull=run), expect_failure=expect_failure,
@@ -630,14 +785,14 @@ class Road:
         if run.merge_sha is None:
             raise RoadStopped(f"PR #{run.number} was not merged: there is nothing to release")
         job_dir = self.workdir / "jobs" / f"pr{run.number}-release-{run.merge_sha[:7]}"
-        ctx = self.base_ctx()
-        ctx["inputs"] = {"merge_sha": run.merge_sha, "pr_number": str(run.number),
-                         "audited_head_sha": run.head_sha}
-        ctx["steps"] = {"audited": {"outputs": {"run-id": str(self._check_run_id[run.head_sha])}}}
+        inputs = {"merge_sha": run.merge_sha, "pr_number": str(run.number),
+                  "audited_head_sha": run.head_sha}
         event_path = job_dir / "workflow_dispatch.json"
         job_dir.mkdir(parents=True, exist_ok=True)
-        event_path.write_text(json.dumps({"inputs": ctx["inputs"]}))
-        env = self.actions_env("workflow_dispatch", event_path, job_dir)
+        event_path.write_text(json.dumps({"inputs": inputs}))
+        ctx, env = self.job_setup("workflow_dispatch", event_path, job_dir)
+        ctx["inputs"] = inputs
+        ctx["steps"] = {"audited": {"outputs": {"run-id": str(self._check_run_id[run.head_sha])}}}
         env.pop("GITHUB_TOKEN", None)
         emulators = self.emulators(job_dir, audited_override=audited_report)
         return Job("release.yml", "release", ctx, job_dir / "checkout", env, emulators,
@@ -663,7 +818,7 @@ class Road:
         if not env.get("SIGNING_KEY_PEM"):  # an unset output reads as ""
             job.ctx["steps"][job.step["id"]] = {"outputs": {"path": ""}}
             return 0
-        key = self.runner_temp / "modelgate-signing-key.pem"
+        key = Path(job.ctx["runner"]["temp"]) / "modelgate-signing-key.pem"
         key.write_text(env["SIGNING_KEY_PEM"].rstrip("\n") + "\n")
         key.chmod(0o600)
         job.ctx["steps"][job.step["id"]] = {"outputs": {"path": str(key)}}
@@ -763,7 +918,14 @@ class Road:
             meta = json.loads((Path(env["ARTIFACT_DIR"]) / "run_metadata.json").read_text())
             return 0 if meta.get("head_sha") == env["BUILT_SHA"] else 1
 
+        cache = actions_cache.emulators(
+            self.cache, ref_of=lambda job: str(job.ctx["github"].get(
+                "ref", actions_cache.DEFAULT_BRANCH_REF)),
+            roots_of=lambda job: {"WORKSPACE": Path(job.cwd),
+                                  "RUNNER_TEMP": Path(job.ctx["runner"]["temp"])},
+            outputs_of=step_outputs, say=say)
         return {
+            **cache,
             "actions/checkout": do_checkout, "actions/setup-python": self.setup_python,
             "actions/upload-artifact": upload, "actions/download-artifact": download,
             "actions/create-github-app-token": self.app_token,
@@ -790,11 +952,40 @@ def setup(workdir: Path, *, source: Path = ROOT, modelgate: Sequence[str] | None
     step, the callers' pinned install being emulated as done; else the steps run in this
     process from the working tree."""
     services = start_services(workdir)
+    warm = None if modelgate is not None else warm_imports()
     try:
-        return _prepare(workdir, services, source=source, cli=modelgate, repo=repo)
+        road = _prepare(workdir, services, source=source, cli=modelgate, repo=repo)
+        services.wait_for_mlflow()  # it started while the repository was prepared
+        if warm is not None:
+            with spent(IMPORTS):
+                warm.join()
+        return road
     except BaseException:
         services.stop()
         raise
+
+
+# what the first in-process `modelgate check` imports anyway (the CLI, training, MLflow,
+# scikit-learn, pandas): imported while the services start and the repository is prepared
+WARM_IMPORTS = ("modelgate.bot.cli.main", "modelgate.bot.check.pipeline",
+                "modelgate.training.train", "mlflow", "mlflow.sklearn", "pandas",
+                "sklearn.linear_model", "sklearn.model_selection", "sklearn.compose")
+
+
+def warm_imports() -> threading.Thread:
+    """Import :data:`WARM_IMPORTS` in a thread: the road runs `modelgate` in this process,
+    so a module imported once serves every step; a failed import is left for the step
+    that needs it to report."""
+    import importlib
+
+    def run() -> None:
+        for name in WARM_IMPORTS:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=run, name="road-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 APP_ID_RE = re.compile(r"^(?P<key>\s+app_id:)[ \t]*null\b", re.MULTILINE)
@@ -942,6 +1133,11 @@ def call_live(road: Road, method: str, path: str, body: str | None, log_file: Pa
     """A fresh container of the function's `live` alias, as Lambda would start it: the
     deployed environment read back from moto (with the trusted key deploy put there),
     the handler run on an HTTP API event."""
+    with stage(f"Lambda {method} {path} (in process)"):
+        return _call_live(road, method, path, body, log_file)
+
+
+def _call_live(road: Road, method: str, path: str, body: str | None, log_file: Path) -> Served:
     import boto3
 
     lam = boto3.client("lambda", endpoint_url=road.services.moto_url, **_aws_kwargs())
@@ -1014,6 +1210,12 @@ def call_live_zip(road: Road, zip_path: Path, method: str, path: str, body: str 
     to be the code of the `live` alias) unzipped and run by a Python of the function's
     runtime, isolated (``-I -S``: only the zip and the runtime's boto3): what runs is what
     `modelgate package` built and deploy shipped (:func:`play` keeps the in-process one)."""
+    with stage(f"Lambda {method} {path} (the deployed zip)"), spent(PROCESSES):
+        return _call_live_zip(road, zip_path, method, path, body, log_file)
+
+
+def _call_live_zip(road: Road, zip_path: Path, method: str, path: str, body: str | None,
+                   log_file: Path) -> Served:
     import hashlib
 
     import boto3
@@ -1094,7 +1296,10 @@ def modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]) -> tu
     """Run one `modelgate` command as a person would; a failure stops the road."""
     job = Job("-", "-", {}, cwd, {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV},
               {}, cli=road.cli)
-    status = job._modelgate(argv, {})
+    started = time.perf_counter()
+    with stage(f"modelgate {argv[0]} (by hand)"):
+        status = job._modelgate(argv, {})
+    say(f"       took {seconds(time.perf_counter() - started)}")
     if status != 0:
         head = f"modelgate {argv[0]} failed (exit {status})"
         said = job.results[-1].message
@@ -1120,7 +1325,10 @@ def run_modelgate(road: Road, argv: list[str], cwd: Path, env: dict[str, str]
     printed on stdout and stderr)."""
     say(f"       $ modelgate {' '.join(argv)}")
     full = {**env, "AWS_ENDPOINT_URL": road.services.moto_url, **AWS_ENV}
-    status, out, err = call_modelgate(road.cli, argv, full, cwd)
+    started = time.perf_counter()
+    with stage(f"modelgate {argv[0]} (by hand)"):
+        status, out, err = call_modelgate(road.cli, argv, full, cwd)
+    say(f"       took {seconds(time.perf_counter() - started)}")
     return status, out + err
 
 
@@ -1210,11 +1418,24 @@ class RoadResult:
     refused_release_status: int
     refused_release_output: str
     seconds: float
+    timing: str = ""  # where the time went (:func:`time_report`)
+
+
+def wait_until(epoch: float) -> None:
+    """Sleep until the wall clock reaches ``epoch`` (not at all if it has)."""
+    with spent(SLEEPS):
+        while (left := epoch - time.time()) > 0:
+            time.sleep(left)
 
 
 def play(workdir: Path) -> RoadResult:
+    from demo import timing
+
     started = time.monotonic()
-    road = setup(workdir)
+    timing.reset()
+    TIMES.clear()
+    with stage("start the services, prepare the repository"):
+        road = setup(workdir)
     gh = road.services.double
     log_file = workdir / "serving.log"
     try:
@@ -1228,6 +1449,7 @@ def play(workdir: Path) -> RoadResult:
         # the one living comment, as it reads after the merge (edited in place all along)
         comment = card_comment(gh, first.number)
         first_release = released(road, road.release(first))
+        first_deployed = time.time()
         require(first_release.release_statement == first_release.deploy_statement != "",
                 "the deploy record does not carry the statement the release signed")
         served_first = invoke_live(road, eval_records(road.origin), log_file)
@@ -1243,9 +1465,12 @@ def play(workdir: Path) -> RoadResult:
         require(model_info.get("statement_sha256") == first_release.deploy_statement,
                 "/model-info does not carry the deployed statement")
         trace_text = trace_verified(road, served_first.request_id, log_file)
-        time.sleep(1.5)  # ledger times are whole seconds: this one falls between deploys
-        between = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        time.sleep(1.5)
+        # `history --at` takes whole seconds: the first whole second after the first
+        # deploy finished (no sleep unless the trace took less than that); the second
+        # deploy starts at least one second after it (checked before that release)
+        wait_until(math.ceil(first_deployed))
+        between_at = math.floor(time.time())
+        between = datetime.fromtimestamp(between_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         # 2. a worse model: the gate fails, approvals cannot merge it; a push resets them
         worse = road.open_pull("dummy-model", _dummy, "Try a prior-only model")
@@ -1274,6 +1499,7 @@ def play(workdir: Path) -> RoadResult:
         require(second.merged, f"the bot did not merge PR #{second.number}, approved and green")
         # the report job judged this PR's gate against the bundle production serves (v1)
         second_comment = card_comment(gh, second.number)
+        wait_until(between_at + 1)  # the second deploy falls after `between`
         second_release = released(road, road.release(second))
         served_second = invoke_live(road, eval_records(road.origin), log_file)
         tracking = {"MLFLOW_TRACKING_URI": road.services.mlflow_uri}
@@ -1315,7 +1541,7 @@ def play(workdir: Path) -> RoadResult:
                           labels_after_push=labels_after_push,
                           refused_release_status=int(refused.failed),
                           refused_release_output=refused_out,
-                          seconds=time.monotonic() - started)
+                          seconds=time.monotonic() - started, timing=time_report())
     finally:
         road.services.stop()
 
@@ -1423,6 +1649,7 @@ def main() -> int:
     say("=" * 78 + f"\nTraced prediction:\n{result.trace_text}")
     say(f"\nWhat served at {result.history_at}:\n{result.history_text}")
     say(f"\nThe alias moved by hand:\n{result.incident_text}")
+    say("\n" + result.timing)
     say(f"\nThe road took {result.seconds:.0f} s; everything it wrote is in {workdir}")
     return 0
 
