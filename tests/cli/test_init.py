@@ -265,7 +265,7 @@ def test_a_changed_file_is_not_overwritten_without_force(
                                                    "predict_proba"]),
 ])
 def test_bad_flags_name_the_flag_without_a_traceback(
-        tmp_path: Path, overrides: dict[str, str], expected: list[str],
+        tmp_path: Path, overrides: dict[str, Any], expected: list[str],
         run_init: Callable[..., tuple[int, str]]) -> None:
     """Each user error is one message naming the flag, exit 2, and nothing written."""
     root = make_repo(tmp_path / "r", "binary")

@@ -13,7 +13,7 @@ from modelgate.bot.check.audits.base import AuditContext
 
 
 def _broken(result_details: dict[str, object]) -> list[str]:
-    return [link["link"] for link in result_details["links"] if not link["ok"]]  # type: ignore[attr-defined,index]
+    return [link["link"] for link in result_details["links"] if not link["ok"]]  # type: ignore[attr-defined]
 
 
 def test_trained_run_has_complete_lineage(audit_context: AuditContext) -> None:
