@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """``modelgate drift``: compare served traffic with a model version's training baseline.
 
-    modelgate drift --log FILE... [--since ISO] [--until ISO]
+    modelgate drift --log FILE... [--engine scan|duckdb|spark] [--since ISO] [--until ISO]
     modelgate drift --cloudwatch [--function NAME] [--since ISO] [--until ISO]
         [--model-version N] [--out DIR] [--github-issue]
 
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from modelgate.bot.cli.support import aws_errors, boto3_client, mlflow_errors
+from modelgate.bot.drift import sql
 from modelgate.bot.drift.issue import BOT_LOGIN, sync_drift_issue
 from modelgate.bot.drift.report import render_markdown, write_report
 from modelgate.bot.drift.stats import (
@@ -37,7 +38,9 @@ from modelgate.bot.drift.stats import (
     DriftResult,
     Line,
     LogScan,
+    ModelVersionRef,
     SourceInfo,
+    Statistics,
     assess,
     cloudwatch_lines,
     file_lines,
@@ -74,13 +77,21 @@ MSG_RESULT = "{outcome}: model {name} version {version}; report {path}"
 MSG_ISSUE = "drift issue #{number}: {action} ({url})"
 MSG_DRIFTED = "drifted: {what}"
 MSG_BAD_INSTANT = "not an ISO 8601 date and time: {text!r}"
+ENGINES = ("scan", "duckdb", "spark")
+OBJECT_STORE_PREFIXES = ("s3://", "s3a://")
+MSG_ENGINE_CLOUDWATCH = ("--engine {engine} reads --log files or S3 objects; --cloudwatch is "
+                         "read by the streaming scan (--engine scan)")
+MSG_OBJECT_STORE_SCAN = ("{path}: the streaming scan reads local files; read S3 objects with "
+                         "--engine duckdb or --engine spark")
+MSG_NO_PYSPARK = ("--engine spark needs pyspark and Java 17 or newer: pip install pyspark "
+                  "(or run under spark-submit on the cluster)")
 
 
 @dataclass(frozen=True)
 class DriftOptions:
     """What to compare: log files or a CloudWatch window, and which model version."""
 
-    logs: tuple[Path, ...] = ()
+    logs: tuple[Path | str, ...] = ()  # local files, or S3 URIs for the SQL engines
     cloudwatch: bool = False
     function_name: str | None = None
     region: str | None = None
@@ -88,6 +99,7 @@ class DriftOptions:
     until: datetime | None = None
     model_version: str | None = None
     tracking_uri: str | None = None
+    engine: str = "scan"
 
 
 def _window(options: DriftOptions, clock: Callable[[], datetime]) -> tuple[datetime | None,
@@ -103,21 +115,51 @@ def _window(options: DriftOptions, clock: Callable[[], datetime]) -> tuple[datet
     return since, until
 
 
-def _file_sources(paths: Sequence[Path]) -> list[tuple[str, Iterable[Line]]]:
+def _check_files(paths: Sequence[Path | str], engine: str) -> None:
+    """Local files must exist; an S3 URI is the SQL engines' to read."""
     for path in paths:
-        if not path.exists():
+        if str(path).startswith(OBJECT_STORE_PREFIXES):
+            if engine == "scan":
+                raise DriftInputError(MSG_OBJECT_STORE_SCAN.format(path=path))
+            continue
+        if not Path(path).exists():
             raise DriftInputError(MSG_NO_FILE.format(path=path))
-        if not path.is_file():
+        if not Path(path).is_file():
             raise DriftInputError(MSG_NOT_FILE.format(path=path))
-    return [(str(path), file_lines(path)) for path in paths]
+
+
+def _file_sources(paths: Sequence[Path | str]) -> list[tuple[str, Iterable[Line]]]:
+    _check_files(paths, "scan")
+    return [(str(path), file_lines(Path(path))) for path in paths]
+
+
+def _log_argument(text: str) -> Path | str:
+    """A path, or an S3 URI kept as written (``Path`` would fold its ``//``)."""
+    return text if text.startswith(OBJECT_STORE_PREFIXES) else Path(text)
+
+
+def local_spark_session() -> Any:
+    """The session ``--engine spark`` runs on: the cluster's under spark-submit, else Spark
+    in local mode on this machine's cores."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise DriftInputError(MSG_NO_PYSPARK) from exc
+    return (SparkSession.builder.appName("modelgate-drift")
+            .config("spark.ui.enabled", "false").getOrCreate())
 
 
 def run_drift(config: LoadedConfig, options: DriftOptions, *, mlflow_client: Any,
               logs_client: Any = None,
+              spark_session: Callable[[], Any] = local_spark_session,
               clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> DriftResult:
     """The whole check, with its collaborators passed in: resolve the version, read its
-    baseline, stream the log, judge. Raises ``DriftInputError`` on bad input."""
+    baseline, compute the statistics with ``options.engine`` (the streaming scan, or one
+    SQL pass by DuckDB or Spark: the same bins, tests/drift), judge. Raises
+    ``DriftInputError`` on bad input."""
     gov = config.governance
+    if options.cloudwatch and options.engine != "scan":
+        raise DriftInputError(MSG_ENGINE_CLOUDWATCH.format(engine=options.engine))
     since, until = _window(options, clock)
     model = resolve_version(mlflow_client, gov.model.name, version=options.model_version,
                             alias=gov.aliases.production,
@@ -132,18 +174,38 @@ def run_drift(config: LoadedConfig, options: DriftOptions, *, mlflow_client: Any
         region = options.region or gov.deploy.region
         sources: list[tuple[str, Iterable[Line]]] = [
             (group, cloudwatch_lines(logs_client, group, since, until, region=region))]
-        source = SourceInfo("cloudwatch", (group,), **stamp)
+        source = SourceInfo("cloudwatch", (group,), since=stamp["since"], until=stamp["until"])
         scan = LogScan(baseline, model_name=model.name, model_version=model.version)
+    elif options.engine != "scan":
+        _check_files(options.logs, options.engine)
+        source = SourceInfo("files", tuple(str(p) for p in options.logs),
+                            since=stamp["since"], until=stamp["until"], engine=options.engine)
+        reference = train_reference(config, model, baseline)
+        paths = [str(p) for p in options.logs]
+        if options.engine == "duckdb":
+            stats: Statistics = sql.duckdb_statistics(
+                paths, baseline, model_name=model.name, model_version=model.version,
+                since=since, until=until)
+        else:
+            stats = sql.spark_statistics(
+                spark_session(), paths, baseline, model_name=model.name,
+                model_version=model.version, since=since, until=until)
+        return assess(stats, model, gov.drift, source=source, reference=reference,
+                      generated_at=clock(), threshold=_threshold(model, config))
     else:
         sources = _file_sources(options.logs)
-        source = SourceInfo("files", tuple(str(p) for p in options.logs), **stamp)
+        source = SourceInfo("files", tuple(str(p) for p in options.logs),
+                            since=stamp["since"], until=stamp["until"])
         scan = LogScan(baseline, model_name=model.name, model_version=model.version,
                        since=since, until=until)
     reference = train_reference(config, model, baseline)
     scan_sources(scan, sources)
-    threshold = model.threshold if model.threshold is not None else gov.estimator.threshold
     return assess(scan, model, gov.drift, source=source, reference=reference,
-                  generated_at=clock(), threshold=threshold)
+                  generated_at=clock(), threshold=_threshold(model, config))
+
+
+def _threshold(model: ModelVersionRef, config: LoadedConfig) -> float:
+    return model.threshold if model.threshold is not None else config.governance.estimator.threshold
 
 
 def _details_url(env: Mapping[str, str]) -> str | None:
@@ -169,7 +231,7 @@ def _options(args: argparse.Namespace) -> DriftOptions:
     return DriftOptions(
         logs=tuple(args.log or ()), cloudwatch=args.cloudwatch, function_name=args.function,
         region=args.region, since=args.since, until=args.until,
-        model_version=args.model_version, tracking_uri=args.tracking_uri)
+        model_version=args.model_version, tracking_uri=args.tracking_uri, engine=args.engine)
 
 
 def cmd_drift(args: argparse.Namespace, rep: Reporter, *,
@@ -223,10 +285,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "drift", help="compare served inputs and predictions with the training baseline")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--log", nargs="+", type=Path, metavar="FILE",
-                        help="serving request log files (JSON lines), read in order")
+    source.add_argument("--log", nargs="+", type=_log_argument, metavar="FILE",
+                        help="serving request log files (JSON lines), read in order; with "
+                        "--engine duckdb or spark also gzip parts and S3 objects (s3://, "
+                        "s3a://)")
     source.add_argument("--cloudwatch", action="store_true",
                         help="read the function's CloudWatch log group instead")
+    p.add_argument("--engine", choices=ENGINES, default="scan",
+                   help="what computes the statistics of --log: scan (default; streams the "
+                   "files in this process), duckdb (one SQL pass on every core; local files "
+                   "or s3:// objects) or spark (the same query on Spark: local mode, or the "
+                   "cluster under spark-submit; s3a:// prefixes). Same bins whichever: "
+                   "docs/drift-at-scale.md")
     p.add_argument("--function", help="Lambda function name (default: deploy.function_name)")
     p.add_argument("--region", help="AWS region (default: deploy.region)")
     p.add_argument("--since", type=_instant, help="window start, ISO 8601 (UTC if no zone; "

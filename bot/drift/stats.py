@@ -960,16 +960,19 @@ class SourceInfo:
     detail: tuple[str, ...]
     since: str | None = None
     until: str | None = None
+    engine: str = "scan"  # what computed the statistics: scan, duckdb or spark
 
     def describe(self) -> str:
         where = ", ".join(self.detail)
         if self.since or self.until:
             where += f" from {self.since or 'the beginning'} to {self.until or 'the end'}"
+        if self.engine != "scan":
+            where += f" (statistics by {self.engine})"
         return where
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "detail": list(self.detail), "since": self.since,
-                "until": self.until}
+                "until": self.until, "engine": self.engine}
 
 
 @dataclass(frozen=True)

@@ -747,3 +747,55 @@ def test_report_strings_from_the_log_are_escaped(judge: Judge) -> None:
     md = render_markdown(judge(lines))
     assert "<b>" not in md and "@team" not in md
     assert "&lt;b&gt;&#64;team\\|x&lt;/b&gt;: 3" in md
+
+
+# --- the engines behind the CLI ---------------------------------------------------------------
+
+
+def _verdict(doc: dict[str, Any]) -> dict[str, Any]:
+    """What must not depend on the engine: the outcome, what drifted, every bin count and
+    PSI (the KS sample differs between the scan's reservoir and SQL's hash sample)."""
+    return {"outcome": doc["outcome"], "drifted": doc["drifted_features"],
+            "prediction": doc["prediction_drifted"], "counts": doc["counts"],
+            "features": [(f["name"], f["served_rows"], f["served_fractions"], f["psi"])
+                         for f in doc["features"]],
+            "prediction_bins": doc["prediction"]["served_fractions"]}
+
+
+def test_the_duckdb_engine_gives_the_scans_report(replay: Replay, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`--engine duckdb` over the same log: the same outcome, counts, bins and PSI as the
+    default scan; the report says which engine computed it; one drifted feature too."""
+    X = replay.X_test.copy()
+    X[:, 0] *= 1.5
+    for name, lines in (("steady", eval_lines(replay)),
+                        ("shifted", request_lines(replay.traffic, X, replay.p_test))):
+        log = write_log(tmp_path / f"{name}.log", lines)
+        docs = {}
+        for engine in ("scan", "duckdb"):
+            out = tmp_path / f"{name}-{engine}"
+            run = run_cli(replay, capsys, "--log", str(log), "--engine", engine,
+                          "--out", str(out))
+            assert run.code in (cli_drift.EXIT_NO_DRIFT, cli_drift.EXIT_DRIFT), run.log
+            docs[engine] = report_json(out)
+        assert _verdict(docs["duckdb"]) == _verdict(docs["scan"]), name
+        # means are sums in another order: equal to the last few bits
+        assert [f["served_mean"] for f in docs["duckdb"]["features"]] == pytest.approx(
+            [f["served_mean"] for f in docs["scan"]["features"]], rel=1e-12)
+        assert docs["duckdb"]["source"]["engine"] == "duckdb"
+        assert docs["scan"]["source"]["engine"] == "scan"
+    assert docs["duckdb"]["drifted_features"] == [replay.traffic.features[0]]
+
+
+def test_an_engine_the_source_cannot_take_is_bad_input(replay: Replay, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """CloudWatch is the scan's; S3 objects are the SQL engines'; a missing local file is
+    named whichever engine reads it: each exits 2 with one line."""
+    run = run_cli(replay, capsys, "--cloudwatch", "--engine", "duckdb")
+    assert run.code == cli_drift.EXIT_BAD_INPUT and "--cloudwatch is read by" in run.log
+    run = run_cli(replay, capsys, "--log", "s3://bucket/serving/part-0.gz")
+    assert run.code == cli_drift.EXIT_BAD_INPUT and "--engine duckdb or --engine spark" in run.log
+    run = run_cli(replay, capsys, "--log", str(tmp_path / "nope.log"), "--engine", "duckdb")
+    assert run.code == cli_drift.EXIT_BAD_INPUT and "nope.log: log file not found" in run.log
+    assert "Traceback" not in run.log + run.out

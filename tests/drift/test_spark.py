@@ -206,3 +206,34 @@ def test_the_spark_query_is_spark_sql(case: tuple[Baseline, Path]) -> None:
         source="logs", model_name=MODEL, model_version=VERSION)
     assert '"values"' not in query and "r[1]" not in query
     assert "`features` ARRAY<ARRAY<DOUBLE>>" in sql.spark_schema()
+
+
+def test_modelgate_drift_on_spark_judges_as_the_scan_does(
+        spark: Any, trained_workspace: tuple[Path, Any], tmp_path: Path) -> None:
+    """`modelgate drift --engine spark` (run_drift with this module's session passed in):
+    on served traffic with one feature shifted, the verdict, the counts, every bin and
+    PSI are the scan's, and the report names Spark."""
+    from mlflow import MlflowClient
+
+    from modelgate.bot.cli.drift import DriftOptions, run_drift
+    from tests.drift_support import replay_from, request_lines
+    from tests.drift_support import write_log as write_lines
+
+    root, result = trained_workspace
+    replay = replay_from(root, result)
+    X = replay.X_test.copy()
+    X[:, 1] *= 1.5
+    log = write_lines(tmp_path / "served.log", request_lines(replay.traffic, X, replay.p_test))
+    client = MlflowClient(tracking_uri=replay.tracking_uri, registry_uri=replay.tracking_uri)
+    results = {engine: run_drift(replay.config, DriftOptions(logs=(log,), engine=engine,
+                                                             tracking_uri=replay.tracking_uri),
+                                 mlflow_client=client, spark_session=lambda: spark)
+               for engine in ("scan", "spark")}
+    scan, on_spark = (results[e].to_json() for e in ("scan", "spark"))
+    assert on_spark["outcome"] == scan["outcome"] == "drift"
+    assert on_spark["drifted_features"] == scan["drifted_features"] == [
+        replay.traffic.features[1]]
+    assert on_spark["counts"] == scan["counts"]
+    assert [(f["served_rows"], f["served_fractions"], f["psi"]) for f in on_spark["features"]] \
+        == [(f["served_rows"], f["served_fractions"], f["psi"]) for f in scan["features"]]
+    assert on_spark["source"]["engine"] == "spark" and scan["source"]["engine"] == "scan"
