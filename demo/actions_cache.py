@@ -168,12 +168,26 @@ def pack(roots: Roots, paths: list[str]) -> bytes | None:
     return buf.getvalue() if found else None
 
 
+def _checked_members(tar: tarfile.TarFile, roots: Roots) -> list[tarfile.TarInfo]:
+    """Files and folders only, each renamed to where :func:`local` puts it."""
+    members = tar.getmembers()
+    for member in members:
+        if not (member.isfile() or member.isdir()) or ".." in Path(member.name).parts:
+            raise CacheInputError(f"the cache holds {member.name!r}: only files and "
+                                  "folders inside the job's own folders are restored")
+        target = local(member.name, roots)
+        member.name = str(target.relative_to(target.anchor))
+    return members
+
+
 def unpack(roots: Roots, data: bytes) -> None:
+    """tarfile's ``data`` filter too where this Python has it (3.11.4 and later; Debian's
+    3.11.2, which CI's plain PATH finds, has not)."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        for member in tar.getmembers():
-            target = local(member.name, roots)
-            member.name = str(target.relative_to(target.anchor))
-        tar.extractall("/", filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall("/", members=_checked_members(tar, roots), filter="data")
+        else:
+            tar.extractall("/", members=_checked_members(tar, roots))
 
 
 def job_ref(event_name: str, pull_number: int | None, default_ref: str = DEFAULT_BRANCH_REF
