@@ -665,15 +665,8 @@ class Road:
     def open_pull(self, branch: str, change: Callable[[dict[str, Any]], None],
                   title: str) -> PullRun:
         with stage("open a PR (git commit, the double's pull)"):
-            gov_path = self.origin / "governance.yml"
             git(self.origin, "checkout", "-q", "-b", branch, "main")
-            gov = yaml.safe_load(gov_path.read_text())
-            change(gov)
-            header = leading_comments(gov_path.read_text())
-            gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
-            git(self.origin, "commit", "-q", "-am", title)
-            sha = git(self.origin, "rev-parse", "HEAD")
-            git(self.origin, "checkout", "-q", "main")
+            sha = self._commit_governance(change, title)
             shown = git(self.origin, "show", f"{sha}:governance.yml") + "\n"
             number = self.services.double.create_pull(
                 self.repo, AUTHOR, head_ref=branch, head_sha=sha, title=title,
@@ -684,19 +677,25 @@ class Road:
         self.handle("pr-labels.yml", "handle", event, f"pr{number}-opened-{sha[:7]}")
         return PullRun(number=number, branch=branch, head_sha=sha)
 
+    def _commit_governance(self, change: Callable[[dict[str, Any]], None], message: str) -> str:
+        """Apply ``change`` to governance.yml on the checked-out branch (its leading
+        comments kept), commit, go back to main; the commit's sha."""
+        gov_path = self.origin / "governance.yml"
+        gov = yaml.safe_load(gov_path.read_text())
+        change(gov)
+        header = leading_comments(gov_path.read_text())
+        gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
+        git(self.origin, "commit", "-q", "-am", message)
+        sha = git(self.origin, "rev-parse", "HEAD")
+        git(self.origin, "checkout", "-q", "main")
+        return sha
+
     def push(self, run: PullRun, change: Callable[[dict[str, Any]], None], message: str) -> None:
         with stage("push to a PR (git commit, the double's push)"):
             git(self.origin, "checkout", "-q", run.branch)
-            gov_path = self.origin / "governance.yml"
-            gov = yaml.safe_load(gov_path.read_text())
-            change(gov)
-            header = leading_comments(gov_path.read_text())
-            gov_path.write_text(header + yaml.safe_dump(gov, sort_keys=False))
-            git(self.origin, "commit", "-q", "-am", message)
-            sha = git(self.origin, "rev-parse", "HEAD")
-            git(self.origin, "checkout", "-q", "main")
-            self.services.double.push(self.repo, run.number,
-                                      {"governance.yml": gov_path.read_text()},
+            sha = self._commit_governance(change, message)
+            gov_text = git(self.origin, "show", f"{sha}:governance.yml") + "\n"
+            self.services.double.push(self.repo, run.number, {"governance.yml": gov_text},
                                       sha=sha, message=message)
         run.head_sha = sha
         say(f"\n▶ @{AUTHOR} pushed {sha[:12]} to PR #{run.number}")

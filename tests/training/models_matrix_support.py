@@ -324,3 +324,19 @@ def shifted_records(records: list[dict[str, Any]], shift: Shift,
                 changed[name] = None
         out.append(changed)
     return out
+
+
+def team_workspace(root: Path, case: Case) -> Path:
+    """What a team does: the data file, ``modelgate data add``, then governance.yml; the
+    path of that governance.yml."""
+    from modelgate.datafiles import add_data
+
+    csv_path = root / "data" / f"{case.name}.csv"
+    case.write_csv(csv_path)
+    (root / "REUSE.toml").write_text("version = 1\n")
+    add_data(root, csv_path, license_id="CC0-1.0", copyright_text="2026 Example team",
+             source="generated for modelgate's tests", id_column="record_id",
+             target_column=case.target.split("column: ")[1].split("\n")[0],
+             pii_status="none", certified_by="generated")
+    (root / "governance.yml").write_text(case.governance())
+    return root / "governance.yml"

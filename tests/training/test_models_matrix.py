@@ -35,7 +35,7 @@ from modelgate.bot.drift.stats import (
     file_lines,
     train_reference,
 )
-from modelgate.datafiles import add_data, disagreements
+from modelgate.datafiles import disagreements
 from modelgate.governance import DriftSection, LoadedConfig, load_config
 from modelgate.infra.bundle import BundleMeta, export_bundle, task_fields
 from modelgate.serving.app import create_app
@@ -49,26 +49,13 @@ from modelgate.training.train import FittedModel, PipelinePredictor, fit_and_eva
 from tests.training.models_matrix_support import (
     BATCH,
     CASES,
-    Case,
     fresh_records,
     shift_for,
     shifted_records,
+    team_workspace,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-def _workspace(root: Path, case: Case) -> Path:
-    """What a team does: the data file, ``modelgate data add``, then governance.yml."""
-    csv_path = root / "data" / f"{case.name}.csv"
-    case.write_csv(csv_path)
-    (root / "REUSE.toml").write_text("version = 1\n")
-    add_data(root, csv_path, license_id="CC0-1.0", copyright_text="2026 Example team",
-             source="generated for modelgate's tests", id_column="record_id",
-             target_column=case.target.split("column: ")[1].split("\n")[0],
-             pii_status="none", certified_by="generated")
-    (root / "governance.yml").write_text(case.governance())
-    return root / "governance.yml"
 
 
 def _records(X: np.ndarray, schema: tuple[FeatureField, ...]) -> list[dict[str, Any]]:
@@ -82,7 +69,7 @@ def test_a_team_model_travels_the_whole_road(tmp_path: Path, name: str) -> None:
     """Every audit passes on a sound model of every supported kind, its bundle serves
     the trained model's answers, and the OpenAPI schema documents its fields."""
     case = CASES[name]()
-    config = load_config(_workspace(tmp_path, case))
+    config = load_config(team_workspace(tmp_path, case))
     gov = config.governance
     assert check_against_data(config) == []
     dataset = load_dataset(config)
@@ -228,7 +215,7 @@ def test_categorical_fields_are_validated_by_type(tmp_path: Path) -> None:
     """A served categorical takes only its categories, a boolean only true/false, and
     null only where nullable; each problem is a 422 naming the field."""
     case = CASES["binary-categorical-missing-lr"]()
-    config = load_config(_workspace(tmp_path, case))
+    config = load_config(team_workspace(tmp_path, case))
     gov = config.governance
     dataset = load_dataset(config)
     fitted = fit_and_evaluate(config, dataset)
@@ -269,7 +256,7 @@ def test_modelgate_check_passes_every_audit_for_a_multiclass_forest(tmp_path: Pa
 
     repo = Path(__file__).resolve().parents[2]
     case = CASES["multiclass-rf"]()
-    _workspace(tmp_path, case)
+    team_workspace(tmp_path, case)
     shutil.copytree(repo / "LICENSES", tmp_path / "LICENSES")
     (tmp_path / "LICENSES" / "MIT.txt").unlink(missing_ok=True)  # only the repo's doubles use it
     for name in ("pyproject.toml", "uv.lock", "REUSE.toml"):
@@ -304,7 +291,7 @@ def test_a_bundle_gives_its_tasks_whole_output_and_refuses_another_width(
     from modelgate.serving import bundle as bundles
 
     case = CASES[name]()
-    config = load_config(_workspace(tmp_path, case))
+    config = load_config(team_workspace(tmp_path, case))
     gov = config.governance
     dataset = load_dataset(config)
     fitted = fit_and_evaluate(config, dataset)

@@ -14,26 +14,17 @@ import numpy as np
 import pytest
 import yaml
 
-from modelgate.datafiles import add_data
 from modelgate.governance import load_config
 from modelgate.training.train import TrainingError, _trusting_the_saved_types, fit_and_evaluate
 from tests.conftest import git
-from tests.training.models_matrix_support import CASES, Case
+from tests.training.models_matrix_support import CASES, Case, team_workspace
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
 def _fitted_pipeline(root: Path, case: Case) -> Any:
     """The case's pipeline fitted the way a team's run fits it (data add, governance.yml)."""
-    csv_path = root / "data" / f"{case.name}.csv"
-    case.write_csv(csv_path)
-    (root / "REUSE.toml").write_text("version = 1\n")
-    add_data(root, csv_path, license_id="CC0-1.0", copyright_text="2026 Example team",
-             source="generated for modelgate's tests", id_column="record_id",
-             target_column=case.target.split("column: ")[1].split("\n")[0],
-             pii_status="none", certified_by="generated")
-    (root / "governance.yml").write_text(case.governance())
-    fitted = fit_and_evaluate(load_config(root / "governance.yml"))
+    fitted = fit_and_evaluate(load_config(team_workspace(root, case)))
     return fitted.pipeline, fitted.dataset.X[fitted.split.test][:20]
 
 
