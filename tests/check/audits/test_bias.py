@@ -217,14 +217,13 @@ def test_missing_values_form_their_own_subgroup(tmp_path: Path) -> None:
     from modelgate.governance import load_config
     from modelgate.training.data import load_dataset
     from modelgate.training.train import PipelinePredictor, fit_and_evaluate
-    from tests.training.models_matrix_support import CASES
-    from tests.training.test_models_matrix import _workspace
+    from tests.training.models_matrix_support import CASES, team_workspace
 
     for name, expected in (("binary-categorical-missing-lr", "accuracy"),
                            ("regression-ridge", "mae")):
         root = tmp_path / name
         root.mkdir()
-        config = load_config(_workspace(root, CASES[name]()))
+        config = load_config(team_workspace(root, CASES[name]()))
         dataset = load_dataset(config)
         fitted = fit_and_evaluate(config, dataset)
         ctx = AuditContext(root=root, config=config, commit="0" * 40, dataset=dataset,

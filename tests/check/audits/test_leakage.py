@@ -144,8 +144,7 @@ def test_a_leaking_feature_is_found_for_every_task(tmp_path: Path) -> None:
 
     from modelgate.governance import load_config
     from modelgate.training.data import load_dataset, split_dataset
-    from tests.training.models_matrix_support import CASES
-    from tests.training.test_models_matrix import _workspace
+    from tests.training.models_matrix_support import CASES, team_workspace
 
     for name, target in (("multiclass-lr", "species"), ("regression-nullable-hgb", "days")):
         root = tmp_path / name
@@ -153,7 +152,7 @@ def test_a_leaking_feature_is_found_for_every_task(tmp_path: Path) -> None:
         case = CASES[name]()
         mapping = {"alpha": "0", "beta": "1", "gamma": "2"}
         case.columns["x4"] = [mapping.get(v, v) for v in case.columns[target]]
-        config = load_config(_workspace(root, case))
+        config = load_config(team_workspace(root, case))
         dataset = load_dataset(config)
         assert np.isnan(dataset.X).any() == name.endswith("hgb")
         ctx = AuditContext(root=root, config=config, commit="0" * 40, dataset=dataset,

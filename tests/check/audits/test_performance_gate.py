@@ -119,10 +119,9 @@ def _task_context(tmp_path: Path, name: str) -> AuditContext:
     from modelgate.governance import load_config
     from modelgate.training.data import load_dataset
     from modelgate.training.train import PipelinePredictor, fit_and_evaluate
-    from tests.training.models_matrix_support import CASES
-    from tests.training.test_models_matrix import _workspace
+    from tests.training.models_matrix_support import CASES, team_workspace
 
-    config = load_config(_workspace(tmp_path, CASES[name]()))
+    config = load_config(team_workspace(tmp_path, CASES[name]()))
     dataset = load_dataset(config)
     fitted = fit_and_evaluate(config, dataset)
     return AuditContext(root=tmp_path, config=config, commit="0" * 40, dataset=dataset,

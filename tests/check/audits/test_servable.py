@@ -22,8 +22,7 @@ from modelgate.governance import load_config
 from modelgate.infra.bundle import conversion_cause
 from modelgate.training.data import load_dataset
 from modelgate.training.train import PipelinePredictor, fit_and_evaluate
-from tests.training.models_matrix_support import CASES
-from tests.training.test_models_matrix import _workspace
+from tests.training.models_matrix_support import CASES, team_workspace
 
 
 class Doubler(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -37,7 +36,7 @@ class Doubler(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
 
 def _context(tmp_path: Path, name: str) -> tuple[AuditContext, Any]:
-    config = load_config(_workspace(tmp_path, CASES[name]()))
+    config = load_config(team_workspace(tmp_path, CASES[name]()))
     dataset = load_dataset(config)
     fitted = fit_and_evaluate(config, dataset)
     ctx = AuditContext(root=tmp_path, config=config, commit="0" * 40, dataset=dataset,
