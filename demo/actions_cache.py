@@ -190,15 +190,19 @@ def unpack(roots: Roots, data: bytes) -> None:
             tar.extractall("/", members=_checked_members(tar, roots))
 
 
-def job_ref(event_name: str, pull_number: int | None, default_ref: str = DEFAULT_BRANCH_REF
-            ) -> str:
-    """The ref a run lives in: a `pull_request` run in its PR's merge ref, the others
-    the road plays (workflow_run, issue_comment, pull_request_target, workflow_dispatch
-    on the default branch, push to it) in the default branch."""
+def job_ref(event_name: str, pull_number: int | None, default_ref: str = DEFAULT_BRANCH_REF,
+            *, ref: str | None = None) -> str:
+    """The ref a run lives in: a `pull_request` run in its PR's merge ref; a `push` or
+    `workflow_dispatch` run in the ref it ran on (``ref``, GITHUB_REF: someone with write
+    access can push a branch of their own, whose runs save into that branch's scope);
+    workflow_run, issue_comment, pull_request_target and schedule runs in the default
+    branch."""
     if event_name == "pull_request":
         if pull_number is None:
             raise ValueError("a pull_request run needs its PR number")
         return f"refs/pull/{pull_number}/merge"
+    if event_name in ("push", "workflow_dispatch") and ref:
+        return ref
     return default_ref
 
 

@@ -99,8 +99,27 @@ def test_the_runs_refs() -> None:
     assert MAIN == "refs/heads/main"
     assert PR1 == "refs/pull/1/merge"
     for event in ("workflow_run", "issue_comment", "pull_request_target", "push",
-                  "workflow_dispatch"):
+                  "workflow_dispatch", "schedule"):
         assert job_ref(event, 7) == MAIN
+    # push and workflow_dispatch run in the ref they ran on; the others ignore it
+    assert job_ref("push", None, ref="refs/heads/feature") == "refs/heads/feature"
+    assert job_ref("workflow_dispatch", None, ref="refs/heads/feature") == "refs/heads/feature"
+    assert job_ref("workflow_run", None, ref="refs/heads/feature") == MAIN
+
+
+def test_a_writers_own_branch_cannot_plant_what_the_default_branch_restores(
+        runner: Runner) -> None:
+    """Someone with write access pushes a branch whose own workflow saves a scan-cache
+    key: it lands in that branch's scope, which no default-branch run (the trusted
+    verdict, the release) reads; only that branch's own runs restore it."""
+    branch = job_ref("push", None, ref="refs/heads/attacker")
+    assert runner.run(branch, "modelgate-scan-1", write="planted")[0] is None
+    found, _ = runner.run(MAIN, "modelgate-scan-2", restore_keys="modelgate-scan-")
+    assert found is None
+    found, _ = runner.run(PR1, "modelgate-scan-3", restore_keys="modelgate-scan-")
+    assert found is None
+    found, _ = runner.run(branch, "modelgate-scan-4", restore_keys="modelgate-scan-")
+    assert found == "planted"
 
 
 def test_a_pr_run_restores_the_default_branchs_entry(runner: Runner) -> None:
