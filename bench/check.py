@@ -144,7 +144,7 @@ def _pr_clone(dest: Path) -> Path:
 
 def _cache_env(path: Path | str) -> dict[str, str]:
     """The cache for this tree's code (new name) and HEAD's (the old name)."""
-    from modelgate.bot.check.pipeline import LEGACY_SCAN_CACHE_ENV, SCAN_CACHE_ENV
+    from modelgate.bot.check.audits._scan_cache import LEGACY_SCAN_CACHE_ENV, SCAN_CACHE_ENV
 
     return {SCAN_CACHE_ENV: str(path), LEGACY_SCAN_CACHE_ENV: str(path)}
 
@@ -155,7 +155,7 @@ def bench_check(rounds: int, head: bool = False) -> None:
     with the scan cache the base branch's trusted jobs left); then one in-process run for
     the step times."""
     from modelgate.bot.check.pipeline import run_check
-    from modelgate.bot.check.runner import TREE_AUDITS
+    from modelgate.bot.check.tree_audits import TREE_AUDITS
     from modelgate.governance import load_config
     from modelgate.progress import ConsoleReporter
 

@@ -22,13 +22,9 @@ from typing import Any
 
 from modelgate.bot.check import runner, tree_audits
 from modelgate.bot.check.audits import model_card
-from modelgate.bot.check.audits._scan_cache import LEGACY_SCAN_CACHE_ENV as LEGACY_SCAN_CACHE_ENV
-from modelgate.bot.check.audits._scan_cache import SCAN_CACHE_ENV as SCAN_CACHE_ENV
-from modelgate.bot.check.audits._scan_cache import SCAN_CACHE_FILE as SCAN_CACHE_FILE
-from modelgate.bot.check.audits._scan_cache import scan_cache_path as scan_cache_path
 from modelgate.bot.check.audits.base import AuditContext, RunEvidence
 from modelgate.bot.check.card import build_card, write_card
-from modelgate.bot.check.pending import Pending
+from modelgate.bot.check.pending import DEFAULT_TIMEOUT_S, Pending, run_audit
 from modelgate.bot.check.report import (
     CHECKLIST_FILE,
     REPORT_FILE,
@@ -110,13 +106,13 @@ def run_check(
     tracking_uri: str | None = None,
     reporter: Reporter | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    timeout_s: float = runner.DEFAULT_TIMEOUT_S,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     audits: tuple[Any, ...] = runner.AUDITS_BEFORE_CARD,
     early: Mapping[str, Pending] | None = None,
 ) -> CheckResult:
     """Train, audit and write the card; never raises for a failing audit.
 
-    The audits that only read the repository's files (``runner.TREE_AUDITS``, whose tools
+    The audits that only read the repository's files (``tree_audits.TREE_AUDITS``, whose tools
     are child processes) start first and run beside training and the other audits: here,
     or earlier by the caller (``early``, from :func:`tree_audits.start`, before the heavy
     imports); the report lists every audit in the order of ``audits`` whatever order they
@@ -128,7 +124,7 @@ def run_check(
     t0 = time.perf_counter()
     if early is None:
         early = tree_audits.start(config, tracking_uri,
-                                  [m for m in audits if m in runner.TREE_AUDITS], timeout_s)
+                                  [m for m in audits if m in tree_audits.TREE_AUDITS], timeout_s)
 
     def show(entry: AuditEntry) -> None:
         rep.info(f"{entry.status.upper():5} {entry.id}: {entry.summary} ({entry.duration_s:.2f} s)")
@@ -153,7 +149,7 @@ def run_check(
             card_ok = ctx.dataset is not None and ctx.split is not None
             if card_ok:
                 _write_card(ctx, result, entries, out_dir, started_at)
-            card_entry = runner.run_audit(model_card, replace(ctx, card_dir=out_dir), timeout_s)
+            card_entry = run_audit(model_card, replace(ctx, card_dir=out_dir), timeout_s)
             show(card_entry)
             entries.append(card_entry)
             if card_ok:  # re-render so the card's checklist holds its own audit too

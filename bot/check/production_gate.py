@@ -29,8 +29,8 @@ from modelgate.bot.check.artifact import ArtifactError, AuditArtifact, parse_jso
 from modelgate.bot.check.audits import performance_gate
 from modelgate.bot.check.audits.performance_gate import Reference
 from modelgate.bot.check.card import checklist_of, performance_from_gate
+from modelgate.bot.check.pending import entry
 from modelgate.bot.check.report import EVAL_ROWS_FILE, PREDICTIONS_FILE, AuditEntry
-from modelgate.bot.check.runner import entry
 from modelgate.errors import ModelgateError
 from modelgate.governance import DeploySection, Governance
 

@@ -25,15 +25,8 @@ from modelgate.bot.check.audits import (
     servable,
 )
 from modelgate.bot.check.audits.base import AuditContext
-from modelgate.bot.check.pending import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
-from modelgate.bot.check.pending import AuditModule as AuditModule
-from modelgate.bot.check.pending import Pending as Pending
-from modelgate.bot.check.pending import entry as entry
-from modelgate.bot.check.pending import plain as plain
-from modelgate.bot.check.pending import run_audit as run_audit
-from modelgate.bot.check.pending import start_audit as start_audit
+from modelgate.bot.check.pending import DEFAULT_TIMEOUT_S, AuditModule, run_audit
 from modelgate.bot.check.report import AuditEntry
-from modelgate.bot.check.tree_audits import TREE_AUDITS as TREE_AUDITS
 
 # model_card runs last, on the card rendered from the others' results
 AUDITS_BEFORE_CARD: tuple[ModuleType, ...] = (

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 import modelgate.bot as bot
-from modelgate.bot.check import runner
+from modelgate.bot.check import pending, runner
 from modelgate.bot.check.audits import model_card
 from modelgate.bot.check.audits.base import AuditContext
 from modelgate.bot.check.audits.performance_gate import BASELINE_ONLY
@@ -218,7 +218,7 @@ def run_verdict(
     head_sha: str | None = None, repository: str | None = None, pr_number: int | None = None,
     commit_of_modelgate: str | None = None, reporter: Reporter | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    timeout_s: float = runner.DEFAULT_TIMEOUT_S,
+    timeout_s: float = pending.DEFAULT_TIMEOUT_S,
 ) -> VerdictResult:
     """Recompute every audit on the PR's files and claims; never raises for a failing one."""
     rep = reporter or ConsoleReporter()
@@ -246,7 +246,7 @@ def run_verdict(
     with rep.step("Model card"):
         if ctx.dataset is not None:
             _card(ctx, inputs, entries, out_dir, started_at)
-        card_entry = runner.run_audit(model_card, dataclasses.replace(ctx, card_dir=out_dir),
+        card_entry = pending.run_audit(model_card, dataclasses.replace(ctx, card_dir=out_dir),
                                       timeout_s)
         entries.append(card_entry)
         if ctx.dataset is not None:

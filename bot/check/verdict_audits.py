@@ -28,7 +28,7 @@ from typing import Any
 from modelgate.bot.check.audits import bias, ip_headers, leakage, performance_gate, pii, security
 from modelgate.bot.check.audits._scan_cache import scan_cache_path
 from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
-from modelgate.bot.check.runner import AuditModule
+from modelgate.bot.check.pending import AuditModule
 from modelgate.bot.check.verdict_context import ClaimedPredictor, Claims, Definition, PrTree
 
 INPUTS = "verdict.inputs"  # ctx.extra key

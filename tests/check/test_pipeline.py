@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from demo.mlflow_store import mlflow_template_db
-from modelgate.bot.check import runner
+from modelgate.bot.check import pending, tree_audits
+from modelgate.bot.check.audits import _scan_cache
 from modelgate.bot.check.audits.base import AuditContext, AuditResult, EvidenceMissing
 from modelgate.bot.check.pipeline import VERSION_TAG_COMMIT, VERSION_TAG_PASSED, run_check
 from modelgate.bot.check.report import AuditReport
@@ -82,7 +83,7 @@ def test_runner_survives_an_audit_returning_unserialisable_details() -> None:
         return AuditResult(id="odd", title="odd", status="pass", summary="ok",
                            details={"nan": float("nan"), "n": np.int64(3), "t": (1, 2)})
 
-    entry = runner.run_audit(_module("odd", odd), ctx=None, timeout_s=5)  # type: ignore[arg-type]
+    entry = pending.run_audit(_module("odd", odd), ctx=None, timeout_s=5)  # type: ignore[arg-type]
     assert entry.details == {"nan": None, "n": 3, "t": [1, 2]}
     json.dumps(entry.model_dump())
 
@@ -123,7 +124,6 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An audit that only reads the tree starts before training and runs beside it; a
     tree audit that hangs still times out; the report keeps the order of ``audits``."""
-    import modelgate.bot.check.pipeline as pipeline
     from modelgate.training.train import train as trained
 
     events: list[str] = []
@@ -142,9 +142,9 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
     tree, hung = _module("tree", reads_tree), _module("hung_tree", _hangs)
     late = _module("late", lambda ctx: AuditResult(id="late", title="l", status="pass",
                                                    summary="ok"))
-    monkeypatch.setattr(runner, "TREE_AUDITS", (tree, hung))
+    monkeypatch.setattr(tree_audits, "TREE_AUDITS", (tree, hung))
     monkeypatch.setattr("modelgate.bot.check.pipeline.train", train)
-    monkeypatch.setenv(pipeline.SCAN_CACHE_ENV, "")
+    monkeypatch.setenv(_scan_cache.SCAN_CACHE_ENV, "")
     root = make_workspace(tmp_path / "ws")
     result = run_check(load_config(root / "governance.yml"), tmp_path / "out",
                        audits=(late, tree, hung), timeout_s=20.0,
@@ -157,12 +157,12 @@ def test_tree_audits_run_beside_training_and_keep_their_place(
 
 def test_the_scan_cache_lives_outside_the_tree() -> None:
     """The secret scan's cache: the variable wins (empty: none), else the user cache."""
-    import modelgate.bot.check.pipeline as pipeline
 
-    assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: ""}) is None
-    assert pipeline.scan_cache_path({pipeline.SCAN_CACHE_ENV: "/c/s.json"}) == Path("/c/s.json")
-    assert pipeline.scan_cache_path({"XDG_CACHE_HOME": "/x"}) == Path(
-        "/x/modelgate", pipeline.SCAN_CACHE_FILE)
+    assert _scan_cache.scan_cache_path({_scan_cache.SCAN_CACHE_ENV: ""}) is None
+    assert _scan_cache.scan_cache_path({_scan_cache.SCAN_CACHE_ENV: "/c/s.json"}) == Path(
+        "/c/s.json")
+    assert _scan_cache.scan_cache_path({"XDG_CACHE_HOME": "/x"}) == Path(
+        "/x/modelgate", _scan_cache.SCAN_CACHE_FILE)
 
 
 def test_the_tree_audits_start_before_the_heavy_imports() -> None:

@@ -37,7 +37,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from modelgate.bot.check.audits import _scan_cache
 from modelgate.bot.check.audits._scan_cache import ScanCache
 from modelgate.bot.check.audits._scan_cache import key as _cache_key
 from modelgate.bot.check.audits._secret_scan import scanner_id
@@ -74,7 +73,6 @@ SECRET_SCAN_EXCLUDE = frozenset({"uv.lock"})
 # -P as for bandit: the audited tree never shadows the scanner's own modules
 SECRET_SCAN_COMMAND = (sys.executable, "-P", "-m", "modelgate.bot.check.audits._secret_scan")
 MAX_SCAN_WORKERS = 4
-CACHE_SCHEMA = _scan_cache.CACHE_SCHEMA
 SCAN_CACHE_EXTRA = "scan_cache"  # AuditContext.extra: the path of the scan cache
 SCAN_BAD_OUTPUT = "the secret scan exited {code} without a readable JSON report: {detail}"
 SKIP_VERIFIED_DATA = ("training data: sha256 as recorded in {manifest}, only numbers and "

@@ -257,7 +257,7 @@ def test_a_cache_from_another_scanner_is_not_trusted(tmp_path: Path) -> None:
     root = git_repo(tmp_path / "repo", {**CLEAN, keys: data})
     clean = {"findings": [], "hashes": 0}
     cache = tmp_path / "secrets.json"
-    for doc in ({"schema_version": security.CACHE_SCHEMA, "results": {
+    for doc in ({"schema_version": _scan_cache.CACHE_SCHEMA, "results": {
                     _scan_cache.key("detect-secrets:other", keys, data.encode()): clean}},
                 {"schema_version": 1, "scanner": "x", "results": {}}, ["not", "a", "dict"]):
         cache.write_text(json.dumps(doc), encoding="utf-8")
@@ -319,7 +319,7 @@ def test_a_bandit_entry_of_the_wrong_shape_is_rescanned(tmp_path: Path) -> None:
     for planted in ({"issues": [], "errors": []},
                     {"issues": [{"file": "other.py", "line": 1}], "errors": [], "low": 0,
                      "nosec": 0}):
-        cache.write_text(json.dumps({"schema_version": security.CACHE_SCHEMA,
+        cache.write_text(json.dumps({"schema_version": _scan_cache.CACHE_SCHEMA,
                                      "results": {k: planted}}), encoding="utf-8")
         result = security.audit(root, uv=None, cache=cache)
         assert result.status == "fail" and result.details["bandit"]["count"] == 1
